@@ -1,0 +1,47 @@
+import { defineConfig } from 'pathwatch';
+
+/**
+ * The bundled example: pathwatch watching its demo shop from two vantage points. In a real
+ * install `inside` runs in the data centre and `outside` in a cloud; here both run on this
+ * machine. `npm start` serves the demo shop on 127.0.0.1:4601 next to the stack.
+ */
+export default defineConfig({
+  locations: {
+    inside: { description: 'inside the data centre, next to the shop' },
+    outside: { description: 'a cloud region, where merchants are' },
+  },
+  defaults: { interval: '10s', timeout: '5s' },
+  checks: [
+    {
+      id: 'shop-health',
+      name: 'Demo shop health',
+      kind: 'http',
+      url: 'http://127.0.0.1:4601/health',
+      expect: {
+        status: 200,
+        json: [{ path: '$.status', equals: 'ok' }],
+        maxResponseTime: '2s',
+        degradedResponseTime: '500ms',
+      },
+    },
+    {
+      id: 'shop-products-api',
+      name: 'Product API',
+      kind: 'http',
+      url: 'http://127.0.0.1:4601/api/products',
+      expect: { status: '2xx', headers: { 'content-type': '/json/' } },
+    },
+    {
+      id: 'shop-login-page',
+      name: 'Login page',
+      kind: 'http',
+      url: 'http://127.0.0.1:4601/login',
+      interval: '30s',
+      locations: ['outside'],
+      expect: { bodyContains: ['Log in'] },
+    },
+  ],
+  journeys: 'journeys/*.journey.ts',
+  api: { host: '127.0.0.1', port: 4600 },
+  dataDir: '.pathwatch',
+});

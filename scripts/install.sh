@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Installs everything pathwatch needs on a Debian machine; safe to run again.
+#  - npm packages (npm ci, from package-lock.json)
+#  - from Debian, where missing: chromium (browser journeys), tcpdump (packet capture),
+#    redis-server (the only stateful service), tshark (cross-checks captures in tests),
+#    iproute2 + iptables (network-namespace tests), iputils-ping (the ping check).
+# Never downloads a browser of its own: Playwright drives Debian's Chromium.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { printf 'install: %s\n' "$*"; }
+
+need_node_major=20
+node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+if [ "$node_major" -lt "$need_node_major" ]; then
+  say "Node.js >= $need_node_major is required (found: $(node --version 2>/dev/null || echo none)); install it first, e.g. apt-get install nodejs npm"
+  exit 1
+fi
+
+# command -> Debian package
+declare -A packages=(
+  [chromium]=chromium
+  [tcpdump]=tcpdump
+  [redis-server]=redis-server
+  [tshark]=tshark
+  [ip]=iproute2
+  [iptables]=iptables
+  [ping]=iputils-ping
+)
+missing=()
+for command in "${!packages[@]}"; do
+  if command -v "$command" >/dev/null 2>&1; then
+    say "$command: present ($(command -v "$command"))"
+  else
+    missing+=("${packages[$command]}")
+  fi
+done
+
+if [ "${#missing[@]}" -gt 0 ]; then
+  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+    say "installing from Debian: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    # tshark asks whether non-root users may capture; the default (no) is what we want.
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    say "installed: ${missing[*]}"
+  else
+    say "missing: ${missing[*]}"
+    say "cannot install them here (needs root and apt-get); run as root: apt-get install ${missing[*]}"
+    say "pathwatch still runs without them: journeys need chromium, captures need tcpdump, 'pathwatch start' needs redis-server or REDIS_URL"
+  fi
+fi
+
+if [ -f node_modules/.package-lock.json ] && cmp -s package-lock.json node_modules/.pathwatch-installed-lock 2>/dev/null; then
+  say "npm packages: up to date"
+else
+  say "npm packages: npm ci"
+  npm ci --no-audit --no-fund --loglevel=error
+  cp package-lock.json node_modules/.pathwatch-installed-lock
+fi
+say "done"

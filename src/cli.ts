@@ -1,0 +1,232 @@
+import { Command, CommanderError, Option } from 'commander';
+import { runCheck } from './checks/run-check.ts';
+import { formatRun } from './cli/format-run.ts';
+import { summarizeConfig } from './cli/summarize-config.ts';
+import { ConfigError } from './config/config-error.ts';
+import { findConfigFile, type LoadedConfig, loadConfig } from './config/load-config.ts';
+import { RedisNotInstalledError } from './redis/private-redis-server.ts';
+import { RedisUnreachableError } from './redis/redis-connection.ts';
+import { type RunningStack, type StackRoles, startStack } from './stack/start-stack.ts';
+import { createLogger } from './util/logger.ts';
+
+/** Exit codes: 0 pass/ok, 1 a check failed or the config has problems, 2 usage or setup error. */
+const EXIT_FAIL = 1;
+const EXIT_USAGE = 2;
+
+class CliExit extends Error {
+  constructor(
+    readonly exitCode: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+async function loadConfigOrExit(
+  configOption: string | undefined,
+  exitCode = EXIT_USAGE,
+): Promise<LoadedConfig> {
+  try {
+    return await loadConfig(findConfigFile(configOption));
+  } catch (error) {
+    if (error instanceof ConfigError) throw new CliExit(exitCode, error.message);
+    throw error;
+  }
+}
+
+const program = new Command('pathwatch')
+  .description(
+    'Synthetic monitoring: protocol checks and browser journeys from inside and outside, with packet captures of every timeout.',
+  )
+  .version('0.1.0')
+  .showHelpAfterError()
+  .exitOverride();
+
+const configOption = () =>
+  new Option(
+    '-c, --config <file>',
+    'config file (default: pathwatch.config.ts / .yaml in the current directory, or $PATHWATCH_CONFIG)',
+  );
+
+program
+  .command('validate')
+  .description('check the config file and report every problem at once (exit 0 valid, 1 invalid)')
+  .addOption(configOption())
+  .action(async (options: { config?: string }) => {
+    const config = await loadConfigOrExit(options.config, EXIT_FAIL);
+    console.log(summarizeConfig(config));
+  });
+
+program
+  .command('run')
+  .description(
+    'run one check once, here, without Redis; prints status, phase timings and the reason (exit 0 pass, 1 fail, 2 usage/config)',
+  )
+  .argument('<check-id>', 'id of a check in the config')
+  .addOption(configOption())
+  .option('--json', 'print the RunResult as JSON')
+  .option('-l, --location <name>', 'location name to record the run under', 'local')
+  .action(async (checkId: string, options: { config?: string; json?: boolean; location: string }) => {
+    const config = await loadConfigOrExit(options.config);
+    const check = config.checks.find((candidate) => candidate.id === checkId);
+    if (!check) {
+      throw new CliExit(
+        EXIT_USAGE,
+        `no check "${checkId}" in ${config.file}; checks: ${config.checks.map((c) => c.id).join(', ') || '(none)'}`,
+      );
+    }
+    const result = await runCheck(check, {
+      location: options.location,
+      secrets: config.secrets,
+      configDir: config.dir,
+    });
+    console.log(options.json ? JSON.stringify(result, null, 2) : formatRun(result));
+    process.exitCode = result.status === 'pass' || result.status === 'degraded' ? 0 : EXIT_FAIL;
+  });
+
+program
+  .command('start')
+  .description(
+    'run the whole stack in one process: scheduler, a worker for every location, and the API. Uses $REDIS_URL, or starts a private redis-server under the data dir',
+  )
+  .addOption(configOption())
+  .option('--api-port <port>', 'override api.port', (value) => Number(value))
+  .addOption(
+    new Option('--with-demo-shop [port]', 'also serve the bundled demo shop (for the quick start)').argParser(
+      (value) => Number(value),
+    ),
+  )
+  .action(async (options: { config?: string; apiPort?: number; withDemoShop?: number | true }) => {
+    const config = await loadConfigOrExit(options.config);
+    const roles: StackRoles = { api: true, scheduler: true, workerLocations: config.locations };
+    await runLongLived(config, roles, options.apiPort, options.withDemoShop);
+  });
+
+program
+  .command('server')
+  .description(
+    'run the API and the scheduler (no workers) on $REDIS_URL; workers run elsewhere with `pathwatch worker`',
+  )
+  .addOption(configOption())
+  .option('--api-port <port>', 'override api.port', (value) => Number(value))
+  .action(async (options: { config?: string; apiPort?: number }) => {
+    const config = await loadConfigOrExit(options.config);
+    requireRedisUrl('server');
+    await runLongLived(config, { api: true, scheduler: true, workerLocations: [] }, options.apiPort);
+  });
+
+program
+  .command('worker')
+  .description("run checks for one location from that location's queue on $REDIS_URL")
+  .addOption(configOption())
+  .requiredOption('-l, --location <name>', 'location whose queue this worker consumes')
+  .action(async (options: { config?: string; location: string }) => {
+    const config = await loadConfigOrExit(options.config);
+    if (!config.locations.includes(options.location)) {
+      throw new CliExit(
+        EXIT_USAGE,
+        `location "${options.location}" is not declared in ${config.file} (declared: ${config.locations.join(', ')})`,
+      );
+    }
+    requireRedisUrl('worker');
+    await runLongLived(config, { api: false, scheduler: false, workerLocations: [options.location] });
+  });
+
+program
+  .command('demo-shop')
+  .description('serve the bundled demo shop that the example config monitors')
+  .option('-p, --port <port>', 'port', (value) => Number(value), 4601)
+  .action(async (options: { port: number }) => {
+    const { startDemoShop } = await import('./demo-shop/demo-shop.ts');
+    const shop = await startDemoShop({ port: options.port });
+    console.log(`demo shop listening on ${shop.url}`);
+    await waitForStopSignal();
+    await shop.close();
+  });
+
+function requireRedisUrl(command: string): void {
+  if (!process.env.REDIS_URL) {
+    throw new CliExit(
+      EXIT_USAGE,
+      `pathwatch ${command} needs REDIS_URL (the Redis shared with the other pathwatch processes), e.g. REDIS_URL=redis://127.0.0.1:6379`,
+    );
+  }
+}
+
+function waitForStopSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const onSignal = (signal: NodeJS.Signals) => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      // A second Ctrl-C while in-flight runs finish means "now".
+      process.once('SIGINT', () => process.exit(130));
+      resolve(signal);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+}
+
+async function runLongLived(
+  config: LoadedConfig,
+  roles: StackRoles,
+  apiPort?: number,
+  demoShopPort?: number | true,
+): Promise<void> {
+  const logger = createLogger('pathwatch');
+  let shop: { url: string; close(): Promise<void> } | undefined;
+  let stack: RunningStack;
+  try {
+    stack = await startStack({
+      config,
+      logger,
+      roles,
+      redisUrl: process.env.REDIS_URL || undefined,
+      apiPort,
+    });
+  } catch (error) {
+    if (error instanceof RedisNotInstalledError || error instanceof RedisUnreachableError)
+      throw new CliExit(EXIT_USAGE, error.message);
+    throw error;
+  }
+  try {
+    if (demoShopPort !== undefined) {
+      const { startDemoShop } = await import('./demo-shop/demo-shop.ts');
+      shop = await startDemoShop({ port: demoShopPort === true ? 4601 : demoShopPort });
+      console.log(
+        `pathwatch: demo shop at ${shop.url} (make it misbehave: curl -X POST ${shop.url}/admin/faults -d '{"status500":true}')`,
+      );
+    }
+  } catch (error) {
+    await stack.stop();
+    throw error;
+  }
+  console.log(
+    `pathwatch: redis at ${stack.redisUrl.replace(/\/\/[^@]*@/, '//***@')}${process.env.REDIS_URL ? '' : ` (private, data in ${config.dataDir}/redis)`}`,
+  );
+  if (roles.workerLocations.length > 0)
+    console.log(`pathwatch: workers for ${roles.workerLocations.join(', ')}`);
+  if (stack.apiUrl)
+    console.log(`pathwatch: API at ${stack.apiUrl} (try: curl ${stack.apiUrl}/api/v1/checks)`);
+  console.log('pathwatch: running; Ctrl-C stops after in-flight runs finish');
+  const signal = await waitForStopSignal();
+  console.log(`pathwatch: ${signal}, stopping`);
+  await shop?.close();
+  await stack.stop();
+  console.log('pathwatch: stopped');
+}
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CommanderError) {
+    process.exitCode =
+      error.code === 'commander.helpDisplayed' || error.code === 'commander.version' ? 0 : EXIT_USAGE;
+  } else if (error instanceof CliExit) {
+    console.error(error.message);
+    process.exitCode = error.exitCode;
+  } else {
+    console.error(`pathwatch: unexpected error: ${(error as Error)?.stack ?? String(error)}`);
+    process.exitCode = EXIT_USAGE;
+  }
+}

@@ -1,0 +1,93 @@
+import { closestMatch } from '../util/closest-match.ts';
+import type { ConfigIssue } from './config-error.ts';
+import { formatPath } from './config-error.ts';
+import type { SecretResolver } from './secret-resolver.ts';
+import { secretRefsIn } from './secret-resolver.ts';
+
+type Loose = Record<string, unknown>;
+
+function asObject(value: unknown): Loose | undefined {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Loose) : undefined;
+}
+
+/**
+ * Rules that span fields (a check's location must be declared, ids unique, secrets
+ * resolvable). They read the raw input, tolerant of its shape, so they are reported
+ * alongside the schema's own problems instead of after them are fixed.
+ */
+export function crossCheckConfig(raw: unknown, secrets: SecretResolver): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const root = asObject(raw);
+  if (!root) return issues;
+  const declared = Object.keys(asObject(root.locations) ?? {});
+  const checkLocation = (value: unknown, path: PropertyKey[]) => {
+    if (typeof value !== 'string' || declared.length === 0 || declared.includes(value)) return;
+    const suggestion = closestMatch(value, declared);
+    issues.push({
+      path: formatPath(path),
+      message: `location "${value}" is not declared in locations (declared: ${declared.join(', ')})${suggestion ? `, did you mean "${suggestion}"?` : ''}`,
+    });
+  };
+  const defaults = asObject(root.defaults);
+  if (Array.isArray(defaults?.locations)) {
+    for (const [index, location] of defaults.locations.entries()) {
+      checkLocation(location, ['defaults', 'locations', index]);
+    }
+  }
+  const firstIndexById = new Map<string, number>();
+  const checks = Array.isArray(root.checks) ? root.checks : [];
+  for (const [index, entry] of checks.entries()) {
+    const check = asObject(entry);
+    if (!check) continue;
+    if (typeof check.id === 'string') {
+      const first = firstIndexById.get(check.id);
+      if (first !== undefined) {
+        issues.push({
+          path: `checks[${index}].id`,
+          message: `duplicate id "${check.id}", already used by checks[${first}]`,
+        });
+      } else firstIndexById.set(check.id, index);
+    }
+    if (Array.isArray(check.locations)) {
+      for (const [position, location] of check.locations.entries()) {
+        checkLocation(location, ['checks', index, 'locations', position]);
+      }
+    }
+  }
+  for (const [name, location] of Object.entries(asObject(root.locations) ?? {})) {
+    const control = asObject(location)?.controlCheck;
+    if (typeof control === 'string' && !firstIndexById.has(control)) {
+      issues.push({
+        path: formatPath(['locations', name, 'controlCheck']),
+        message: `no check has id "${control}"`,
+      });
+    }
+  }
+  walkStrings(root, [], (text, path) => {
+    for (const ref of secretRefsIn(text)) {
+      if (!secrets.has(ref.source, ref.name)) {
+        issues.push({
+          path: formatPath(path),
+          message:
+            ref.source === 'env'
+              ? `secret \${env:${ref.name}}: environment variable ${ref.name} is not set`
+              : `secret \${file:${ref.name}}: not found in the secrets file`,
+        });
+      }
+    }
+  });
+  return issues;
+}
+
+function walkStrings(
+  value: unknown,
+  path: PropertyKey[],
+  visit: (text: string, path: PropertyKey[]) => void,
+): void {
+  if (typeof value === 'string') visit(value, path);
+  else if (Array.isArray(value)) {
+    for (const [index, item] of value.entries()) walkStrings(item, [...path, index], visit);
+  } else if (value !== null && typeof value === 'object') {
+    for (const [key, item] of Object.entries(value)) walkStrings(item, [...path, key], visit);
+  }
+}

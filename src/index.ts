@@ -1,0 +1,5 @@
+/** Public API for config files and journeys: `import { defineConfig } from 'pathwatch'`. */
+
+export type { ErrorClass, RunResult, RunStatus } from './checks/run-result.ts';
+export type { ConfigInput } from './config/config-schema.ts';
+export { defineConfig } from './config/define-config.ts';

@@ -1,0 +1,84 @@
+import type { Redis } from 'ioredis';
+import type { RunResult, RunStatus } from '../checks/run-result.ts';
+
+export interface ResultStoreOptions {
+  /** Key prefix shared with the queues (`pathwatch`). */
+  prefix: string;
+  /** Runs kept per check and location (default 1000). */
+  runsPerSeries?: number;
+  /** How long a run's full record is kept (default 14 days). */
+  runTtlSeconds?: number;
+}
+
+/** The latest run's outcome for one check at one location, for overview pages. */
+export interface LatestRun {
+  runId: string;
+  status: RunStatus;
+  startedAt: number;
+  durationMs: number;
+  error?: string;
+}
+
+/**
+ * Runs in Redis: the full record by id (expiring), plus capped time-ordered indexes per
+ * check and per check × location, so nothing grows without bound. Saving the same runId
+ * twice overwrites: a job that is redone is stored once.
+ */
+export class ResultStore {
+  private readonly runsPerSeries: number;
+  private readonly runTtlSeconds: number;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly options: ResultStoreOptions,
+  ) {
+    this.runsPerSeries = options.runsPerSeries ?? 1000;
+    this.runTtlSeconds = options.runTtlSeconds ?? 14 * 86_400;
+  }
+
+  private key(...parts: string[]): string {
+    return [this.options.prefix, ...parts].join(':');
+  }
+
+  async save(result: RunResult): Promise<void> {
+    const latest: LatestRun = {
+      runId: result.runId,
+      status: result.status,
+      startedAt: result.startedAt,
+      durationMs: result.phases.total,
+      ...(result.error ? { error: result.error.message } : {}),
+    };
+    const seriesKey = this.key('runs', result.checkId, result.location);
+    const checkKey = this.key('runs', result.checkId);
+    await this.redis
+      .multi()
+      .set(this.key('run', result.runId), JSON.stringify(result), 'EX', this.runTtlSeconds)
+      .zadd(seriesKey, result.startedAt, result.runId)
+      .zremrangebyrank(seriesKey, 0, -this.runsPerSeries - 1)
+      .zadd(checkKey, result.startedAt, result.runId)
+      .zremrangebyrank(checkKey, 0, -this.runsPerSeries * 4 - 1)
+      .hset(this.key('latest', result.checkId), result.location, JSON.stringify(latest))
+      .exec();
+  }
+
+  async getRun(runId: string): Promise<RunResult | undefined> {
+    const text = await this.redis.get(this.key('run', runId));
+    return text ? (JSON.parse(text) as RunResult) : undefined;
+  }
+
+  /** Newest first. */
+  async listRuns(checkId: string, query: { location?: string; limit?: number } = {}): Promise<RunResult[]> {
+    const indexKey = query.location ? this.key('runs', checkId, query.location) : this.key('runs', checkId);
+    const ids = await this.redis.zrevrange(indexKey, 0, (query.limit ?? 50) - 1);
+    if (ids.length === 0) return [];
+    const texts = await this.redis.mget(ids.map((id) => this.key('run', id)));
+    return texts.filter((text): text is string => text !== null).map((text) => JSON.parse(text) as RunResult);
+  }
+
+  async latest(checkId: string): Promise<Record<string, LatestRun>> {
+    const entries = await this.redis.hgetall(this.key('latest', checkId));
+    return Object.fromEntries(
+      Object.entries(entries).map(([location, text]) => [location, JSON.parse(text) as LatestRun]),
+    );
+  }
+}
