@@ -1,7 +1,14 @@
 import { z } from 'zod';
 import { closestMatch } from '../util/closest-match.ts';
+import { crawlCheckSchema, crawlProbe } from './crawl.ts';
+import { dnsCheckSchema, dnsProbe } from './dns.ts';
+import { ftpCheckSchema, ftpProbe } from './ftp.ts';
 import { httpCheckSchema, httpProbe } from './http.ts';
+import { pingCheckSchema, pingProbe } from './ping.ts';
 import type { Probe } from './probe.ts';
+import { smtpCheckSchema, smtpProbe } from './smtp.ts';
+import { tcpCheckSchema, tcpProbe } from './tcp.ts';
+import { tlsCheckSchema, tlsProbe } from './tls.ts';
 
 /**
  * The ONLY map from check kind to schema and probe. Adding a protocol is one module,
@@ -9,6 +16,13 @@ import type { Probe } from './probe.ts';
  */
 const registry = {
   http: { schema: httpCheckSchema, probe: httpProbe },
+  dns: { schema: dnsCheckSchema, probe: dnsProbe },
+  tcp: { schema: tcpCheckSchema, probe: tcpProbe },
+  tls: { schema: tlsCheckSchema, probe: tlsProbe },
+  smtp: { schema: smtpCheckSchema, probe: smtpProbe },
+  ftp: { schema: ftpCheckSchema, probe: ftpProbe },
+  crawl: { schema: crawlCheckSchema, probe: crawlProbe },
+  ping: { schema: pingCheckSchema, probe: pingProbe },
 } as const;
 
 export type CheckKind = keyof typeof registry;
