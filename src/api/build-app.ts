@@ -29,7 +29,6 @@ function tokenMatches(given: string, accepted: string[]): boolean {
 export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: options.logger as FastifyBaseLogger | undefined,
-    disableRequestLogging: !options.logger,
   }) as unknown as FastifyInstance;
   const tokens = options.config.settings.api.tokens.map((ref) => options.config.secrets.interpolate(ref));
 

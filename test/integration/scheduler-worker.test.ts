@@ -1,0 +1,112 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { RunResult } from '../../src/checks/run-result.ts';
+import { parseConfig } from '../../src/config/load-config.ts';
+import { createRedisConnection } from '../../src/redis/redis-connection.ts';
+import { ResultStore } from '../../src/results/result-store.ts';
+import { openRunQueue, type RunJobData } from '../../src/scheduler/run-queue.ts';
+import { syncSchedulers } from '../../src/scheduler/sync-schedulers.ts';
+import { createLogger } from '../../src/util/logger.ts';
+import { startRunWorker } from '../../workers/run-worker.ts';
+import { deleteKeysWithPrefix, SHARED_REDIS_URL, uniquePrefix } from '../helpers/redis-test-prefix.ts';
+import { startHttpServer, type TestServer } from '../helpers/test-servers.ts';
+
+const prefix = uniquePrefix('sched');
+let redis: Redis;
+let server: TestServer;
+const queues = new Map<string, Queue<RunJobData>>();
+
+function configWith(checks: Array<Record<string, unknown>>) {
+  return parseConfig(
+    { locations: { inside: {}, outside: {} }, checks, redis: { prefix } },
+    '/tmp/sched.yaml',
+  );
+}
+
+before(async () => {
+  redis = createRedisConnection(SHARED_REDIS_URL);
+  server = await startHttpServer((_request, response) => response.end('ok'));
+  for (const location of ['inside', 'outside']) queues.set(location, openRunQueue(location, redis, prefix));
+});
+
+after(async () => {
+  await Promise.all([...queues.values()].map((queue) => queue.close()));
+  await server.close();
+  await deleteKeysWithPrefix(prefix);
+  redis.disconnect();
+});
+
+test('config sync adds, changes and removes job schedulers, and is idempotent', async () => {
+  const url = `${server.url}/`;
+  const first = await syncSchedulers(
+    await configWith([
+      { id: 'a', kind: 'http', url, interval: '30s' },
+      { id: 'b', kind: 'http', url, interval: '1m', locations: ['outside'] },
+    ]),
+    queues,
+  );
+  assert.deepEqual(first.added.sort(), ['a@inside', 'a@outside', 'b@outside']);
+  const again = await syncSchedulers(
+    await configWith([
+      { id: 'a', kind: 'http', url, interval: '30s' },
+      { id: 'b', kind: 'http', url, interval: '1m', locations: ['outside'] },
+    ]),
+    queues,
+  );
+  assert.deepEqual(again.added, []);
+  assert.deepEqual(again.unchanged.sort(), ['a@inside', 'a@outside', 'b@outside']);
+  const changed = await syncSchedulers(
+    await configWith([{ id: 'a', kind: 'http', url, interval: '45s' }]),
+    queues,
+  );
+  assert.deepEqual(changed.changed.sort(), ['a@inside', 'a@outside']);
+  assert.deepEqual(changed.removed, ['b@outside']);
+  const outside = await queues.get('outside')!.getJobSchedulers(0, -1);
+  assert.deepEqual(
+    outside.map((scheduler) => [scheduler.key, scheduler.every]),
+    [['a', 45_000]],
+  );
+  const none = await syncSchedulers(await configWith([]), queues);
+  assert.deepEqual(none.removed.sort(), ['a@inside', 'a@outside']);
+});
+
+test('a scheduled check is run by the location worker and stored once per job', async () => {
+  const config = await configWith([
+    { id: 'tick', kind: 'http', url: `${server.url}/`, interval: '1s', locations: ['inside'] },
+  ]);
+  const store = new ResultStore(redis, { prefix });
+  const seen: RunResult[] = [];
+  const workerConnection = createRedisConnection(SHARED_REDIS_URL);
+  const twoRuns = new Promise<void>((resolve) => {
+    const worker = startRunWorker({
+      config,
+      location: 'inside',
+      connection: workerConnection,
+      store,
+      logger: createLogger('test', 'silent'),
+      onResult: (result) => {
+        seen.push(result);
+        if (seen.length === 2) {
+          void syncSchedulers({ ...config, checks: [] }, queues)
+            .then(() => worker.close())
+            .then(() => resolve());
+        }
+      },
+    });
+  });
+  await syncSchedulers(config, queues);
+  await twoRuns;
+  workerConnection.disconnect();
+  assert.equal(seen[0].status, 'pass');
+  assert.equal(seen[0].location, 'inside');
+  assert.ok(
+    seen[0].scheduledAt !== undefined && seen[0].startedAt - seen[0].scheduledAt < 1000,
+    'schedule lag under 1 s',
+  );
+  assert.notEqual(seen[0].runId, seen[1].runId);
+  const stored = await store.listRuns('tick', { location: 'inside' });
+  assert.ok(stored.length >= 2);
+  assert.equal(new Set(stored.map((run) => run.runId)).size, stored.length, 'no run stored twice');
+});
