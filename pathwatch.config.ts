@@ -5,6 +5,10 @@ import { defineConfig } from 'pathwatch';
  * install `inside` runs in the data centre and `outside` in a cloud; here both run on this
  * machine. `npm start` serves the demo shop on 127.0.0.1:4601 next to the stack.
  */
+// docker-compose.yml points these at its own services; on one machine the defaults apply.
+const shop = process.env.DEMO_SHOP_URL ?? 'http://127.0.0.1:4601';
+const apiHost = process.env.PATHWATCH_API_HOST ?? '127.0.0.1';
+
 export default defineConfig({
   locations: {
     inside: { description: 'inside the data centre, next to the shop' },
@@ -16,7 +20,7 @@ export default defineConfig({
       id: 'shop-health',
       name: 'Demo shop health',
       kind: 'http',
-      url: 'http://127.0.0.1:4601/health',
+      url: `${shop}/health`,
       expect: {
         status: 200,
         json: [{ path: '$.status', equals: 'ok' }],
@@ -28,20 +32,20 @@ export default defineConfig({
       id: 'shop-products-api',
       name: 'Product API',
       kind: 'http',
-      url: 'http://127.0.0.1:4601/api/products',
+      url: `${shop}/api/products`,
       expect: { status: '2xx', headers: { 'content-type': '/json/' } },
     },
     {
       id: 'shop-login-page',
       name: 'Login page',
       kind: 'http',
-      url: 'http://127.0.0.1:4601/login',
+      url: `${shop}/login`,
       interval: '30s',
       locations: ['outside'],
       expect: { bodyContains: ['Log in'] },
     },
   ],
   journeys: 'journeys/*.journey.ts',
-  api: { host: '127.0.0.1', port: 4600 },
+  api: { host: apiHost, port: 4600 },
   dataDir: '.pathwatch',
 });

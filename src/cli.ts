@@ -4,6 +4,7 @@ import { formatRun } from './cli/format-run.ts';
 import { summarizeConfig } from './cli/summarize-config.ts';
 import { ConfigError } from './config/config-error.ts';
 import { findConfigFile, type LoadedConfig, loadConfig } from './config/load-config.ts';
+import type { DemoShop } from './demo-shop/demo-shop.ts';
 import { RedisNotInstalledError } from './redis/private-redis-server.ts';
 import { RedisUnreachableError } from './redis/redis-connection.ts';
 import { type RunningStack, type StackRoles, startStack } from './stack/start-stack.ts';
@@ -136,9 +137,10 @@ program
   .command('demo-shop')
   .description('serve the bundled demo shop that the example config monitors')
   .option('-p, --port <port>', 'port', (value) => Number(value), 4601)
-  .action(async (options: { port: number }) => {
+  .option('--host <address>', 'address to listen on (0.0.0.0 in a container)', '127.0.0.1')
+  .action(async (options: { port: number; host: string }) => {
     const { startDemoShop } = await import('./demo-shop/demo-shop.ts');
-    const shop = await startDemoShop({ port: options.port });
+    const shop = await startDemoShop({ port: options.port, host: options.host });
     console.log(`demo shop listening on ${shop.url}`);
     await waitForStopSignal();
     await shop.close();
@@ -174,7 +176,12 @@ async function runLongLived(
   demoShopPort?: number | true,
 ): Promise<void> {
   const logger = createLogger('pathwatch');
-  let shop: { url: string; close(): Promise<void> } | undefined;
+  // The demo shop is the example's target, so it is up before the first run fires.
+  let shop: DemoShop | undefined;
+  if (demoShopPort !== undefined) {
+    const { startDemoShop } = await import('./demo-shop/demo-shop.ts');
+    shop = await startDemoShop({ port: demoShopPort === true ? 4601 : demoShopPort });
+  }
   let stack: RunningStack;
   try {
     stack = await startStack({
@@ -185,21 +192,16 @@ async function runLongLived(
       apiPort,
     });
   } catch (error) {
-    if (error instanceof RedisNotInstalledError || error instanceof RedisUnreachableError)
+    await shop?.close();
+    if (error instanceof RedisNotInstalledError || error instanceof RedisUnreachableError) {
       throw new CliExit(EXIT_USAGE, error.message);
+    }
     throw error;
   }
-  try {
-    if (demoShopPort !== undefined) {
-      const { startDemoShop } = await import('./demo-shop/demo-shop.ts');
-      shop = await startDemoShop({ port: demoShopPort === true ? 4601 : demoShopPort });
-      console.log(
-        `pathwatch: demo shop at ${shop.url} (make it misbehave: curl -X POST ${shop.url}/admin/faults -d '{"status500":true}')`,
-      );
-    }
-  } catch (error) {
-    await stack.stop();
-    throw error;
+  if (shop) {
+    console.log(
+      `pathwatch: demo shop at ${shop.url} (make it misbehave: curl -X POST ${shop.url}/admin/faults -d '{"status500":true}')`,
+    );
   }
   console.log(
     `pathwatch: redis at ${stack.redisUrl.replace(/\/\/[^@]*@/, '//***@')}${process.env.REDIS_URL ? '' : ` (private, data in ${config.dataDir}/redis)`}`,
@@ -222,6 +224,12 @@ try {
   if (error instanceof CommanderError) {
     process.exitCode =
       error.code === 'commander.helpDisplayed' || error.code === 'commander.version' ? 0 : EXIT_USAGE;
+  } else if ((error as NodeJS.ErrnoException)?.code === 'EADDRINUSE') {
+    const { address, port } = error as { address?: string; port?: number };
+    console.error(
+      `pathwatch: ${address}:${port} is already in use (another pathwatch or demo shop running?); stop it, or choose another port (--api-port, --with-demo-shop PORT)`,
+    );
+    process.exitCode = EXIT_USAGE;
   } else if (error instanceof CliExit) {
     console.error(error.message);
     process.exitCode = error.exitCode;

@@ -136,7 +136,7 @@ test('start: REDIS_URL unreachable gives one line naming REDIS_URL, exit 2, noth
 });
 
 test('start: no REDIS_URL and no redis-server on PATH gives one line on how to fix it, exit 2', async () => {
-  const env = { ...process.env, PATH: '/nonexistent', PATHWATCH_LOG_LEVEL: 'silent' };
+  const env: NodeJS.ProcessEnv = { ...process.env, PATH: '/nonexistent', PATHWATCH_LOG_LEVEL: 'silent' };
   delete env.REDIS_URL;
   const result = await runCli(['start', '--config', configFile, '--api-port', '0'], { env });
   assert.equal(result.code, 2);
