@@ -49,28 +49,32 @@ export async function startPrivateRedisServer(dataDir: string): Promise<PrivateR
   const pidFile = join(dir, 'redis.pid');
   stopLeftover(pidFile);
   const port = await freePort();
-  const child = spawn(
-    binary,
-    [
-      '--port',
-      String(port),
-      '--bind',
-      '127.0.0.1',
-      '--dir',
-      dir,
-      '--appendonly',
-      'yes',
-      '--save',
-      '',
-      '--pidfile',
-      pidFile,
-      '--daemonize',
-      'no',
-      '--loglevel',
-      'notice',
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const redisArgs = [
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--dir',
+    dir,
+    '--appendonly',
+    'yes',
+    '--save',
+    '',
+    '--pidfile',
+    pidFile,
+    '--daemonize',
+    'no',
+    '--loglevel',
+    'notice',
+  ];
+  // Through setpriv the kernel sends redis-server SIGTERM when pathwatch dies, even by
+  // SIGKILL, so no private Redis outlives the stack that started it.
+  const setpriv = findOnPath('setpriv');
+  const child = setpriv
+    ? spawn(setpriv, ['--pdeathsig', 'TERM', '--', binary, ...redisArgs], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      })
+    : spawn(binary, redisArgs, { stdio: ['ignore', 'pipe', 'pipe'] });
   await waitUntilReady(child, port);
   return {
     url: `redis://127.0.0.1:${port}`,

@@ -51,7 +51,9 @@ test('pathwatch start runs the whole stack on its own Redis and serves stored ru
     },
   );
   t.after(() => {
-    if (child.exitCode === null) child.kill('SIGKILL');
+    // SIGINT first so the stack stops what it started; SIGKILL only if that hangs.
+    if (child.exitCode === null) child.kill('SIGINT');
+    setTimeout(() => child.exitCode === null && child.kill('SIGKILL'), 10_000).unref();
   });
   let output = '';
   child.stderr.on('data', (chunk) => {
@@ -98,4 +100,39 @@ test('pathwatch start runs the whole stack on its own Redis and serves stored ru
     existsSync(join(dir, 'data', 'redis', 'appendonlydir')),
     'redis kept its append-only file under the data dir',
   );
+});
+
+test('a private redis-server does not outlive a pathwatch killed with SIGKILL', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'pathwatch-stack-'));
+  const configFile = join(dir, 'pathwatch.config.yaml');
+  writeFileSync(configFile, 'locations:\n  inside: {}\ndataDir: data\n');
+  const env: NodeJS.ProcessEnv = { ...process.env, PATHWATCH_LOG_LEVEL: 'warn' };
+  delete env.REDIS_URL;
+  const child = spawn(process.execPath, [CLI, 'start', '--config', configFile, '--api-port', '0'], {
+    cwd: REPO_ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  t.after(() => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  });
+  let output = '';
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`stack did not start within 30 s:\n${output}`)), 30_000);
+    child.stdout.on('data', (chunk) => {
+      output += chunk;
+      if (output.includes('pathwatch: running')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  });
+  const redisPid = Number(readFileSync(join(dir, 'data', 'redis', 'redis.pid'), 'utf8'));
+  assert.ok(isAlive(redisPid));
+  child.kill('SIGKILL');
+  await once(child, 'exit');
+  for (let attempt = 0; attempt < 50 && isAlive(redisPid); attempt++) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  assert.ok(!isAlive(redisPid), 'redis-server got SIGTERM from the kernel when its parent died');
 });
