@@ -1,23 +1,132 @@
+import { randomInt } from 'node:crypto';
+import * as dnsPacket from 'dns-packet';
 import { z } from 'zod';
 import { strictObject } from '../config/zod-helpers.ts';
 import { checkBaseShape } from './check-base.ts';
+import { answerShapeProblem } from './dns/answer-shape.ts';
+import type { DnsExchange, DnsReply } from './dns/dns-exchange.ts';
+import {
+  describeDnsFailure,
+  dnsExpectationsSchema,
+  evaluateDnsExpectations,
+} from './dns/dns-expectations.ts';
+import { DnsQueryFailure } from './dns/dns-query-failure.ts';
+import { DNS_RECORD_TYPES } from './dns/dns-record-types.ts';
+import { formatDnsServer, parseDnsServer } from './dns/dns-server-address.ts';
+import { isQueryName, questionName } from './dns/query-name.ts';
+import { recordLine, recordText } from './dns/record-text.ts';
+import { exchangeTcp } from './dns/tcp-exchange.ts';
+import { exchangeUdp } from './dns/udp-exchange.ts';
+import { PhaseClock } from './phase-clock.ts';
 import type { Probe } from './probe.ts';
+import type { Peer, RunError } from './run-result.ts';
 
-// Placeholder until the dns probe lands: schema branch and registry line exist so the
-// registry stays the one place that maps kinds.
 export const dnsCheckSchema = strictObject({
   ...checkBaseShape,
   kind: z.literal('dns'),
+  /**
+   * The exact server to ask: `10.0.0.53`, `10.0.0.53:5353`, `::1` or `[::1]:5353`; port
+   * default 53. An IP address, not a name: the point is to test that one server (an
+   * outsourced DNS, one anycast node), and looking its name up would test another.
+   */
+  server: z
+    .string({ error: 'required, expected a DNS server address such as "10.0.0.53" or "10.0.0.53:5353"' })
+    .refine((text) => parseDnsServer(text) !== undefined, {
+      error: (issue) =>
+        `expected an IP address with an optional port, such as "10.0.0.53", "10.0.0.53:5353" or "[2001:db8::53]:53" (the exact server to ask, not a host name), got ${JSON.stringify(issue.input)}`,
+    }),
+  /** `udp` (default) or `tcp`. */
+  transport: z.enum(['udp', 'tcp']).default('udp'),
+  /** The name to ask about: `shop.example`. For PTR an IP address is turned into its reverse name. */
+  query: z
+    .string({ error: 'required, expected the name to ask about, such as "shop.example"' })
+    .refine(isQueryName, {
+      error: (issue) =>
+        `expected a DNS name such as "shop.example" (labels of 1–63 characters, 253 in all), got ${JSON.stringify(issue.input)}`,
+    }),
+  /** Record type to ask for; default `A`. */
+  recordType: z.enum(DNS_RECORD_TYPES).default('A'),
+  /** Sets the RD flag, asking a resolver to recurse; default true. Turn off to ask an authoritative server only what it holds. */
+  recursionDesired: z.boolean().default(true),
+  /** Over UDP, repeat the query over TCP when the answer comes back truncated (TC flag); default true. */
+  retryTruncatedOverTcp: z.boolean().default(true),
+  /** What counts as a good answer; by default NOERROR with at least one record of the asked type. */
+  expect: dnsExpectationsSchema.prefault({}),
+}).superRefine((check, ctx) => {
+  // Expected answers are checked against the record type here, at load time, because an
+  // A check expecting "10.0.0.300" would otherwise fail every run with a puzzling diff.
+  for (const field of ['answers', 'answersContain'] as const) {
+    for (const [index, value] of (check.expect[field] ?? []).entries()) {
+      const problem = answerShapeProblem(check.recordType, value);
+      if (problem) ctx.addIssue({ code: 'custom', path: ['expect', field, index], message: problem });
+    }
+  }
 });
 export type DnsCheck = z.output<typeof dnsCheckSchema>;
 
 export const dnsProbe: Probe<DnsCheck> = {
-  async run() {
-    return {
-      status: 'error',
-      phases: { total: 0 },
-      peers: [],
-      error: { class: 'internal', message: 'dns probe not implemented yet' },
+  async run(check, context) {
+    const server = parseDnsServer(check.server);
+    if (!server)
+      throw new Error(`dns check ${check.id}: server ${check.server} passed validation but does not parse`);
+    const target = formatDnsServer(server);
+    const name = questionName(check.query, check.recordType);
+    const asked = { id: randomInt(0, 65_536), type: check.recordType, name };
+    const question = `${asked.type} ${asked.name}`;
+    const clock = new PhaseClock();
+    const peers: Peer[] = [{ ip: server.ip, port: server.port }];
+    const exchange: DnsExchange = {
+      server,
+      target,
+      asked,
+      query: dnsPacket.encode({
+        type: 'query',
+        id: asked.id,
+        flags: check.recursionDesired ? dnsPacket.RECURSION_DESIRED : 0,
+        questions: [{ type: check.recordType, name, class: 'IN' }],
+      }),
+      signal: context.signal,
+      timeoutMs: context.timeoutMs,
+      clock,
     };
+    const details: Record<string, unknown> = { server: target, transport: check.transport, question };
+    let reply: DnsReply;
+    try {
+      reply = check.transport === 'tcp' ? await exchangeTcp(exchange) : await exchangeUdp(exchange);
+      if (reply.response.flag_tc && check.transport === 'udp' && check.retryTruncatedOverTcp) {
+        // The same query (same id) over TCP, so a capture shows both halves as one question.
+        details.transport = 'tcp';
+        details.truncatedRetry = true;
+        reply = await exchangeTcp(exchange);
+      }
+    } catch (error) {
+      if (!(error instanceof DnsQueryFailure)) throw error;
+      return { status: 'fail', phases: clock.finish(), peers, error: error.runError, details };
+    }
+    const phases = clock.finish();
+    const { response } = reply;
+    const records = response.answers ?? [];
+    const answers = records.filter((record) => record.type === check.recordType).map(recordText);
+    Object.assign(details, {
+      rcode: response.rcode,
+      answers,
+      flags: { aa: response.flag_aa, tc: response.flag_tc, rd: response.flag_rd, ra: response.flag_ra },
+      answerSection: records.map(recordLine),
+      responseBytes: reply.bytes,
+    });
+    const assertions = evaluateDnsExpectations(check.expect, {
+      recordType: check.recordType,
+      question,
+      rcode: response.rcode,
+      answers,
+      totalMs: phases.total,
+    });
+    const failed = assertions.find((result) => !result.ok && !result.degraded);
+    if (failed) {
+      const error: RunError = { class: 'assertion', message: describeDnsFailure(failed, question) };
+      return { status: 'fail', phases, peers, error, assertions, details };
+    }
+    const degraded = assertions.some((result) => result.degraded);
+    return { status: degraded ? 'degraded' : 'pass', phases, peers, assertions, details };
   },
 };

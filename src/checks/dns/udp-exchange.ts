@@ -1,0 +1,66 @@
+import dgram from 'node:dgram';
+import { classifyNetworkError } from '../network-error.ts';
+import type { RunError } from '../run-result.ts';
+import { type DnsExchange, type DnsReply, noAnswerError, protocolError } from './dns-exchange.ts';
+import { DnsQueryFailure } from './dns-query-failure.ts';
+import { readResponse } from './read-response.ts';
+
+/**
+ * Sends the query in one datagram and waits for the matching answer. The socket is
+ * connected so that the kernel drops datagrams from other addresses and reports an ICMP
+ * port unreachable as ECONNREFUSED, which is how "nothing listens there" shows on UDP.
+ */
+export function exchangeUdp(exchange: DnsExchange): Promise<DnsReply> {
+  const { server, target, asked, signal, clock } = exchange;
+  clock.enter('query');
+  return new Promise<DnsReply>((resolve, reject) => {
+    const socket = dgram.createSocket(server.family === 6 ? 'udp6' : 'udp4');
+    let settled = false;
+    const finish = (error: RunError | undefined, reply?: DnsReply) => {
+      if (settled) return;
+      settled = true;
+      signal.removeEventListener('abort', onAbort);
+      try {
+        socket.close();
+      } catch {
+        // Already closed by an error: nothing left to release.
+      }
+      if (error) reject(new DnsQueryFailure(error));
+      else if (reply) resolve(reply);
+    };
+    const onAbort = () => finish(noAnswerError(exchange, 'udp'));
+    signal.addEventListener('abort', onAbort, { once: true });
+    socket.on('error', (error: NodeJS.ErrnoException) => {
+      finish(
+        error.code === 'ECONNREFUSED'
+          ? {
+              class: 'refused',
+              phase: 'query',
+              message: `DNS server ${target} refused the query (port unreachable)`,
+            }
+          : classifyNetworkError(error, 'query', target),
+      );
+    });
+    socket.on('message', (message: Buffer) => {
+      const verdict = readResponse(message, asked, true);
+      if (verdict.kind === 'stray') return;
+      if (verdict.kind === 'bad') finish(protocolError(exchange, verdict.problem));
+      else finish(undefined, { response: verdict.response, bytes: message.length });
+    });
+    if (signal.aborted) {
+      onAbort();
+      return;
+    }
+    // With a callback, a failed connect is handed to it rather than emitted as 'error'.
+    socket.connect(server.port, server.ip, (error?: Error) => {
+      if (settled) return;
+      if (error) {
+        socket.emit('error', error);
+        return;
+      }
+      socket.send(exchange.query, (error) => {
+        if (error) socket.emit('error', error);
+      });
+    });
+  });
+}
