@@ -46,6 +46,8 @@ export default defineConfig({
     },
   ],
   journeys: 'journeys/*.journey.ts',
+  // The demo customer's password, for the example journeys (`${file:DEMO_SHOP_PASSWORD}`).
+  secretsFile: 'journeys/demo.secrets.yaml',
   api: { host: apiHost, port: 4600 },
   dataDir: '.pathwatch',
 });

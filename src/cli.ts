@@ -1,10 +1,12 @@
 import { Command, CommanderError, Option } from 'commander';
 import { runCheck } from './checks/run-check.ts';
+import type { RunResult } from './checks/run-result.ts';
 import { formatRun } from './cli/format-run.ts';
 import { summarizeConfig } from './cli/summarize-config.ts';
 import { ConfigError } from './config/config-error.ts';
 import { findConfigFile, type LoadedConfig, loadConfig } from './config/load-config.ts';
 import type { DemoShop } from './demo-shop/demo-shop.ts';
+import { JourneyLoadError } from './journeys/load-journey.ts';
 import { RedisNotInstalledError } from './redis/private-redis-server.ts';
 import { RedisUnreachableError } from './redis/redis-connection.ts';
 import { type RunningStack, type StackRoles, startStack } from './stack/start-stack.ts';
@@ -61,29 +63,83 @@ program
 program
   .command('run')
   .description(
-    'run one check once, here, without Redis; prints status, phase timings and the reason (exit 0 pass, 1 fail, 2 usage/config)',
+    'run one check (by id) or one journey (by file) once, here, without Redis: prints status, phase or step timings and the reason (exit 0 pass, 1 fail, 2 usage/config)',
   )
-  .argument('<check-id>', 'id of a check in the config')
+  .argument('<check-id|journey-file>', 'id of a check in the config, or a journeys/*.journey.ts file')
   .addOption(configOption())
   .option('--json', 'print the RunResult as JSON')
   .option('-l, --location <name>', 'location name to record the run under', 'local')
-  .action(async (checkId: string, options: { config?: string; json?: boolean; location: string }) => {
-    const config = await loadConfigOrExit(options.config);
-    const check = config.checks.find((candidate) => candidate.id === checkId);
-    if (!check) {
-      throw new CliExit(
-        EXIT_USAGE,
-        `no check "${checkId}" in ${config.file}; checks: ${config.checks.map((c) => c.id).join(', ') || '(none)'}`,
-      );
+  .option('--headed', 'journeys: show the browser window')
+  .addOption(
+    new Option('--trace <mode>', 'journeys: keep the Playwright trace').choices([
+      'on',
+      'retain-on-failure',
+      'off',
+    ]),
+  )
+  .action(
+    async (
+      target: string,
+      options: {
+        config?: string;
+        json?: boolean;
+        location: string;
+        headed?: boolean;
+        trace?: 'on' | 'retain-on-failure' | 'off';
+      },
+    ) => {
+      if (/\.(m?ts|m?js)$/.test(target) || target.includes('/')) {
+        const config = await loadOptionalConfig(options.config);
+        const { runJourneyCommand } = await import('./cli/run-journey-command.ts');
+        let result: RunResult;
+        try {
+          result = await runJourneyCommand(target, {
+            ...options,
+            config,
+            extraBrowserArgs: extraBrowserArgsFromEnv(),
+          });
+        } catch (error) {
+          if (error instanceof JourneyLoadError) throw new CliExit(EXIT_USAGE, error.message);
+          throw error;
+        }
+        process.exitCode = result.status === 'pass' || result.status === 'degraded' ? 0 : EXIT_FAIL;
+        return;
+      }
+      const config = await loadConfigOrExit(options.config);
+      const check = config.checks.find((candidate) => candidate.id === target);
+      if (!check) {
+        throw new CliExit(
+          EXIT_USAGE,
+          `no check "${target}" in ${config.file}; checks: ${config.checks.map((c) => c.id).join(', ') || '(none)'}`,
+        );
+      }
+      const result = await runCheck(check, {
+        location: options.location,
+        secrets: config.secrets,
+        configDir: config.dir,
+      });
+      console.log(options.json ? JSON.stringify(result, null, 2) : formatRun(result));
+      process.exitCode = result.status === 'pass' || result.status === 'degraded' ? 0 : EXIT_FAIL;
+    },
+  );
+
+/** A journey can run without a config; when one is found, its secrets and browser settings apply. */
+async function loadOptionalConfig(configOption: string | undefined): Promise<LoadedConfig | undefined> {
+  try {
+    return await loadConfig(findConfigFile(configOption));
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      if (!configOption && error.issues[0]?.message.startsWith('no config file found')) return undefined;
+      throw new CliExit(EXIT_USAGE, error.message);
     }
-    const result = await runCheck(check, {
-      location: options.location,
-      secrets: config.secrets,
-      configDir: config.dir,
-    });
-    console.log(options.json ? JSON.stringify(result, null, 2) : formatRun(result));
-    process.exitCode = result.status === 'pass' || result.status === 'degraded' ? 0 : EXIT_FAIL;
-  });
+    throw error;
+  }
+}
+
+/** PATHWATCH_EXTRA_BROWSER_ARGS: extra Chromium flags, one per line (tests keep Chromium on loopback). */
+function extraBrowserArgsFromEnv(): string[] {
+  return (process.env.PATHWATCH_EXTRA_BROWSER_ARGS ?? '').split('\n').filter(Boolean);
+}
 
 program
   .command('start')

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { MAX_TIMEOUT_MS } from '../checks/check-base.ts';
+import { browserSettingsSchema } from '../journeys/browser-settings.ts';
 import { checkSchema } from '../checks/registry.ts';
 import { secretRef } from './secret-resolver.ts';
 import { byteSize, duration, identifier, strictObject } from './zod-helpers.ts';
@@ -112,6 +113,8 @@ export const configSchema = strictObject({
     /** Browser journeys run at once per worker (more than 2 adds nothing on 2 cores). */
     browserConcurrency: z.number().int().min(1).max(32).default(1),
   }).default({ probeConcurrency: 10, browserConcurrency: 1 }),
+  /** How journeys drive Chromium, and which evidence they keep. */
+  browser: browserSettingsSchema.default(browserSettingsSchema.parse({})),
   /** YAML file of NAME: value pairs for `${file:NAME}` references, relative to the config. */
   secretsFile: z.string().optional(),
 });

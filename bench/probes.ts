@@ -1,0 +1,197 @@
+/**
+ * Probes per CPU-second: pathwatch against prometheus-blackbox-exporter (Debian package) on
+ * the same http, tcp and dns targets, in one run. Targets live in this driver process; the
+ * CPU counted is the prober's own (pathwatch: its probe loop; exporter: its process, read
+ * from /proc), so the driver and the targets are billed to neither.
+ *
+ *   npx tsx bench/probes.ts [--count 3000] [--concurrency 10]
+ */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { freePort } from '../src/redis/private-redis-server.ts';
+import { startTestDnsServer } from '../test/helpers/test-dns-server.ts';
+
+const { values } = parseArgs({
+  options: { count: { type: 'string', default: '3000' }, concurrency: { type: 'string', default: '10' } },
+});
+const COUNT = Number(values.count);
+const CONCURRENCY = Number(values.concurrency);
+const EXPORTER = '/usr/bin/prometheus-blackbox-exporter';
+const CLOCK_TICKS_PER_SECOND = 100; // getconf CLK_TCK on Linux
+
+interface Measurement {
+  cpuSeconds: number;
+  wallSeconds: number;
+  passed: number;
+}
+
+async function startTargets() {
+  const httpServer = http.createServer((_request, response) => response.end('ok'));
+  httpServer.keepAliveTimeout = 1;
+  httpServer.listen(0, '127.0.0.1');
+  await once(httpServer, 'listening');
+  const tcpServer = net.createServer((socket) => socket.end());
+  tcpServer.listen(0, '127.0.0.1');
+  await once(tcpServer, 'listening');
+  const dns = await startTestDnsServer({ zone: [{ name: 'bench.test', type: 'A', data: '10.0.0.1' }] });
+  return {
+    httpPort: (httpServer.address() as net.AddressInfo).port,
+    tcpPort: (tcpServer.address() as net.AddressInfo).port,
+    dns,
+    close: async () => {
+      httpServer.closeAllConnections();
+      httpServer.close();
+      tcpServer.close();
+      await dns.close();
+    },
+  };
+}
+
+function runPathwatch(check: Record<string, unknown>): Promise<Measurement> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'bench/probe-loop.ts',
+        JSON.stringify({ id: 'bench', ...check }),
+        String(COUNT),
+        String(CONCURRENCY),
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, PATHWATCH_LOG_LEVEL: 'silent' } },
+    );
+    let output = '';
+    child.stdout.on('data', (chunk) => {
+      output += chunk;
+    });
+    child.on('close', (code) => {
+      if (code !== 0) return reject(new Error(`probe loop exited with ${code}: ${output}`));
+      const result = JSON.parse(output.trim().split('\n').pop() ?? '{}');
+      if (result.passed !== COUNT)
+        console.error(`pathwatch ${check.kind}: ${COUNT - result.passed} runs did not pass`, result.failures);
+      resolve(result);
+    });
+  });
+}
+
+function processCpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  // After "pid (comm) ", utime and stime are the 12th and 13th fields.
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+}
+
+async function probeExporter(base: string, module: string, target: string, count: number): Promise<number> {
+  let started = 0;
+  let passed = 0;
+  const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+  const get = (url: string) =>
+    new Promise<string>((resolve, reject) => {
+      http
+        .get(url, { agent }, (response) => {
+          let body = '';
+          response.setEncoding('utf8');
+          response.on('data', (chunk) => {
+            body += chunk;
+          });
+          response.on('end', () => resolve(body));
+        })
+        .on('error', reject);
+    });
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (started < count) {
+        started++;
+        const body = await get(`${base}/probe?module=${module}&target=${encodeURIComponent(target)}`);
+        if (/^probe_success 1$/m.test(body)) passed++;
+      }
+    }),
+  );
+  agent.destroy();
+  return passed;
+}
+
+async function runExporter(targets: Awaited<ReturnType<typeof startTargets>>) {
+  const dir = mkdtempSync(join(tmpdir(), 'pathwatch-bench-'));
+  const configFile = join(dir, 'blackbox.yml');
+  writeFileSync(
+    configFile,
+    [
+      'modules:',
+      '  http_2xx: { prober: http, timeout: 5s, http: { preferred_ip_protocol: ip4 } }',
+      '  tcp_connect: { prober: tcp, timeout: 5s, tcp: { preferred_ip_protocol: ip4 } }',
+      '  dns_a: { prober: dns, timeout: 5s, dns: { query_name: bench.test, query_type: A, transport_protocol: udp, preferred_ip_protocol: ip4 } }',
+      '',
+    ].join('\n'),
+  );
+  const port = await freePort();
+  const exporter = spawn(
+    EXPORTER,
+    [`--config.file=${configFile}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=error'],
+    {
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
+  const base = `http://127.0.0.1:${port}`;
+  for (let attempt = 0; attempt < 100; attempt++) {
+    try {
+      if ((await fetch(`${base}/-/healthy`)).ok) break;
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+  const results: Record<string, Measurement> = {};
+  const cases: Array<[string, string, string]> = [
+    ['http', 'http_2xx', `http://127.0.0.1:${targets.httpPort}/`],
+    ['tcp', 'tcp_connect', `127.0.0.1:${targets.tcpPort}`],
+    ['dns', 'dns_a', `127.0.0.1:${targets.dns.port}`],
+  ];
+  for (const [kind, module, target] of cases) {
+    await probeExporter(base, module, target, 50); // warm-up
+    const cpuBefore = processCpuSeconds(exporter.pid!);
+    const wallBefore = performance.now();
+    const passed = await probeExporter(base, module, target, COUNT);
+    results[kind] = {
+      cpuSeconds: processCpuSeconds(exporter.pid!) - cpuBefore,
+      wallSeconds: (performance.now() - wallBefore) / 1000,
+      passed,
+    };
+    if (passed !== COUNT) console.error(`blackbox ${kind}: ${COUNT - passed} probes did not succeed`);
+  }
+  exporter.kill('SIGTERM');
+  await once(exporter, 'exit');
+  return results;
+}
+
+const targets = await startTargets();
+try {
+  const pathwatch: Record<string, Measurement> = {
+    http: await runPathwatch({ kind: 'http', url: `http://127.0.0.1:${targets.httpPort}/` }),
+    tcp: await runPathwatch({ kind: 'tcp', host: '127.0.0.1', port: targets.tcpPort }),
+    dns: await runPathwatch({
+      kind: 'dns',
+      server: `127.0.0.1:${targets.dns.port}`,
+      query: 'bench.test',
+      recordType: 'A',
+    }),
+  };
+  const blackbox = await runExporter(targets);
+  console.log(`\nprobes per CPU-second, ${COUNT} probes each, ${CONCURRENCY} in flight (higher is better)\n`);
+  console.log('kind  pathwatch   blackbox_exporter   ratio (pathwatch / blackbox)');
+  for (const kind of ['http', 'tcp', 'dns']) {
+    const ours = pathwatch[kind].passed / pathwatch[kind].cpuSeconds;
+    const theirs = blackbox[kind].passed / blackbox[kind].cpuSeconds;
+    console.log(
+      `${kind.padEnd(5)} ${ours.toFixed(0).padStart(9)}   ${theirs.toFixed(0).padStart(17)}   ${(ours / theirs).toFixed(2)}x` +
+        `   (cpu ${pathwatch[kind].cpuSeconds.toFixed(2)} s vs ${blackbox[kind].cpuSeconds.toFixed(2)} s; wall ${pathwatch[kind].wallSeconds.toFixed(2)} s vs ${blackbox[kind].wallSeconds.toFixed(2)} s)`,
+    );
+  }
+} finally {
+  await targets.close();
+}

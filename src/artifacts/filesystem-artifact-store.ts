@@ -1,0 +1,88 @@
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname, join, relative } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { type ArtifactStore, assertValidKey, type StoredArtifact } from './artifact-store.ts';
+
+/**
+ * Artifacts as files under one directory (a volume shared by the API and the workers on a
+ * host). Each artifact has a small `.meta.json` beside it for its content type, and is
+ * written to a temporary name first so a reader never sees half a file.
+ */
+export class FilesystemArtifactStore implements ArtifactStore {
+  constructor(private readonly root: string) {}
+
+  private pathOf(key: string): string {
+    assertValidKey(key);
+    return join(this.root, key);
+  }
+
+  async put(key: string, data: Buffer | Readable, contentType: string): Promise<StoredArtifact> {
+    const path = this.pathOf(key);
+    await mkdir(dirname(path), { recursive: true });
+    const temporary = `${path}.partial-${process.pid}-${Date.now()}`;
+    if (Buffer.isBuffer(data)) await writeFile(temporary, data);
+    else await pipeline(data, createWriteStream(temporary));
+    await rename(temporary, path);
+    const { size } = await stat(path);
+    const info: StoredArtifact = { key, bytes: size, contentType, createdAt: Date.now() };
+    await writeFile(`${path}.meta.json`, JSON.stringify(info));
+    return info;
+  }
+
+  async get(key: string): Promise<{ stream: Readable; info: StoredArtifact } | undefined> {
+    const path = this.pathOf(key);
+    const info = await this.info(key, path);
+    if (!info) return undefined;
+    return { stream: createReadStream(path), info };
+  }
+
+  async list(prefix: string): Promise<StoredArtifact[]> {
+    const start = join(this.root, prefix);
+    const found: StoredArtifact[] = [];
+    const walk = async (dir: string): Promise<void> => {
+      let entries: import('node:fs').Dirent[];
+      try {
+        entries = await readdir(dir, { withFileTypes: true });
+      } catch {
+        return;
+      }
+      for (const entry of entries) {
+        const path = join(dir, entry.name);
+        if (entry.isDirectory()) await walk(path);
+        else if (!entry.name.endsWith('.meta.json') && !entry.name.includes('.partial-')) {
+          const info = await this.info(relative(this.root, path), path);
+          if (info) found.push(info);
+        }
+      }
+    };
+    await walk(prefix.endsWith('/') || prefix === '' ? start : dirname(start));
+    return found
+      .filter((artifact) => artifact.key.startsWith(prefix))
+      .sort((a, b) => a.key.localeCompare(b.key));
+  }
+
+  async delete(key: string): Promise<void> {
+    const path = this.pathOf(key);
+    await rm(path, { force: true });
+    await rm(`${path}.meta.json`, { force: true });
+  }
+
+  private async info(key: string, path: string): Promise<StoredArtifact | undefined> {
+    try {
+      const { size, mtimeMs } = await stat(path);
+      const meta = JSON.parse(
+        await readFile(`${path}.meta.json`, 'utf8').catch(() => '{}'),
+      ) as Partial<StoredArtifact>;
+      return {
+        key,
+        bytes: size,
+        contentType: meta.contentType ?? 'application/octet-stream',
+        createdAt: meta.createdAt ?? mtimeMs,
+      };
+    } catch {
+      return undefined;
+    }
+  }
+}

@@ -1,0 +1,81 @@
+import { join, relative, resolve } from 'node:path';
+import { FilesystemArtifactStore } from '../artifacts/filesystem-artifact-store.ts';
+import type { RunResult } from '../checks/run-result.ts';
+import type { LoadedConfig } from '../config/load-config.ts';
+import { SecretResolver } from '../config/secret-resolver.ts';
+import { BrowserPool } from '../journeys/browser-pool.ts';
+import { type BrowserSettings, DEFAULT_BROWSER_SETTINGS } from '../journeys/browser-settings.ts';
+import { loadJourney } from '../journeys/load-journey.ts';
+import { runJourney } from '../journeys/run-journey.ts';
+
+export interface RunJourneyCommandOptions {
+  /** The config, when there is one: secrets file and browser settings come from it. */
+  config?: LoadedConfig;
+  headed?: boolean;
+  trace?: BrowserSettings['trace'];
+  location: string;
+  json?: boolean;
+  /** Appended to Chromium's arguments (tests keep Chromium on loopback with these). */
+  extraBrowserArgs?: string[];
+}
+
+function seconds(ms: number): string {
+  return ms >= 1000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms)} ms`;
+}
+
+/**
+ * `pathwatch run journeys/x.journey.ts`: what QA use before a journey goes live. Steps
+ * are printed as they run, then the verdict and where every artifact is.
+ */
+export async function runJourneyCommand(file: string, options: RunJourneyCommandOptions): Promise<RunResult> {
+  const journey = await loadJourney(resolve(file));
+  const settings: BrowserSettings = {
+    ...(options.config?.settings.browser ?? DEFAULT_BROWSER_SETTINGS),
+    ...(options.headed ? { headless: false } : {}),
+    ...(options.trace ? { trace: options.trace } : {}),
+  };
+  const dataDir = options.config?.dataDir ?? resolve('.pathwatch');
+  const artifactsDir = join(dataDir, 'artifacts');
+  const pool = new BrowserPool({ settings, extraArgs: options.extraBrowserArgs });
+  const print = (line: string) => {
+    if (!options.json) console.log(line);
+  };
+  print(`${journey.id} (journey) at ${options.location}: ${relative(process.cwd(), journey.file)}`);
+  let result: RunResult;
+  try {
+    result = await runJourney(journey, {
+      pool,
+      artifacts: new FilesystemArtifactStore(artifactsDir),
+      secrets: options.config?.secrets ?? new SecretResolver(process.env),
+      settings,
+      location: options.location,
+      onStep: (event) => {
+        if (event.type === 'end') {
+          const mark = event.step.status === 'pass' ? 'ok  ' : 'FAIL';
+          print(
+            `  ${mark} ${event.index} ${event.step.name.padEnd(24)} ${seconds(event.step.durationMs).padStart(8)}${event.step.error ? `  ${event.step.error}` : ''}`,
+          );
+        }
+      },
+    });
+  } finally {
+    await pool.close();
+  }
+  if (options.json) {
+    console.log(JSON.stringify(result, null, 2));
+    return result;
+  }
+  const reason = result.error ? ` (${result.error.class}) ${result.error.message}` : '';
+  print(`${result.status.toUpperCase()} in ${seconds(result.phases.total)}${reason}`);
+  for (const artifact of result.artifacts ?? []) {
+    print(`  ${artifact.kind.padEnd(10)} ${relative(process.cwd(), join(artifactsDir, artifact.key))}`);
+  }
+  const trace = result.artifacts?.find((artifact) => artifact.kind === 'trace');
+  if (trace)
+    print(
+      `  open the trace: npx playwright show-trace ${relative(process.cwd(), join(artifactsDir, trace.key))}`,
+    );
+  else if (settings.trace === 'retain-on-failure')
+    print('  trace: kept on failure only (--trace on keeps it always)');
+  return result;
+}

@@ -1,0 +1,44 @@
+import { existsSync } from 'node:fs';
+import { z } from 'zod';
+import { strictObject } from '../config/zod-helpers.ts';
+
+/**
+ * Flags that let Debian's Chromium run headless as root without reaching for Google's
+ * services (this network is closed; those look-ups are noise in a capture).
+ */
+export const DEFAULT_CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+];
+
+/** Debian's Chromium; elsewhere Playwright's own build is the fallback. */
+export const DEBIAN_CHROMIUM = '/usr/bin/chromium';
+
+export const browserSettingsSchema = strictObject({
+  /** Chromium binary; default /usr/bin/chromium when present, else Playwright's own. */
+  executablePath: z.string().optional(),
+  /** Launch arguments; default DEFAULT_CHROMIUM_ARGS. Production flags are configuration. */
+  args: z.array(z.string()).optional(),
+  headless: z.boolean().default(true),
+  /** Relaunch the browser after this many runs, so a slow leak in Chromium cannot grow. */
+  recycleAfterRuns: z.number().int().min(1).max(10_000).default(50),
+  /** Keep the Playwright trace: always, only when the run fails (default), or never. */
+  trace: z.enum(['on', 'retain-on-failure', 'off']).default('retain-on-failure'),
+  /** Record a HAR of every run (cookies, auth headers and secrets masked). */
+  har: z.boolean().default(true),
+  /** Screenshot at the failing step (default) or after every step. */
+  screenshots: z.enum(['on-failure', 'every-step']).default('on-failure'),
+});
+export type BrowserSettings = z.output<typeof browserSettingsSchema>;
+
+export const DEFAULT_BROWSER_SETTINGS: BrowserSettings = browserSettingsSchema.parse({});
+
+export function resolveExecutablePath(settings: BrowserSettings): string | undefined {
+  if (settings.executablePath) return settings.executablePath;
+  return existsSync(DEBIAN_CHROMIUM) ? DEBIAN_CHROMIUM : undefined;
+}

@@ -1,0 +1,386 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from '@playwright/test';
+import type { Browser, BrowserContext, Page } from 'playwright';
+import type { ArtifactStore } from '../artifacts/artifact-store.ts';
+import type {
+  ArtifactRef,
+  ErrorClass,
+  Peer,
+  RunResult,
+  RunStatus,
+  StepResult,
+} from '../checks/run-result.ts';
+import { SecretError, type SecretResolver } from '../config/secret-resolver.ts';
+import { parseDuration } from '../util/duration.ts';
+import type { BrowserPool } from './browser-pool.ts';
+import type { BrowserSettings } from './browser-settings.ts';
+import { classifyJourneyError, compactPlaywrightMessage } from './classify-journey-error.ts';
+import type { StepFunction } from './journey.ts';
+import type { LoadedJourney } from './load-journey.ts';
+import { redactHar } from './redact-har.ts';
+import { redactTrace } from './redact-trace.ts';
+
+export type StepEvent =
+  | { type: 'start'; index: number; name: string }
+  | { type: 'end'; index: number; step: JourneyStepResult };
+
+export interface JourneyStepResult extends StepResult {
+  /** Navigation timings (ms from navigation start) when the step loaded a page. */
+  navigation?: { url: string; firstByte: number; domContentLoaded: number; load: number };
+}
+
+export interface RunJourneyOptions {
+  pool: BrowserPool;
+  artifacts: ArtifactStore;
+  secrets: SecretResolver;
+  settings: Pick<BrowserSettings, 'trace' | 'har' | 'screenshots'>;
+  location: string;
+  runId?: string;
+  scheduledAt?: number;
+  attempt?: number;
+  /** Called as steps start and end: `pathwatch run` prints them live. */
+  onStep?: (event: StepEvent) => void;
+}
+
+/** Why the run ended early, before the body's own error (if any) is looked at. */
+class JourneyInterrupt extends Error {
+  constructor(
+    readonly errorClass: ErrorClass,
+    readonly status: RunStatus,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+class StepFailure extends Error {
+  constructor(
+    readonly index: number,
+    readonly stepName: string,
+    readonly reason: unknown,
+  ) {
+    super(`step ${index} "${stepName}" failed`);
+  }
+}
+
+/** Bounds for evidence collection, so a wedged page cannot hold the worker after the run. */
+const EVIDENCE_TIMEOUT_MS = 5000;
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout;
+  return Promise.race([
+    promise.catch(() => undefined),
+    new Promise<undefined>((resolve) => {
+      timer = setTimeout(() => resolve(undefined), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Runs one journey once in a fresh browser context and always returns a RunResult:
+ * a failing step, a hang past the timeout and a browser crash are results. Evidence (trace,
+ * screenshot, HAR) is stored as artifacts of the run, with credentials masked.
+ */
+export async function runJourney(journey: LoadedJourney, options: RunJourneyOptions): Promise<RunResult> {
+  const runId = options.runId ?? randomUUID();
+  const startedAt = Date.now();
+  const t0 = performance.now();
+  const { secrets, settings } = options;
+  const steps: JourneyStepResult[] = [];
+  const peers: Peer[] = [];
+  const artifacts: ArtifactRef[] = [];
+  const consoleErrors: string[] = [];
+  const failedRequests: Array<{ url: string; error: string }> = [];
+  const base = {
+    runId,
+    checkId: journey.id,
+    kind: 'journey',
+    location: options.location,
+    scheduledAt: options.scheduledAt,
+    startedAt,
+    attempt: options.attempt ?? 1,
+  };
+  const finish = (
+    status: RunStatus,
+    error?: { class: ErrorClass; message: string },
+    details?: Record<string, unknown>,
+  ): RunResult => ({
+    ...base,
+    finishedAt: Date.now(),
+    status,
+    phases: { total: Math.round((performance.now() - t0) * 10) / 10 },
+    peers,
+    steps,
+    artifacts,
+    ...(error ? { error: { ...error, message: secrets.mask(error.message) } } : {}),
+    details: { consoleErrors, failedRequests, ...details },
+  });
+
+  let resolvedSecrets: Record<string, string>;
+  try {
+    resolvedSecrets = Object.fromEntries(
+      Object.entries(journey.secretRefs).map(([name, ref]) => [name, secrets.interpolate(ref)]),
+    );
+  } catch (error) {
+    if (error instanceof SecretError)
+      return finish('error', { class: 'config', message: `journey "${journey.id}": ${error.message}` });
+    throw error;
+  }
+
+  let browser: Browser;
+  try {
+    browser = await options.pool.acquire();
+  } catch (error) {
+    return finish('error', {
+      class: 'internal',
+      message: `journey "${journey.id}": could not launch Chromium: ${(error as Error).message.split('\n')[0]}`,
+    });
+  }
+
+  const workDir = await mkdtemp(join(tmpdir(), 'pathwatch-journey-'));
+  const harPath = join(workDir, 'network.har');
+  let context: BrowserContext | undefined;
+  let running: { index: number; name: string } | undefined;
+  let interrupt: (reason: JourneyInterrupt) => void = () => {};
+  const interrupted = new Promise<never>((_, reject) => {
+    interrupt = reject;
+  });
+  interrupted.catch(() => {}); // observed through Promise.race below
+  const where = () => (running ? ` step ${running.index} "${running.name}"` : '');
+  const onDisconnected = () =>
+    interrupt(
+      new JourneyInterrupt('internal', 'error', `journey "${journey.id}"${where()}: browser crashed`),
+    );
+  browser.on('disconnected', onDisconnected);
+  const deadline = setTimeout(
+    () =>
+      interrupt(
+        new JourneyInterrupt(
+          'timeout',
+          'fail',
+          `journey "${journey.id}"${where()}: journey timeout of ${journey.timeout} ms exceeded`,
+        ),
+      ),
+    journey.timeout,
+  );
+  const peerLookups: Array<Promise<void>> = [];
+
+  let failure: { status: RunStatus; class: ErrorClass; message: string } | undefined;
+  let page: Page | undefined;
+  try {
+    context = await browser.newContext(
+      options.settings.har ? { recordHar: { path: harPath, content: 'omit' } } : {},
+    );
+    if (settings.trace !== 'off')
+      await context.tracing.start({ screenshots: true, snapshots: true, sources: true, title: journey.name });
+    page = await context.newPage();
+    const currentPage = page;
+    currentPage.on('console', (message) => {
+      if (message.type() === 'error' && consoleErrors.length < 50)
+        consoleErrors.push(secrets.mask(message.text()));
+    });
+    currentPage.on('pageerror', (error) => {
+      if (consoleErrors.length < 50) consoleErrors.push(secrets.mask(error.message));
+    });
+    currentPage.on('requestfailed', (request) => {
+      if (failedRequests.length < 50) {
+        failedRequests.push({
+          url: secrets.mask(request.url()),
+          error: request.failure()?.errorText ?? 'failed',
+        });
+      }
+    });
+    currentPage.on('response', (response) => {
+      peerLookups.push(
+        response
+          .serverAddr()
+          .then((address) => {
+            if (
+              address &&
+              !peers.some((peer) => peer.ip === address.ipAddress && peer.port === address.port)
+            ) {
+              peers.push({ ip: address.ipAddress, port: address.port });
+            }
+          })
+          .catch(() => {}),
+      );
+    });
+
+    const step: StepFunction = async (name, body, stepOptions) => {
+      const index = steps.length + 1;
+      const shownName = secrets.mask(name);
+      running = { index, name: shownName };
+      options.onStep?.({ type: 'start', index, name: shownName });
+      const stepStartedAt = Date.now();
+      const stepT0 = performance.now();
+      const urlBefore = currentPage.url();
+      if (settings.trace !== 'off') await context?.tracing.group(shownName).catch(() => {});
+      const timeoutMs =
+        typeof stepOptions?.timeout === 'string' ? parseDuration(stepOptions.timeout) : stepOptions?.timeout;
+      let stepTimer: NodeJS.Timeout | undefined;
+      const record = (status: StepResult['status'], error?: string) => {
+        const result: JourneyStepResult = {
+          name: shownName,
+          startedAt: stepStartedAt,
+          durationMs: Math.round((performance.now() - stepT0) * 10) / 10,
+          status,
+          ...(error ? { error: secrets.mask(error) } : {}),
+        };
+        steps.push(result);
+        return result;
+      };
+      try {
+        const work = body();
+        work.catch(() => {}); // a step cut by its timeout may still reject later
+        const result = timeoutMs
+          ? await Promise.race([
+              work,
+              new Promise<never>((_, reject) => {
+                stepTimer = setTimeout(
+                  () =>
+                    reject(new JourneyInterrupt('timeout', 'fail', `timeout of ${timeoutMs} ms exceeded`)),
+                  timeoutMs,
+                );
+              }),
+            ])
+          : await work;
+        const done = record('pass');
+        if (currentPage.url() !== urlBefore) done.navigation = await navigationTimings(currentPage);
+        if (settings.screenshots === 'every-step') await screenshot(currentPage, `step-${index}.png`);
+        options.onStep?.({ type: 'end', index, step: done });
+        return result;
+      } catch (error) {
+        const message =
+          error instanceof JourneyInterrupt
+            ? error.message
+            : compactPlaywrightMessage((error as Error)?.message ?? String(error));
+        const failed = record('fail', message);
+        options.onStep?.({ type: 'end', index, step: failed });
+        throw error instanceof StepFailure ? error : new StepFailure(index, shownName, error);
+      } finally {
+        clearTimeout(stepTimer);
+        if (settings.trace !== 'off') await context?.tracing.groupEnd().catch(() => {});
+        running = undefined;
+      }
+    };
+
+    const body = journey.run({
+      page,
+      context,
+      step,
+      expect,
+      secrets: resolvedSecrets,
+      params: journey.params as never,
+    });
+    body.catch(() => {}); // a body cut by the deadline may still reject later
+    await Promise.race([body, interrupted]);
+  } catch (error) {
+    failure = describeFailure(journey.id, error);
+  } finally {
+    clearTimeout(deadline);
+  }
+
+  const crashed = !browser.isConnected();
+  if (failure && page && !crashed && !page.isClosed()) await screenshot(page, 'failure.png');
+  if (context && !crashed) {
+    const keepTrace =
+      settings.trace === 'on' || (settings.trace === 'retain-on-failure' && failure !== undefined);
+    if (settings.trace !== 'off') {
+      const tracePath = join(workDir, 'trace.zip');
+      await withTimeout(
+        keepTrace ? context.tracing.stop({ path: tracePath }) : context.tracing.stop(),
+        EVIDENCE_TIMEOUT_MS,
+      );
+      if (keepTrace) await storeTrace(tracePath);
+    }
+    await withTimeout(Promise.all(peerLookups), EVIDENCE_TIMEOUT_MS);
+    await withTimeout(context.close(), EVIDENCE_TIMEOUT_MS);
+    if (settings.har) {
+      const harText = await readFile(harPath, 'utf8').catch(() => undefined);
+      if (harText) {
+        const stored = await options.artifacts.put(
+          `runs/${runId}/network.har`,
+          Buffer.from(redactHar(harText, (text) => secrets.mask(text))),
+          'application/json',
+        );
+        artifacts.push({
+          kind: 'har',
+          key: stored.key,
+          bytes: stored.bytes,
+          contentType: stored.contentType,
+        });
+      }
+    }
+  }
+  browser.off('disconnected', onDisconnected);
+  await options.pool.release(browser);
+  await rm(workDir, { recursive: true, force: true });
+  const details = { url: page && !page.isClosed() ? secrets.mask(page.url()) : undefined };
+  return failure
+    ? finish(failure.status, { class: failure.class, message: failure.message }, details)
+    : finish('pass', undefined, details);
+
+  async function screenshot(target: Page, name: string): Promise<void> {
+    const image = await withTimeout(target.screenshot({ timeout: EVIDENCE_TIMEOUT_MS }), EVIDENCE_TIMEOUT_MS);
+    if (!image) return;
+    const stored = await options.artifacts.put(`runs/${runId}/${name}`, image, 'image/png');
+    artifacts.push({
+      kind: 'screenshot',
+      key: stored.key,
+      bytes: stored.bytes,
+      contentType: stored.contentType,
+    });
+  }
+
+  async function storeTrace(path: string): Promise<void> {
+    const data = await readFile(path).catch(() => undefined);
+    if (!data) return;
+    const redacted = Buffer.from(redactTrace(data, (text) => secrets.mask(text)));
+    const stored = await options.artifacts.put(`runs/${runId}/trace.zip`, redacted, 'application/zip');
+    artifacts.push({ kind: 'trace', key: stored.key, bytes: stored.bytes, contentType: stored.contentType });
+  }
+}
+
+function describeFailure(
+  journeyId: string,
+  error: unknown,
+): { status: RunStatus; class: ErrorClass; message: string } {
+  if (error instanceof JourneyInterrupt)
+    return { status: error.status, class: error.errorClass, message: error.message };
+  if (error instanceof StepFailure) {
+    const cause = error.reason;
+    const prefix = `journey "${journeyId}" step ${error.index} "${error.stepName}": `;
+    if (cause instanceof JourneyInterrupt)
+      return { status: cause.status, class: cause.errorClass, message: prefix + cause.message };
+    return {
+      status: 'fail',
+      class: classifyJourneyError(cause),
+      message: prefix + compactPlaywrightMessage((cause as Error)?.message ?? String(cause)),
+    };
+  }
+  return {
+    status: 'fail',
+    class: classifyJourneyError(error),
+    message: `journey "${journeyId}": ${compactPlaywrightMessage((error as Error)?.message ?? String(error))}`,
+  };
+}
+
+async function navigationTimings(page: Page): Promise<JourneyStepResult['navigation']> {
+  return withTimeout(
+    page.evaluate(() => {
+      const entry = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming | undefined;
+      if (!entry) return undefined;
+      const round = (value: number) => Math.round(value * 10) / 10;
+      return {
+        url: entry.name,
+        firstByte: round(entry.responseStart),
+        domContentLoaded: round(entry.domContentLoadedEventEnd),
+        load: round(entry.loadEventEnd),
+      };
+    }),
+    EVIDENCE_TIMEOUT_MS,
+  );
+}

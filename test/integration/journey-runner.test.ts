@@ -1,0 +1,214 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { strFromU8, unzipSync } from 'fflate';
+import { FilesystemArtifactStore } from '../../src/artifacts/filesystem-artifact-store.ts';
+import type { RunResult } from '../../src/checks/run-result.ts';
+import { SecretResolver } from '../../src/config/secret-resolver.ts';
+import { type DemoShop, startDemoShop } from '../../src/demo-shop/demo-shop.ts';
+import { BrowserPool } from '../../src/journeys/browser-pool.ts';
+import { DEFAULT_BROWSER_SETTINGS } from '../../src/journeys/browser-settings.ts';
+import { JourneyLoadError, type LoadedJourney, loadJourney } from '../../src/journeys/load-journey.ts';
+import { runJourney, type StepEvent } from '../../src/journeys/run-journey.ts';
+import { chromiumBrowserProcess, chromiumProcesses } from '../helpers/child-processes.ts';
+import { LOOPBACK_ONLY_CHROMIUM_ARGS } from '../helpers/loopback-browser.ts';
+
+const repo = new URL('../..', import.meta.url).pathname;
+const artifactsDir = mkdtempSync(join(tmpdir(), 'pathwatch-journey-artifacts-'));
+const artifacts = new FilesystemArtifactStore(artifactsDir);
+const secrets = new SecretResolver({}, { DEMO_SHOP_PASSWORD: 'wonderland' });
+let shop: DemoShop;
+let pool: BrowserPool;
+let checkout: LoadedJourney;
+
+function run(journey: LoadedJourney, onStep?: (event: StepEvent) => void): Promise<RunResult> {
+  return runJourney(journey, {
+    pool,
+    artifacts,
+    secrets,
+    settings: DEFAULT_BROWSER_SETTINGS,
+    location: 'test',
+    onStep,
+  });
+}
+
+function artifactBytes(result: RunResult, kind: string): Buffer {
+  const artifact = result.artifacts?.find((candidate) => candidate.kind === kind);
+  assert.ok(artifact, `the run kept a ${kind}: ${JSON.stringify(result.artifacts)}`);
+  return readFileSync(join(artifactsDir, artifact.key));
+}
+
+before(async () => {
+  shop = await startDemoShop();
+  process.env.DEMO_SHOP_URL = shop.url; // the example journey reads it at load time
+  checkout = await loadJourney(join(repo, 'journeys/checkout.journey.ts'));
+  pool = new BrowserPool({ settings: DEFAULT_BROWSER_SETTINGS, extraArgs: LOOPBACK_ONLY_CHROMIUM_ARGS });
+});
+
+after(async () => {
+  await pool.close();
+  await shop.close();
+});
+
+test('the example checkout journey passes, step by step, with peers and a clean HAR', async () => {
+  const events: string[] = [];
+  const result = await run(checkout, (event) => events.push(`${event.type} ${event.index}`));
+  assert.equal(result.status, 'pass', result.error?.message);
+  assert.deepEqual(
+    result.steps?.map((step) => [step.name, step.status]),
+    [
+      ['open shop', 'pass'],
+      ['log in', 'pass'],
+      ['add to cart', 'pass'],
+      ['checkout', 'pass'],
+      ['pay', 'pass'],
+    ],
+  );
+  assert.deepEqual(events.slice(0, 4), ['start 1', 'end 1', 'start 2', 'end 2']);
+  assert.deepEqual(result.peers, [{ ip: '127.0.0.1', port: shop.port }]);
+  assert.ok(!result.artifacts?.some((artifact) => artifact.kind === 'trace'), 'trace kept on failure only');
+  const har = artifactBytes(result, 'har').toString();
+  assert.ok(har.includes('/api/pay'), 'the HAR holds the payment request');
+  assert.ok(!har.includes('wonderland'), 'the password never reaches the HAR');
+});
+
+test('with the pay button broken the journey fails at step "pay", with a trace grouped by step, a screenshot and a clean HAR', async () => {
+  shop.faults.brokenPayButton = true;
+  let result: RunResult;
+  try {
+    result = await run(checkout);
+  } finally {
+    shop.faults.brokenPayButton = false;
+  }
+  assert.equal(result.status, 'fail');
+  assert.equal(result.error?.class, 'assertion');
+  assert.match(
+    result.error?.message ?? '',
+    /^journey "checkout" step 5 "pay": expect\(locator\)\.toBeVisible\(\) failed; Locator: getByRole\('heading', \{ name: 'Thank you for your order' \}\); Expected: visible; .*Error: element\(s\) not found/,
+  );
+  assert.equal(result.steps?.at(-1)?.status, 'fail', JSON.stringify(result.steps));
+
+  const png = artifactBytes(result, 'screenshot');
+  assert.deepEqual(
+    [...png.subarray(0, 8)],
+    [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a],
+    'the screenshot is a PNG',
+  );
+
+  const trace = unzipSync(artifactBytes(result, 'trace'));
+  assert.ok(trace['trace.trace'] && trace['trace.network'], 'a Playwright trace zip');
+  const events = strFromU8(trace['trace.trace'])
+    .split('\n')
+    .filter(Boolean)
+    .map(
+      (line) =>
+        JSON.parse(line) as {
+          type: string;
+          callId?: string;
+          parentId?: string;
+          method?: string;
+          title?: string;
+          params?: Record<string, unknown>;
+        },
+    );
+  const groups = events.filter((event) => event.type === 'before' && event.method === 'tracingGroup');
+  assert.deepEqual(
+    groups.map((group) => group.title),
+    ['open shop', 'log in', 'add to cart', 'checkout', 'pay'],
+  );
+  const payGroup = groups.at(-1)!;
+  const payActions = events
+    .filter((event) => event.type === 'before' && event.parentId === payGroup.callId)
+    .map((event) => event.method);
+  assert.deepEqual(payActions, ['click', 'expect'], 'the pay step holds its click and its assertion');
+  for (const [name, bytes] of Object.entries(trace)) {
+    assert.ok(!Buffer.from(bytes).includes('wonderland'), `no password in trace entry ${name}`);
+  }
+
+  const har = JSON.parse(artifactBytes(result, 'har').toString()) as {
+    log: {
+      entries: Array<{
+        request: { headers: Array<{ name: string; value: string }> };
+        response: { headers: Array<{ name: string; value: string }> };
+      }>;
+    };
+  };
+  const cookieHeaders = har.log.entries.flatMap((entry) =>
+    [...entry.request.headers, ...entry.response.headers].filter((header) =>
+      /^(set-)?cookie$/i.test(header.name),
+    ),
+  );
+  assert.ok(cookieHeaders.length > 0, 'the shop did set a session cookie');
+  assert.ok(
+    cookieHeaders.every((header) => header.value === '***'),
+    'every cookie value is masked',
+  );
+  assert.ok(!JSON.stringify(har).includes('wonderland'));
+});
+
+test('a journey that hangs is cut at its timeout, and the next run on the same pool passes', async () => {
+  const hang = await loadJourney(join(repo, 'test/fixtures/journeys/hang.journey.ts'));
+  const result = await run(hang);
+  assert.equal(result.status, 'fail');
+  assert.equal(result.error?.class, 'timeout');
+  assert.equal(
+    result.error?.message,
+    'journey "hang" step 1 "wait forever": journey timeout of 2000 ms exceeded',
+  );
+  assert.ok(result.phases.total < 8000, `cut near its timeout, took ${result.phases.total} ms`);
+  assert.equal((await run(checkout)).status, 'pass');
+});
+
+test('a step timeout names the step and the limit', async () => {
+  const journey = await loadJourney(join(repo, 'test/fixtures/journeys/step-timeout.journey.ts'));
+  const result = await run(journey);
+  assert.equal(result.error?.message, 'journey "step-timeout" step 2 "slow": timeout of 500 ms exceeded');
+});
+
+test('killing Chromium during a run gives "browser crashed", and the next run passes on a new browser', async () => {
+  const linger = await loadJourney(join(repo, 'test/fixtures/journeys/linger.journey.ts'));
+  const result = await run(linger, (event) => {
+    if (event.type === 'start' && event.name === 'linger') {
+      const browser = chromiumBrowserProcess();
+      assert.ok(browser, 'Chromium runs as a child of this process');
+      process.kill(browser.pid, 'SIGKILL');
+    }
+  });
+  assert.equal(result.status, 'error');
+  assert.equal(result.error?.message, 'journey "linger" step 2 "linger": browser crashed');
+  assert.equal((await run(checkout)).status, 'pass');
+});
+
+test('journey files that cannot be used name the file and the line', async () => {
+  await assert.rejects(
+    loadJourney(join(repo, 'test/fixtures/journeys/does-not-compile.journey.ts')),
+    (error: unknown) => {
+      assert.ok(error instanceof JourneyLoadError);
+      assert.match(error.message, /does-not-compile\.journey\.ts: line 7, column \d+: does not compile: /);
+      return true;
+    },
+  );
+  await assert.rejects(
+    loadJourney(join(repo, 'test/fixtures/journeys/exports-nothing.journey.ts')),
+    /exports-nothing\.journey\.ts: exports no journey/,
+  );
+  await assert.rejects(
+    loadJourney(join(repo, 'test/fixtures/journeys/invalid-options.journey.ts')),
+    (error: unknown) => {
+      assert.ok(error instanceof JourneyLoadError);
+      assert.deepEqual(
+        error.issues.map((issue) => issue.path),
+        ['id', 'timeout', 'run'],
+      );
+      return true;
+    },
+  );
+});
+
+test('after the pool closes no Chromium process is left', async () => {
+  assert.ok(chromiumProcesses().length > 0, 'a browser was running');
+  await pool.close();
+  assert.deepEqual(chromiumProcesses(), []);
+});
