@@ -12,13 +12,15 @@ const NET_ERRORS: Array<[RegExp, ErrorClass]> = [
   [/net::ERR_CERT_|net::ERR_SSL_/, 'tls'],
 ];
 
+const ANSI_COLOUR = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g');
+
 /**
  * Playwright's messages are many lines (a call log, the expected and received values);
  * an alert needs one: keep what was expected and what was found, drop the call log.
  */
 export function compactPlaywrightMessage(message: string): string {
   const lines = message
-    .replace(/\u001b\[[0-9;]*m/g, '') // colour codes from expect()
+    .replace(ANSI_COLOUR, '') // colour codes from expect()
     .split('\n')
     .map((line) => line.trim());
   const callLog = lines.findIndex((line) => /^(Call log|=+ logs =+)/.test(line));
