@@ -7,6 +7,7 @@ import { ConfigError } from './config/config-error.ts';
 import { findConfigFile, type LoadedConfig, loadConfig } from './config/load-config.ts';
 import type { DemoShop } from './demo-shop/demo-shop.ts';
 import { JourneyLoadError } from './journeys/load-journey.ts';
+import { loadJourneys, type ResolvedJourney } from './journeys/load-journeys.ts';
 import { RedisNotInstalledError } from './redis/private-redis-server.ts';
 import { RedisUnreachableError } from './redis/redis-connection.ts';
 import { type RunningStack, type StackRoles, startStack } from './stack/start-stack.ts';
@@ -37,6 +38,18 @@ async function loadConfigOrExit(
   }
 }
 
+/** Journey files are part of the config: a broken one stops start-up like a config error. */
+async function loadJourneysOrExit(config: LoadedConfig, exitCode = EXIT_USAGE): Promise<ResolvedJourney[]> {
+  const { journeys, issues } = await loadJourneys(config);
+  if (issues.length > 0) {
+    throw new CliExit(
+      exitCode,
+      `journeys (${[config.settings.journeys].flat().join(', ')}): ${issues.length} problem${issues.length === 1 ? '' : 's'}\n${issues.map((issue) => `  ${issue.path}: ${issue.message}`).join('\n')}`,
+    );
+  }
+  return journeys;
+}
+
 const program = new Command('pathwatch')
   .description(
     'Synthetic monitoring: protocol checks and browser journeys from inside and outside, with packet captures of every timeout.',
@@ -57,7 +70,8 @@ program
   .addOption(configOption())
   .action(async (options: { config?: string }) => {
     const config = await loadConfigOrExit(options.config, EXIT_FAIL);
-    console.log(summarizeConfig(config));
+    const journeys = await loadJourneysOrExit(config, EXIT_FAIL);
+    console.log(summarizeConfig(config, journeys));
   });
 
 program
@@ -232,6 +246,8 @@ async function runLongLived(
   demoShopPort?: number | true,
 ): Promise<void> {
   const logger = createLogger('pathwatch');
+  const journeys =
+    roles.scheduler || roles.workerLocations.length > 0 ? await loadJourneysOrExit(config) : [];
   // The demo shop is the example's target, so it is up before the first run fires.
   let shop: DemoShop | undefined;
   if (demoShopPort !== undefined) {
@@ -242,10 +258,12 @@ async function runLongLived(
   try {
     stack = await startStack({
       config,
+      journeys,
       logger,
       roles,
       redisUrl: process.env.REDIS_URL || undefined,
       apiPort,
+      extraBrowserArgs: extraBrowserArgsFromEnv(),
     });
   } catch (error) {
     await shop?.close();

@@ -3,5 +3,5 @@
 export type { ErrorClass, RunResult, RunStatus } from './checks/run-result.ts';
 export type { ConfigInput } from './config/config-schema.ts';
 export { defineConfig } from './config/define-config.ts';
-export { journey } from './journeys/journey.ts';
 export type { JourneyContext, JourneyDefinition, StepFunction, StepOptions } from './journeys/journey.ts';
+export { journey } from './journeys/journey.ts';

@@ -29,7 +29,7 @@ export function runIdForJob(queueName: string, jobId: string | undefined): strin
 }
 
 /** When the run was meant to start: the scheduler's slot for repeat jobs, else the request. */
-function scheduledAtOf(job: Job<RunJobData>): number {
+export function scheduledAtOf(job: Job<RunJobData>): number {
   return job.data.requestedAt ?? job.timestamp + (job.opts.delay ?? 0);
 }
 

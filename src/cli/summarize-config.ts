@@ -1,7 +1,8 @@
 import type { LoadedConfig } from '../config/load-config.ts';
+import type { ResolvedJourney } from '../journeys/load-journeys.ts';
 
 /** `validate`'s success summary: how many checks of each kind run where. */
-export function summarizeConfig(config: LoadedConfig): string {
+export function summarizeConfig(config: LoadedConfig, journeys: ResolvedJourney[] = []): string {
   const lines = [`${config.file}: OK`];
   lines.push(`  locations: ${config.locations.join(', ')}`);
   const byKind = new Map<string, Map<string, number>>();
@@ -17,6 +18,15 @@ export function summarizeConfig(config: LoadedConfig): string {
       .map((location) => `${location} ${perLocation.get(location) ?? 0}`)
       .join(', ');
     lines.push(`    ${kind}: ${where}`);
+  }
+  if (journeys.length > 0) {
+    const where = config.locations
+      .map(
+        (location) =>
+          `${location} ${journeys.filter((journey) => journey.locations.includes(location)).length}`,
+      )
+      .join(', ');
+    lines.push(`  journeys: ${journeys.length} (${where})`);
   }
   return lines.join('\n');
 }

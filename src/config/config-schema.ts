@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { MAX_TIMEOUT_MS } from '../checks/check-base.ts';
-import { browserSettingsSchema } from '../journeys/browser-settings.ts';
 import { checkSchema } from '../checks/registry.ts';
+import { browserSettingsSchema } from '../journeys/browser-settings.ts';
 import { secretRef } from './secret-resolver.ts';
 import { byteSize, duration, identifier, strictObject } from './zod-helpers.ts';
 

@@ -49,7 +49,7 @@ export function parseFaultsPatch(body: unknown): FaultsPatchResult {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     return {
       ok: false,
-      problems: [{ path: '(body)', message: `must be a JSON object, got ${describe(body)}` }],
+      problems: [{ path: '(body)', message: `must be a JSON object, got ${describeValue(body)}` }],
     };
   }
   const problems: { path: string; message: string }[] = [];
@@ -62,7 +62,7 @@ export function parseFaultsPatch(body: unknown): FaultsPatchResult {
         } else {
           problems.push({
             path: key,
-            message: `must be an integer from 0 to ${MAX_DELAY_MS}, got ${describe(value)}`,
+            message: `must be an integer from 0 to ${MAX_DELAY_MS}, got ${describeValue(value)}`,
           });
         }
         break;
@@ -77,7 +77,7 @@ export function parseFaultsPatch(body: unknown): FaultsPatchResult {
         } else {
           problems.push({
             path: key,
-            message: `must be true, false or a list of path prefixes starting with "/", got ${describe(value)}`,
+            message: `must be true, false or a list of path prefixes starting with "/", got ${describeValue(value)}`,
           });
         }
         break;
@@ -85,7 +85,7 @@ export function parseFaultsPatch(body: unknown): FaultsPatchResult {
       case 'closeConnections':
       case 'hang':
         if (typeof value === 'boolean') patch[key] = value;
-        else problems.push({ path: key, message: `must be true or false, got ${describe(value)}` });
+        else problems.push({ path: key, message: `must be true or false, got ${describeValue(value)}` });
         break;
       default:
         problems.push({ path: key, message: `is not a fault; known faults are ${FAULT_NAMES.join(', ')}` });
@@ -94,7 +94,7 @@ export function parseFaultsPatch(body: unknown): FaultsPatchResult {
   return problems.length > 0 ? { ok: false, problems } : { ok: true, patch };
 }
 
-function describe(value: unknown): string {
+function describeValue(value: unknown): string {
   const text = JSON.stringify(value) ?? String(value);
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }

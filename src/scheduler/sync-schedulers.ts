@@ -1,6 +1,35 @@
 import type { Queue } from 'bullmq';
 import type { LoadedConfig } from '../config/load-config.ts';
-import type { RunJobData } from './run-queue.ts';
+import type { ResolvedJourney } from '../journeys/load-journeys.ts';
+import type { QueueKind, RunJobData } from './run-queue.ts';
+
+/** Anything run on a schedule: a check (probe queue) or a journey (journeys queue). */
+export interface ScheduledItem {
+  id: string;
+  interval: number;
+  locations: string[];
+  enabled: boolean;
+  queue: QueueKind;
+}
+
+export function scheduledItems(config: LoadedConfig, journeys: ResolvedJourney[] = []): ScheduledItem[] {
+  return [
+    ...config.checks.map((check) => ({
+      id: check.id,
+      interval: check.interval,
+      locations: check.locations,
+      enabled: check.enabled,
+      queue: 'runs' as const,
+    })),
+    ...journeys.map((journey) => ({
+      id: journey.id,
+      interval: journey.interval,
+      locations: journey.locations,
+      enabled: true,
+      queue: 'journeys' as const,
+    })),
+  ];
+}
 
 export interface SyncReport {
   added: string[];
@@ -10,44 +39,51 @@ export interface SyncReport {
 }
 
 /**
- * Makes the job schedulers in Redis match the config: one per enabled check at each of
- * its locations, keyed by check id in that location's queue. A scheduler whose interval
- * is unchanged is left alone (re-upserting would shift its cadence), and the scheduler id
- * is unique, so two scheduler processes running the same sync produce no duplicate runs.
+ * Makes the job schedulers in Redis match the config: one per enabled item at each of its
+ * locations, keyed by item id in that location's queue. A scheduler whose interval is
+ * unchanged is left alone (re-upserting would shift its cadence), and the scheduler id is
+ * unique per queue, so two scheduler processes running the same sync add no duplicates.
+ *
+ * `queues` maps each location to its queues; every queue given is synced, so an item
+ * removed from the config loses its scheduler.
  */
 export async function syncSchedulers(
-  config: LoadedConfig,
-  queues: Map<string, Queue<RunJobData>>,
+  items: ScheduledItem[],
+  queues: Map<string, Partial<Record<QueueKind, Queue<RunJobData>>>>,
 ): Promise<SyncReport> {
   const report: SyncReport = { added: [], changed: [], unchanged: [], removed: [] };
-  for (const [location, queue] of queues) {
-    const existing = new Map(
-      (await queue.getJobSchedulers(0, -1)).map((scheduler) => [scheduler.key, scheduler]),
-    );
-    const wanted = config.checks.filter((check) => check.enabled && check.locations.includes(location));
-    for (const check of wanted) {
-      const label = `${check.id}@${location}`;
-      const current = existing.get(check.id);
-      if (current?.every === check.interval) {
-        report.unchanged.push(label);
-        continue;
-      }
-      await queue.upsertJobScheduler(
-        check.id,
-        { every: check.interval },
-        {
-          name: 'run',
-          data: { checkId: check.id, location },
-          opts: { removeOnComplete: { count: 100 }, removeOnFail: { count: 500 } },
-        },
+  for (const [location, byKind] of queues) {
+    for (const [kind, queue] of Object.entries(byKind) as Array<[QueueKind, Queue<RunJobData>]>) {
+      const existing = new Map(
+        (await queue.getJobSchedulers(0, -1)).map((scheduler) => [scheduler.key, scheduler]),
       );
-      (current ? report.changed : report.added).push(label);
-    }
-    const wantedIds = new Set(wanted.map((check) => check.id));
-    for (const id of existing.keys()) {
-      if (!wantedIds.has(id)) {
-        await queue.removeJobScheduler(id);
-        report.removed.push(`${id}@${location}`);
+      const wanted = items.filter(
+        (item) => item.queue === kind && item.enabled && item.locations.includes(location),
+      );
+      for (const item of wanted) {
+        const label = `${item.id}@${location}`;
+        const current = existing.get(item.id);
+        if (current?.every === item.interval) {
+          report.unchanged.push(label);
+          continue;
+        }
+        await queue.upsertJobScheduler(
+          item.id,
+          { every: item.interval },
+          {
+            name: kind === 'runs' ? 'run' : 'journey',
+            data: { checkId: item.id, location },
+            opts: { removeOnComplete: { count: 100 }, removeOnFail: { count: 500 } },
+          },
+        );
+        (current ? report.changed : report.added).push(label);
+      }
+      const wantedIds = new Set(wanted.map((item) => item.id));
+      for (const id of existing.keys()) {
+        if (!wantedIds.has(id)) {
+          await queue.removeJobScheduler(id);
+          report.removed.push(`${id}@${location}`);
+        }
       }
     }
   }

@@ -1,14 +1,18 @@
+import { join } from 'node:path';
 import type { Queue, Worker } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
+import { startJourneyWorker } from '../../workers/journey-worker.ts';
 import { startRunWorker } from '../../workers/run-worker.ts';
 import { buildApp } from '../api/build-app.ts';
+import { FilesystemArtifactStore } from '../artifacts/filesystem-artifact-store.ts';
 import type { RunResult } from '../checks/run-result.ts';
 import type { LoadedConfig } from '../config/load-config.ts';
+import type { ResolvedJourney } from '../journeys/load-journeys.ts';
 import { createRedisConnection, redactUrl } from '../redis/redis-connection.ts';
 import { ResultStore } from '../results/result-store.ts';
-import { openRunQueue, type RunJobData } from '../scheduler/run-queue.ts';
-import { syncSchedulers } from '../scheduler/sync-schedulers.ts';
+import { openQueue, type QueueKind, type RunJobData } from '../scheduler/run-queue.ts';
+import { scheduledItems, syncSchedulers } from '../scheduler/sync-schedulers.ts';
 import type { Logger } from '../util/logger.ts';
 import { resolveRedis } from './resolve-redis.ts';
 
@@ -21,8 +25,12 @@ export interface StackRoles {
 
 export interface StartStackOptions {
   config: LoadedConfig;
+  /** Journeys from the config's glob (loaded by the caller, so load errors come first). */
+  journeys?: ResolvedJourney[];
   logger: Logger;
   roles: StackRoles;
+  /** Extra Chromium flags for journey workers (tests keep Chromium on loopback). */
+  extraBrowserArgs?: string[];
   /** REDIS_URL; unset starts a private redis-server under the data dir. */
   redisUrl?: string;
   /** Overrides `api.port` (0 picks a free port). */
@@ -67,31 +75,56 @@ export async function startStack(options: StartStackOptions): Promise<RunningSta
     const prefix = config.settings.redis.prefix;
     const store = new ResultStore(connect(), { prefix });
     let apiUrl: string | undefined;
+    const journeys = options.journeys ?? [];
     if (roles.scheduler) {
       const queueConnection = connect();
-      const queues = new Map<string, Queue<RunJobData>>(
-        config.locations.map((location) => [location, openRunQueue(location, queueConnection, prefix)]),
+      const queues = new Map<string, Record<QueueKind, Queue<RunJobData>>>(
+        config.locations.map((location) => [
+          location,
+          {
+            runs: openQueue('runs', location, queueConnection, prefix),
+            journeys: openQueue('journeys', location, queueConnection, prefix),
+          },
+        ]),
       );
-      stoppers.push(() => Promise.all([...queues.values()].map((queue) => queue.close())));
-      const report = await syncSchedulers(config, queues);
+      stoppers.push(() =>
+        Promise.all(
+          [...queues.values()].flatMap((byKind) => Object.values(byKind).map((queue) => queue.close())),
+        ),
+      );
+      const report = await syncSchedulers(scheduledItems(config, journeys), queues);
       logger.info(report, 'schedulers synced');
     }
-    const workers: Worker[] = [];
+    const closers: Array<() => Promise<void>> = [];
+    const artifacts = new FilesystemArtifactStore(join(config.dataDir, 'artifacts'));
     for (const location of roles.workerLocations) {
-      workers.push(
-        startRunWorker({
+      const runWorker: Worker = startRunWorker({
+        config,
+        location,
+        connection: connect(),
+        store,
+        logger,
+        onResult: options.onResult,
+      });
+      closers.push(() => runWorker.close());
+      if (journeys.some((journey) => journey.locations.includes(location))) {
+        const journeyWorker = startJourneyWorker({
           config,
+          journeys,
           location,
           connection: connect(),
           store,
+          artifacts,
           logger,
+          extraBrowserArgs: options.extraBrowserArgs,
           onResult: options.onResult,
-        }),
-      );
+        });
+        closers.push(() => journeyWorker.close());
+      }
     }
     // Workers close first on stop (stoppers run in reverse), and close() waits for the
     // runs they have in flight.
-    stoppers.push(() => Promise.all(workers.map((worker) => worker.close())));
+    stoppers.push(() => Promise.all(closers.map((close) => close())));
     if (roles.api) {
       const app: FastifyInstance = await buildApp({ config, store, logger });
       const address = await app.listen({

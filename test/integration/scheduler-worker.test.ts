@@ -7,7 +7,7 @@ import { parseConfig } from '../../src/config/load-config.ts';
 import { createRedisConnection } from '../../src/redis/redis-connection.ts';
 import { ResultStore } from '../../src/results/result-store.ts';
 import { openRunQueue, type RunJobData } from '../../src/scheduler/run-queue.ts';
-import { syncSchedulers } from '../../src/scheduler/sync-schedulers.ts';
+import { scheduledItems, syncSchedulers } from '../../src/scheduler/sync-schedulers.ts';
 import { createLogger } from '../../src/util/logger.ts';
 import { startRunWorker } from '../../workers/run-worker.ts';
 import { deleteKeysWithPrefix, SHARED_REDIS_URL, uniquePrefix } from '../helpers/redis-test-prefix.ts';
@@ -16,7 +16,7 @@ import { startHttpServer, type TestServer } from '../helpers/test-servers.ts';
 const prefix = uniquePrefix('sched');
 let redis: Redis;
 let server: TestServer;
-const queues = new Map<string, Queue<RunJobData>>();
+const queues = new Map<string, { runs: Queue<RunJobData> }>();
 
 function configWith(checks: Array<Record<string, unknown>>) {
   return parseConfig(
@@ -25,14 +25,19 @@ function configWith(checks: Array<Record<string, unknown>>) {
   );
 }
 
+async function syncTo(checks: Array<Record<string, unknown>>) {
+  return syncSchedulers(scheduledItems(await configWith(checks)), queues);
+}
+
 before(async () => {
   redis = createRedisConnection(SHARED_REDIS_URL);
   server = await startHttpServer((_request, response) => response.end('ok'));
-  for (const location of ['inside', 'outside']) queues.set(location, openRunQueue(location, redis, prefix));
+  for (const location of ['inside', 'outside'])
+    queues.set(location, { runs: openRunQueue(location, redis, prefix) });
 });
 
 after(async () => {
-  await Promise.all([...queues.values()].map((queue) => queue.close()));
+  await Promise.all([...queues.values()].map((byKind) => byKind.runs.close()));
   await server.close();
   await deleteKeysWithPrefix(prefix);
   redis.disconnect();
@@ -40,35 +45,26 @@ after(async () => {
 
 test('config sync adds, changes and removes job schedulers, and is idempotent', async () => {
   const url = `${server.url}/`;
-  const first = await syncSchedulers(
-    await configWith([
-      { id: 'a', kind: 'http', url, interval: '30s' },
-      { id: 'b', kind: 'http', url, interval: '1m', locations: ['outside'] },
-    ]),
-    queues,
-  );
+  const first = await syncTo([
+    { id: 'a', kind: 'http', url, interval: '30s' },
+    { id: 'b', kind: 'http', url, interval: '1m', locations: ['outside'] },
+  ]);
   assert.deepEqual(first.added.sort(), ['a@inside', 'a@outside', 'b@outside']);
-  const again = await syncSchedulers(
-    await configWith([
-      { id: 'a', kind: 'http', url, interval: '30s' },
-      { id: 'b', kind: 'http', url, interval: '1m', locations: ['outside'] },
-    ]),
-    queues,
-  );
+  const again = await syncTo([
+    { id: 'a', kind: 'http', url, interval: '30s' },
+    { id: 'b', kind: 'http', url, interval: '1m', locations: ['outside'] },
+  ]);
   assert.deepEqual(again.added, []);
   assert.deepEqual(again.unchanged.sort(), ['a@inside', 'a@outside', 'b@outside']);
-  const changed = await syncSchedulers(
-    await configWith([{ id: 'a', kind: 'http', url, interval: '45s' }]),
-    queues,
-  );
+  const changed = await syncTo([{ id: 'a', kind: 'http', url, interval: '45s' }]);
   assert.deepEqual(changed.changed.sort(), ['a@inside', 'a@outside']);
   assert.deepEqual(changed.removed, ['b@outside']);
-  const outside = await queues.get('outside')!.getJobSchedulers(0, -1);
+  const outside = await queues.get('outside')!.runs.getJobSchedulers(0, -1);
   assert.deepEqual(
     outside.map((scheduler) => [scheduler.key, scheduler.every]),
     [['a', 45_000]],
   );
-  const none = await syncSchedulers(await configWith([]), queues);
+  const none = await syncTo([]);
   assert.deepEqual(none.removed.sort(), ['a@inside', 'a@outside']);
 });
 
@@ -89,14 +85,14 @@ test('a scheduled check is run by the location worker and stored once per job', 
       onResult: (result) => {
         seen.push(result);
         if (seen.length === 2) {
-          void syncSchedulers({ ...config, checks: [] }, queues)
+          void syncSchedulers([], queues)
             .then(() => worker.close())
             .then(() => resolve());
         }
       },
     });
   });
-  await syncSchedulers(config, queues);
+  await syncSchedulers(scheduledItems(config), queues);
   await twoRuns;
   workerConnection.disconnect();
   assert.equal(seen[0].status, 'pass');

@@ -1,0 +1,50 @@
+import type { ConfigIssue } from '../config/config-error.ts';
+import type { LoadedConfig } from '../config/load-config.ts';
+import { globFiles } from '../util/glob-files.ts';
+import { JourneyLoadError, type LoadedJourney, loadJourney } from './load-journey.ts';
+
+/** A journey with the config's defaults applied: what the scheduler and workers run. */
+export interface ResolvedJourney extends LoadedJourney {
+  interval: number;
+  locations: string[];
+}
+
+/**
+ * Every journey the config's `journeys` glob names, each validated; problems in all files
+ * (and undeclared locations, duplicate ids) are reported together.
+ */
+export async function loadJourneys(
+  config: LoadedConfig,
+): Promise<{ journeys: ResolvedJourney[]; issues: ConfigIssue[] }> {
+  const globs = config.settings.journeys === undefined ? [] : [config.settings.journeys].flat();
+  const files = await globFiles(config.dir, globs);
+  const journeys: ResolvedJourney[] = [];
+  const issues: ConfigIssue[] = [];
+  const checkIds = new Set(config.checks.map((check) => check.id));
+  for (const file of files) {
+    try {
+      const journey = await loadJourney(file);
+      const locations = journey.locations ?? config.settings.defaults.locations ?? config.locations;
+      for (const location of locations) {
+        if (!config.locations.includes(location)) {
+          issues.push({
+            path: `journey ${journey.id}`,
+            message: `location "${location}" is not declared in locations (declared: ${config.locations.join(', ')})`,
+          });
+        }
+      }
+      if (checkIds.has(journey.id) || journeys.some((other) => other.id === journey.id)) {
+        issues.push({ path: `journey ${journey.id}`, message: `duplicate id "${journey.id}" (${file})` });
+      }
+      journeys.push({
+        ...journey,
+        interval: journey.interval ?? config.settings.defaults.interval,
+        locations,
+      });
+    } catch (error) {
+      if (!(error instanceof JourneyLoadError)) throw error;
+      issues.push({ path: error.file, message: error.message.slice(error.file.length + 2) });
+    }
+  }
+  return { journeys, issues };
+}

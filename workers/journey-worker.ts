@@ -1,0 +1,89 @@
+import { UnrecoverableError, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { ArtifactStore } from '../src/artifacts/artifact-store.ts';
+import type { RunResult } from '../src/checks/run-result.ts';
+import type { LoadedConfig } from '../src/config/load-config.ts';
+import { BrowserPool } from '../src/journeys/browser-pool.ts';
+import type { ResolvedJourney } from '../src/journeys/load-journeys.ts';
+import { runJourney } from '../src/journeys/run-journey.ts';
+import type { ResultStore } from '../src/results/result-store.ts';
+import { queueName, type RunJobData } from '../src/scheduler/run-queue.ts';
+import type { Logger } from '../src/util/logger.ts';
+import { runIdForJob, scheduledAtOf } from './run-worker.ts';
+
+export interface JourneyWorkerOptions {
+  config: LoadedConfig;
+  journeys: ResolvedJourney[];
+  location: string;
+  connection: Redis;
+  store: ResultStore;
+  artifacts: ArtifactStore;
+  logger: Logger;
+  /** Extra Chromium flags (tests keep Chromium on loopback). */
+  extraBrowserArgs?: string[];
+  onResult?: (result: RunResult) => void;
+}
+
+export interface JourneyWorker {
+  worker: Worker<RunJobData, RunResult>;
+  /** Finishes in-flight journeys, then closes the browser: no Chromium outlives the worker. */
+  close(): Promise<void>;
+}
+
+/** Consumes one location's journeys queue with one reused Chromium. */
+export function startJourneyWorker(options: JourneyWorkerOptions): JourneyWorker {
+  const { config, location, store, logger } = options;
+  const name = queueName('journeys', location);
+  const journeysById = new Map(options.journeys.map((journey) => [journey.id, journey]));
+  const pool = new BrowserPool({ settings: config.settings.browser, extraArgs: options.extraBrowserArgs });
+  const worker = new Worker<RunJobData, RunResult>(
+    name,
+    async (job) => {
+      const journey = journeysById.get(job.data.checkId);
+      if (!journey)
+        throw new UnrecoverableError(`journey "${job.data.checkId}" is not in ${config.file}'s journeys`);
+      const result = await runJourney(journey, {
+        pool,
+        artifacts: options.artifacts,
+        secrets: config.secrets,
+        settings: config.settings.browser,
+        location,
+        runId: runIdForJob(name, job.id),
+        scheduledAt: scheduledAtOf(job),
+      });
+      await store.save(result);
+      logger.info(
+        {
+          checkId: result.checkId,
+          location,
+          runId: result.runId,
+          status: result.status,
+          ms: result.phases.total,
+          error: result.error?.message,
+        },
+        'journey finished',
+      );
+      options.onResult?.(result);
+      return result;
+    },
+    {
+      connection: options.connection,
+      prefix: config.settings.redis.prefix,
+      concurrency: config.settings.workers.browserConcurrency,
+      // A journey may take minutes; the lock is renewed while it runs, and only a dead
+      // worker lets it lapse.
+      lockDuration: 60_000,
+    },
+  );
+  worker.on('failed', (job, error) =>
+    logger.error({ jobId: job?.id, err: error.message }, 'journey job failed'),
+  );
+  worker.on('error', (error) => logger.error({ err: error.message }, 'journey worker error'));
+  return {
+    worker,
+    close: async () => {
+      await worker.close();
+      await pool.close();
+    },
+  };
+}
