@@ -1,0 +1,472 @@
+import { lookup } from 'node:dns/promises';
+import { readFile } from 'node:fs/promises';
+import net, { isIP } from 'node:net';
+import { resolve as resolvePath } from 'node:path';
+import tls, { type SecureVersion, type TLSSocket } from 'node:tls';
+import { classifyNetworkError, timeoutError } from './network-error.ts';
+import type { PhaseClock } from './phase-clock.ts';
+import type { Peer, RunError } from './run-result.ts';
+
+/**
+ * Longest line kept while waiting for its end: a server streaming bytes without a newline is
+ * a protocol error to report, not a buffer to grow until the deadline.
+ */
+const MAX_LINE_BYTES = 64 * 1024;
+
+/** Quoted text of a received line in messages is cut to this many characters. */
+const QUOTE_LIMIT = 120;
+
+/** After a clean finish, how long the closing handshake (TLS close_notify, FIN) may take before the socket is destroyed anyway. */
+const CLOSE_GRACE_MS = 1000;
+
+/** Connect errors after which the next looked-up address is worth trying (as any client would). */
+const TRY_NEXT_ADDRESS_CODES = new Set([
+  'ECONNREFUSED',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EADDRNOTAVAIL',
+  'EAFNOSUPPORT',
+]);
+
+/** How a dialogue reports a failing target: carries the classified error to the probe. */
+export class DialogueFailure extends Error {
+  constructor(readonly runError: RunError) {
+    super(runError.message);
+  }
+}
+
+export interface DialogueOptions {
+  /** Host name or IP literal (IPv6 with or without brackets). */
+  host: string;
+  port: number;
+  /** Address family for a name; default: whatever the resolver returns, in its order. */
+  family?: 4 | 6;
+  signal: AbortSignal;
+  /** The check's whole timeout, for "timed out after N ms". */
+  timeoutMs: number;
+  clock: PhaseClock;
+  /** Every address tried is added here, so a capture can be cut to those flows. */
+  peers: Peer[];
+}
+
+export interface TlsUpgradeOptions {
+  /** SNI name. IP literals are not sent (RFC 6066 allows only host names in SNI). */
+  servername?: string;
+  /** Trusted CAs; replaces the system CAs when given (node semantics). */
+  ca?: string | Buffer;
+  minVersion?: SecureVersion;
+  ciphers?: string;
+}
+
+interface Pending {
+  reject: (failure: DialogueFailure) => void;
+  /** What a line read is waiting for ("the banner"); absent for the TLS handshake. */
+  waitingFor?: string;
+  resolveLine?: (line: string) => void;
+}
+
+function noop(): void {}
+
+/** `127.0.0.1:443` or `[::1]:443`. */
+export function formatTarget(ip: string, port: number): string {
+  return isIP(ip) === 6 ? `[${ip}]:${port}` : `${ip}:${port}`;
+}
+
+/** A received line for a message: one line, cut, quoted. */
+export function quoteLine(line: string): string {
+  const flat = line.replace(/[\r\n]+/g, ' ');
+  return JSON.stringify(flat.length > QUOTE_LIMIT ? `${flat.slice(0, QUOTE_LIMIT - 3)}...` : flat);
+}
+
+/**
+ * One TCP conversation with a server: dns (names only) → connect → optional TLS (implicit, or
+ * STARTTLS after some lines) → lines read and sent in turn. Line-based protocols (banners,
+ * SMTP, POP3, IMAP, FTP control, Redis inline) build on this.
+ *
+ * Every failure is a DialogueFailure whose RunError names the phase and what was awaited;
+ * `open()` enters the dns/connect phases and `startTls()` the tls phase on the clock, the
+ * caller enters its own phases (banner, dialogue, …) before reading. The socket is destroyed
+ * on abort and on failure; callers call `close()` when done, in a `finally`.
+ */
+export class SocketDialogue {
+  private socket: net.Socket;
+  /** Every socket layered on this connection (raw TCP, then TLS), destroyed together. */
+  private readonly layers: net.Socket[] = [];
+  private buffer: Buffer = Buffer.alloc(0);
+  private received = 0;
+  private ended = false;
+  private socketError: Error | undefined;
+  private aborted = false;
+  private closed = false;
+  private pending: Pending | undefined;
+
+  private constructor(
+    socket: net.Socket,
+    /** `ip:port` actually connected to, for messages. */
+    readonly target: string,
+    /** The remote end actually connected to. */
+    readonly remote: Peer,
+    private readonly options: DialogueOptions,
+  ) {
+    this.socket = socket;
+    this.layers.push(socket);
+    this.listen(socket);
+    options.signal.addEventListener('abort', this.onAbort, { once: true });
+    if (options.signal.aborted) this.onAbort();
+  }
+
+  /**
+   * Looks the host up (phase dns, names only) and connects (phase connect). With several
+   * addresses, the next is tried after a refusal or an unreachable route, like any client;
+   * a silent address uses up the deadline, which is what a user would meet too.
+   */
+  static async open(options: DialogueOptions): Promise<SocketDialogue> {
+    const { port, clock, peers, signal, timeoutMs } = options;
+    const host = options.host.replace(/^\[|\]$/g, '');
+    let addresses: string[];
+    if (isIP(host)) {
+      addresses = [host];
+    } else {
+      clock.enter('dns');
+      addresses = await resolveHost(host, options);
+    }
+    clock.enter('connect');
+    const failures: string[] = [];
+    for (const [index, ip] of addresses.entries()) {
+      if (!peers.some((peer) => peer.ip === ip && peer.port === port)) peers.push({ ip, port });
+      const target = formatTarget(ip, port);
+      const outcome = await connectOnce(ip, port, target, signal, timeoutMs);
+      if (outcome.socket) return new SocketDialogue(outcome.socket, target, { ip, port }, options);
+      const tryNext = TRY_NEXT_ADDRESS_CODES.has(outcome.code ?? '') && index < addresses.length - 1;
+      if (!tryNext) {
+        const also = failures.length > 0 ? ` (also failed: ${failures.join(', ')})` : '';
+        throw new DialogueFailure({ ...outcome.error, message: `${outcome.error.message}${also}` });
+      }
+      failures.push(`${target} ${outcome.code}`);
+    }
+    throw new Error(`SocketDialogue.open: no address to connect to for ${host}`);
+  }
+
+  /**
+   * Wraps the connection in TLS (phase tls): right after connect for implicit TLS, or after
+   * a STARTTLS exchange. The handshake never rejects a certificate: `authorized` and
+   * `authorizationError` on the returned socket say what a verifying client would think, so
+   * the caller can report an expired or mismatched certificate with its details. Host-name
+   * identity is NOT checked here (use certificate-checks.ts), so `authorized` means the chain.
+   */
+  startTls(upgrade: TlsUpgradeOptions = {}): Promise<TLSSocket> {
+    this.assertUsable();
+    this.options.clock.enter('tls');
+    if (this.buffer.length > 0) {
+      // Bytes sent before the handshake would be read as if they came over TLS: the
+      // STARTTLS command-injection pattern. A server must not do it; say so.
+      return Promise.reject(
+        this.fail({
+          class: 'protocol',
+          phase: 'tls',
+          message: `server ${this.target} sent ${this.buffer.length} unencrypted bytes before the TLS handshake`,
+        }),
+      );
+    }
+    const raw = this.socket;
+    this.unlisten(raw);
+    raw.on('error', noop);
+    const servername = upgrade.servername?.replace(/^\[|\]$/g, '');
+    const secure = tls.connect({
+      socket: raw,
+      servername: servername && !isIP(servername) ? servername : undefined,
+      ca: upgrade.ca,
+      minVersion: upgrade.minVersion,
+      ciphers: upgrade.ciphers,
+      rejectUnauthorized: false,
+      checkServerIdentity: () => undefined,
+    });
+    this.socket = secure;
+    this.layers.push(secure);
+    return new Promise<TLSSocket>((resolve, reject) => {
+      const settle = () => {
+        secure.off('secureConnect', onSecure);
+        secure.off('error', onError);
+        this.pending = undefined;
+      };
+      const onSecure = () => {
+        settle();
+        this.listen(secure);
+        resolve(secure);
+      };
+      const onError = (error: Error) => {
+        settle();
+        reject(this.fail(classifyNetworkError(error, 'tls', this.target)));
+      };
+      secure.on('secureConnect', onSecure);
+      secure.on('error', onError);
+      this.pending = { reject };
+    });
+  }
+
+  /**
+   * The next line (LF or CRLF terminated, without its terminator, decoded as UTF-8).
+   * `waitingFor` names what the line is, for messages: "the banner", "the reply to step 2".
+   * A last line the server ended without a newline before closing is returned as a line.
+   */
+  readLine(waitingFor: string): Promise<string> {
+    this.assertUsable(waitingFor);
+    if (this.pending) throw new Error('SocketDialogue.readLine: another read is already pending');
+    return new Promise<string>((resolve, reject) => {
+      this.pending = { reject, waitingFor, resolveLine: resolve };
+      this.deliver();
+    });
+  }
+
+  /** Writes `text` as is (the caller adds line endings). Errors surface at the next read. */
+  send(text: string): void {
+    this.assertUsable();
+    if (this.socketError) throw this.fail(this.errorFor(undefined));
+    this.socket.write(text);
+  }
+
+  /** Bytes received so far on this connection (after TLS: decrypted bytes). */
+  get bytesReceived(): number {
+    return this.received;
+  }
+
+  /**
+   * Ends the conversation politely (TLS close_notify, FIN) and destroys the socket once that
+   * is written, or after a short grace if the far end does not read. Safe to call twice and
+   * after a failure.
+   */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.options.signal.removeEventListener('abort', this.onAbort);
+    const socket = this.socket;
+    for (const layer of this.layers) {
+      this.unlisten(layer);
+      layer.on('error', noop);
+    }
+    if (socket.destroyed) {
+      this.destroyAll();
+      return;
+    }
+    socket.resume(); // discard anything still arriving instead of buffering it
+    const timer = setTimeout(() => this.destroyAll(), CLOSE_GRACE_MS);
+    timer.unref();
+    socket.end(() => {
+      clearTimeout(timer);
+      this.destroyAll();
+    });
+  }
+
+  private readonly onAbort = () => {
+    this.aborted = true;
+    const pending = this.pending;
+    this.pending = undefined;
+    this.destroyAll();
+    if (pending) pending.reject(new DialogueFailure(this.abortError(pending.waitingFor)));
+  };
+
+  private readonly onData = (chunk: Buffer) => {
+    this.received += chunk.length;
+    this.buffer = this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk]);
+    this.deliver();
+  };
+
+  private readonly onEnd = () => {
+    this.ended = true;
+    this.deliver();
+  };
+
+  private readonly onError = (error: Error) => {
+    this.socketError ??= error;
+    this.deliver();
+  };
+
+  private listen(socket: net.Socket): void {
+    socket.on('data', this.onData);
+    socket.on('end', this.onEnd);
+    socket.on('error', this.onError);
+  }
+
+  private unlisten(socket: net.Socket): void {
+    socket.off('data', this.onData);
+    socket.off('end', this.onEnd);
+    socket.off('error', this.onError);
+  }
+
+  /** Hands a complete line (or a failure) to the pending read, if there is one. */
+  private deliver(): void {
+    const pending = this.pending;
+    if (!pending?.resolveLine) return;
+    const newline = this.buffer.indexOf(0x0a);
+    if (newline >= 0) {
+      const end = newline > 0 && this.buffer[newline - 1] === 0x0d ? newline - 1 : newline;
+      const line = this.buffer.subarray(0, end).toString('utf8');
+      this.buffer = this.buffer.subarray(newline + 1);
+      this.pending = undefined;
+      pending.resolveLine(line);
+      return;
+    }
+    if (this.buffer.length > MAX_LINE_BYTES) {
+      this.pending = undefined;
+      pending.reject(
+        this.fail({
+          class: 'protocol',
+          phase: this.options.clock.current,
+          message: `server ${this.target} sent more than ${MAX_LINE_BYTES} bytes without a line ending while we waited for ${pending.waitingFor}`,
+        }),
+      );
+      return;
+    }
+    if (this.ended && this.buffer.length > 0) {
+      const line = this.buffer.toString('utf8').replace(/\r$/, '');
+      this.buffer = Buffer.alloc(0);
+      this.pending = undefined;
+      pending.resolveLine(line);
+      return;
+    }
+    if (this.socketError || this.ended) {
+      this.pending = undefined;
+      pending.reject(this.fail(this.errorFor(pending.waitingFor)));
+    }
+  }
+
+  /** A failure while waiting: a reset, a close, or another socket error. */
+  private errorFor(waitingFor: string | undefined): RunError {
+    const phase = this.options.clock.current;
+    const code = (this.socketError as NodeJS.ErrnoException | undefined)?.code;
+    if (code === 'ECONNRESET' || code === 'EPIPE') {
+      const during = waitingFor ? ` while we waited for ${waitingFor}` : '';
+      return { class: 'reset', phase, message: `server ${this.target} reset the connection${during}` };
+    }
+    if (this.socketError) return classifyNetworkError(this.socketError, phase, this.target);
+    // A FIN where a line was due is, for whoever needs that line, the same as a reset: the
+    // far end (or a middlebox) gave up on the conversation. Worth a capture, hence "reset".
+    return {
+      class: 'reset',
+      phase,
+      message: `server ${this.target} closed the connection before sending ${waitingFor ?? 'anything more'}`,
+    };
+  }
+
+  private abortError(waitingFor: string | undefined): RunError {
+    const phase = this.options.clock.current;
+    if (waitingFor === undefined) return timeoutError(phase, this.target, this.options.timeoutMs);
+    const ms = Math.round(this.options.timeoutMs);
+    const heard =
+      this.received === 0
+        ? '; the server accepted the connection and sent nothing'
+        : this.buffer.length > 0
+          ? `; received ${quoteLine(this.buffer.toString('utf8'))} without a line ending`
+          : '';
+    return {
+      class: 'timeout',
+      phase,
+      message: `waiting for ${waitingFor} from ${this.target} timed out after ${ms} ms${heard}`,
+    };
+  }
+
+  /** Records a failure: the connection is of no further use, so it is destroyed. */
+  private fail(error: RunError): DialogueFailure {
+    this.destroyAll();
+    return new DialogueFailure(error);
+  }
+
+  private assertUsable(waitingFor?: string): void {
+    if (this.closed) throw new Error('SocketDialogue used after close()');
+    if (this.aborted) throw this.fail(this.abortError(waitingFor));
+  }
+
+  private destroyAll(): void {
+    for (const layer of this.layers) {
+      layer.on('error', noop);
+      layer.destroy();
+    }
+  }
+}
+
+async function resolveHost(host: string, options: DialogueOptions): Promise<string[]> {
+  const { signal, timeoutMs } = options;
+  if (signal.aborted) throw new DialogueFailure(timeoutError('dns', host, timeoutMs));
+  // dns.lookup cannot be cancelled: on abort the run moves on and the late answer is dropped.
+  let onAbort: () => void = noop;
+  const aborted = new Promise<never>((_resolve, reject) => {
+    onAbort = () => reject(new DialogueFailure(timeoutError('dns', host, timeoutMs)));
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    const found = await Promise.race([lookup(host, { all: true, family: options.family ?? 0 }), aborted]);
+    if (found.length === 0) {
+      throw new DialogueFailure({
+        class: 'dns',
+        phase: 'dns',
+        message: `dns lookup of ${host} found no IPv${options.family ?? ''} address`,
+      });
+    }
+    return found.map((entry) => entry.address);
+  } catch (error) {
+    if (error instanceof DialogueFailure) throw error;
+    throw new DialogueFailure(classifyNetworkError(error, 'dns', host));
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
+}
+
+type ConnectOutcome =
+  | { socket: net.Socket; error?: undefined; code?: undefined }
+  | { socket?: undefined; error: RunError; code: string | undefined };
+
+function connectOnce(
+  ip: string,
+  port: number,
+  target: string,
+  signal: AbortSignal,
+  timeoutMs: number,
+): Promise<ConnectOutcome> {
+  return new Promise<ConnectOutcome>((resolve) => {
+    const socket = net.connect({ host: ip, port, noDelay: true });
+    const finish = (outcome: ConnectOutcome) => {
+      signal.removeEventListener('abort', onAbort);
+      socket.off('connect', onConnect);
+      socket.off('error', onError);
+      if (outcome.error) {
+        socket.on('error', noop);
+        socket.destroy();
+      }
+      resolve(outcome);
+    };
+    const onAbort = () => finish({ error: timeoutError('connect', target, timeoutMs), code: undefined });
+    const onConnect = () => finish({ socket });
+    const onError = (error: NodeJS.ErrnoException) =>
+      finish({ error: classifyNetworkError(error, 'connect', target), code: error.code });
+    socket.on('connect', onConnect);
+    socket.on('error', onError);
+    signal.addEventListener('abort', onAbort, { once: true });
+    if (signal.aborted) onAbort();
+  });
+}
+
+/** A CA bundle read for `TlsUpgradeOptions.ca`, and how messages name the trusted set. */
+export interface TrustedCas {
+  pem?: Buffer;
+  /** `the system CAs` or `the CAs in /etc/pathwatch/ca.pem`. */
+  trustedBy: string;
+}
+
+/**
+ * Reads the `ca` file of a check (relative to the config file). An unreadable file is the
+ * operator's mistake, not the target's: it comes back as a `config` error to report.
+ */
+export async function readTrustedCas(
+  ca: string | undefined,
+  configDir: string,
+  field: string,
+): Promise<TrustedCas | RunError> {
+  if (ca === undefined) return { trustedBy: 'the system CAs' };
+  const path = resolvePath(configDir, ca);
+  try {
+    return { pem: await readFile(path), trustedBy: `the CAs in ${path}` };
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    return { class: 'config', message: `${field}: cannot read CA file ${path} (${code})` };
+  }
+}
