@@ -29,6 +29,8 @@ export const browserSettingsSchema = strictObject({
   recycleAfterRuns: z.number().int().min(1).max(10_000).default(50),
   /** Keep the Playwright trace: always, only when the run fails (default), or never. */
   trace: z.enum(['on', 'retain-on-failure', 'off']).default('retain-on-failure'),
+  /** Add the screencast to traces (costs ~15% CPU a run; DOM snapshots are always kept). */
+  traceScreenshots: z.boolean().default(false),
   /** Record a HAR of every run (cookies, auth headers and secrets masked). */
   har: z.boolean().default(true),
   /** Screenshot at the failing step (default) or after every step. */

@@ -28,15 +28,24 @@ export type StepEvent =
   | { type: 'end'; index: number; step: JourneyStepResult };
 
 export interface JourneyStepResult extends StepResult {
-  /** Navigation timings (ms from navigation start) when the step loaded a page. */
-  navigation?: { url: string; firstByte: number; domContentLoaded: number; load: number };
+  /**
+   * The last page the step loaded: when it started (epoch ms) and, in ms from then, its
+   * first byte, DOMContentLoaded and load (absent when the step ended first).
+   */
+  navigation?: {
+    url: string;
+    startedAt: number;
+    firstByte: number;
+    domContentLoaded?: number;
+    load?: number;
+  };
 }
 
 export interface RunJourneyOptions {
   pool: BrowserPool;
   artifacts: ArtifactStore;
   secrets: SecretResolver;
-  settings: Pick<BrowserSettings, 'trace' | 'har' | 'screenshots'>;
+  settings: Pick<BrowserSettings, 'trace' | 'traceScreenshots' | 'har' | 'screenshots'>;
   location: string;
   runId?: string;
   scheduledAt?: number;
@@ -175,7 +184,14 @@ export async function runJourney(journey: LoadedJourney, options: RunJourneyOpti
       options.settings.har ? { recordHar: { path: harPath, content: 'omit' } } : {},
     );
     if (settings.trace !== 'off')
-      await context.tracing.start({ screenshots: true, snapshots: true, sources: true, title: journey.name });
+      await context.tracing.start({
+        // The screencast costs ~15% CPU per run; DOM snapshots already render every action
+        // in the trace viewer, and the failing step gets a real screenshot of its own.
+        screenshots: settings.traceScreenshots,
+        snapshots: true,
+        sources: true,
+        title: journey.name,
+      });
     page = await context.newPage();
     const currentPage = page;
     currentPage.on('console', (message) => {
@@ -193,7 +209,33 @@ export async function runJourney(journey: LoadedJourney, options: RunJourneyOpti
         });
       }
     });
+    // Navigation timings come from events Playwright already sends (the document's
+    // response timing, then DOMContentLoaded and load), not from a page.evaluate per step.
+    const navigations: NonNullable<JourneyStepResult['navigation']>[] = [];
     currentPage.on('response', (response) => {
+      const request = response.request();
+      if (!request.isNavigationRequest() || request.frame() !== currentPage.mainFrame()) return;
+      const timing = request.timing();
+      navigations.push({
+        url: secrets.mask(response.url()),
+        startedAt: timing.startTime,
+        firstByte: Math.round(timing.responseStart * 10) / 10,
+      });
+    });
+    const markNavigation = (field: 'domContentLoaded' | 'load') => () => {
+      const navigation = navigations.at(-1);
+      if (navigation && navigation[field] === undefined) {
+        navigation[field] = Math.round((Date.now() - navigation.startedAt) * 10) / 10;
+      }
+    };
+    currentPage.on('domcontentloaded', markNavigation('domContentLoaded'));
+    currentPage.on('load', markNavigation('load'));
+    // One serverAddr() round trip per origin, not per response: peers are per server.
+    const originsSeen = new Set<string>();
+    currentPage.on('response', (response) => {
+      const origin = new URL(response.url()).origin;
+      if (originsSeen.has(origin)) return;
+      originsSeen.add(origin);
       peerLookups.push(
         response
           .serverAddr()
@@ -216,7 +258,7 @@ export async function runJourney(journey: LoadedJourney, options: RunJourneyOpti
       options.onStep?.({ type: 'start', index, name: shownName });
       const stepStartedAt = Date.now();
       const stepT0 = performance.now();
-      const urlBefore = currentPage.url();
+      const navigationsBefore = navigations.length;
       if (settings.trace !== 'off') await context?.tracing.group(shownName).catch(() => {});
       const timeoutMs =
         typeof stepOptions?.timeout === 'string' ? parseDuration(stepOptions.timeout) : stepOptions?.timeout;
@@ -248,7 +290,7 @@ export async function runJourney(journey: LoadedJourney, options: RunJourneyOpti
             ])
           : await work;
         const done = record('pass');
-        if (currentPage.url() !== urlBefore) done.navigation = await navigationTimings(currentPage);
+        if (navigations.length > navigationsBefore) done.navigation = navigations.at(-1);
         if (settings.screenshots === 'every-step') await screenshot(currentPage, `step-${index}.png`);
         options.onStep?.({ type: 'end', index, step: done });
         return result;
@@ -366,21 +408,4 @@ function describeFailure(
     class: classifyJourneyError(error),
     message: `journey "${journeyId}": ${compactPlaywrightMessage((error as Error)?.message ?? String(error))}`,
   };
-}
-
-async function navigationTimings(page: Page): Promise<JourneyStepResult['navigation']> {
-  return withTimeout(
-    page.evaluate(() => {
-      const entry = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming | undefined;
-      if (!entry) return undefined;
-      const round = (value: number) => Math.round(value * 10) / 10;
-      return {
-        url: entry.name,
-        firstByte: round(entry.responseStart),
-        domContentLoaded: round(entry.domContentLoadedEventEnd),
-        load: round(entry.loadEventEnd),
-      };
-    }),
-    EVIDENCE_TIMEOUT_MS,
-  );
 }

@@ -1,0 +1,98 @@
+/**
+ * Child process of bench/journeys.ts: runs the checkout journey `count` times, either as a
+ * bare Playwright script (`bare`) or through pathwatch's runner (`pathwatch`: trace kept on
+ * failure, HAR on). Both launch one Chromium and use a fresh context per run.
+ * Usage: tsx bench/journey-loop.ts bare|pathwatch <count> <shopUrl>
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from '@playwright/test';
+import { chromium } from 'playwright';
+import { FilesystemArtifactStore } from '../src/artifacts/filesystem-artifact-store.ts';
+import { SecretResolver } from '../src/config/secret-resolver.ts';
+import { BrowserPool } from '../src/journeys/browser-pool.ts';
+import {
+  DEFAULT_BROWSER_SETTINGS,
+  DEFAULT_CHROMIUM_ARGS,
+  resolveExecutablePath,
+} from '../src/journeys/browser-settings.ts';
+import { loadJourney } from '../src/journeys/load-journey.ts';
+import { runJourney } from '../src/journeys/run-journey.ts';
+
+const [variant, countText, shopUrl] = process.argv.slice(2);
+const count = Number(countText);
+const args = [
+  ...DEFAULT_CHROMIUM_ARGS,
+  '--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE localhost , EXCLUDE 127.0.0.1',
+];
+let failures = 0;
+// Module loading differs between the variants (pathwatch loads its config schema, zod, …)
+// and a worker pays it once, not per run: the parent subtracts this process's CPU up to
+// the first run, and takes the wall time of the runs alone.
+let setupCpuSeconds = 0;
+let loopStartedAt = 0;
+function startLoop(): void {
+  const usage = process.cpuUsage();
+  setupCpuSeconds = (usage.user + usage.system) / 1e6;
+  loopStartedAt = performance.now();
+}
+
+if (variant === 'bare') {
+  const browser = await chromium.launch({
+    executablePath: resolveExecutablePath(DEFAULT_BROWSER_SETTINGS),
+    args,
+  });
+  startLoop();
+  for (let index = 0; index < count; index++) {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    try {
+      await page.goto(shopUrl);
+      await expect(page.getByRole('heading', { level: 1 })).toBeVisible();
+      await page.getByRole('link', { name: 'Log in' }).click();
+      await page.getByLabel('Username').fill('alice');
+      await page.getByLabel('Password').fill('wonderland');
+      await page.getByRole('button', { name: 'Log in' }).click();
+      await expect(page).toHaveURL(/\/products$/);
+      await page.getByTestId('add-mug').click();
+      await expect(page.getByRole('status')).toContainText('Added');
+      await page.getByRole('link', { name: 'Cart' }).click();
+      await expect(page.getByTestId('cart-total')).toHaveText('$12.00');
+      await page.getByRole('link', { name: 'Checkout' }).click();
+      await page.getByLabel('Card number').fill('4242 4242 4242 4242');
+      await page.getByLabel('Expiry (MM/YY)').fill('12/99');
+      await page.getByLabel('CVC').fill('123');
+      await page.getByLabel('Name on card').fill('Alice Liddell');
+      await page.getByRole('button', { name: 'Pay' }).click();
+      await expect(page.getByRole('heading', { name: 'Thank you for your order' })).toBeVisible();
+    } catch {
+      failures++;
+    }
+    await context.close();
+  }
+  await browser.close();
+} else {
+  process.env.DEMO_SHOP_URL = shopUrl;
+  const journey = await loadJourney(new URL('../journeys/checkout.journey.ts', import.meta.url).pathname);
+  const settings = {
+    ...DEFAULT_BROWSER_SETTINGS,
+    trace: 'retain-on-failure' as const,
+    har: true,
+    ...JSON.parse(process.env.BENCH_SETTINGS ?? '{}'),
+  };
+  const pool = new BrowserPool({ settings, extraArgs: args.slice(DEFAULT_CHROMIUM_ARGS.length) });
+  const artifactsDir = mkdtempSync(join(tmpdir(), 'pathwatch-bench-artifacts-'));
+  const artifacts = new FilesystemArtifactStore(artifactsDir);
+  const secrets = new SecretResolver({}, { DEMO_SHOP_PASSWORD: 'wonderland' });
+  await pool.release(await pool.acquire()); // launch before the loop, as the bare variant does
+  startLoop();
+  for (let index = 0; index < count; index++) {
+    const result = await runJourney(journey, { pool, artifacts, secrets, settings, location: 'bench' });
+    if (result.status !== 'pass') failures++;
+  }
+  await pool.close();
+  rmSync(artifactsDir, { recursive: true, force: true });
+}
+const loopWallSeconds = (performance.now() - loopStartedAt) / 1000;
+console.log(JSON.stringify({ variant, count, failures, setupCpuSeconds, loopWallSeconds }));
