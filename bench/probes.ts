@@ -14,7 +14,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { freePort } from '../src/redis/private-redis-server.ts';
+import { freePort, startPrivateRedisServer } from '../src/redis/private-redis-server.ts';
 import { startTestDnsServer } from '../test/helpers/test-dns-server.ts';
 
 const { values } = parseArgs({
@@ -77,6 +77,35 @@ function runPathwatch(check: Record<string, unknown>): Promise<Measurement> {
       if (result.passed !== COUNT)
         console.error(`pathwatch ${check.kind}: ${COUNT - result.passed} runs did not pass`, result.failures);
       resolve(result);
+    });
+  });
+}
+
+/** The worker path: BullMQ job in, probe, result stored, on a private redis-server. */
+function runPathwatchWorker(check: Record<string, unknown>, redisUrl: string): Promise<Measurement> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'bench/worker-loop.ts',
+        JSON.stringify({ id: 'bench', ...check }),
+        String(COUNT),
+        String(CONCURRENCY),
+        redisUrl,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, PATHWATCH_LOG_LEVEL: 'silent' } },
+    );
+    let output = '';
+    child.stdout.on('data', (chunk) => {
+      output += chunk;
+    });
+    child.on('close', (code) => {
+      if (code !== 0) return reject(new Error(`worker loop exited with ${code}: ${output}`));
+      const result = JSON.parse(output.trim().split('\n').pop() ?? '{}');
+      // The first run starts the clock, so count-1 runs were measured.
+      resolve({ ...result, passed: result.passed - 1 });
     });
   });
 }
@@ -170,28 +199,40 @@ async function runExporter(targets: Awaited<ReturnType<typeof startTargets>>) {
 }
 
 const targets = await startTargets();
+const redis = await startPrivateRedisServer(mkdtempSync(join(tmpdir(), 'pathwatch-bench-redis-')));
 try {
-  const pathwatch: Record<string, Measurement> = {
-    http: await runPathwatch({ kind: 'http', url: `http://127.0.0.1:${targets.httpPort}/` }),
-    tcp: await runPathwatch({ kind: 'tcp', host: '127.0.0.1', port: targets.tcpPort }),
-    dns: await runPathwatch({
-      kind: 'dns',
-      server: `127.0.0.1:${targets.dns.port}`,
-      query: 'bench.test',
-      recordType: 'A',
-    }),
+  const checks: Record<string, Record<string, unknown>> = {
+    http: { kind: 'http', url: `http://127.0.0.1:${targets.httpPort}/` },
+    tcp: { kind: 'tcp', host: '127.0.0.1', port: targets.tcpPort },
+    dns: { kind: 'dns', server: `127.0.0.1:${targets.dns.port}`, query: 'bench.test', recordType: 'A' },
   };
+  const engine: Record<string, Measurement> = {};
+  const worker: Record<string, Measurement & { redisCpuSeconds: number }> = {};
+  for (const [kind, check] of Object.entries(checks)) {
+    engine[kind] = await runPathwatch(check);
+    const redisBefore = processCpuSeconds(redis.pid);
+    const measured = await runPathwatchWorker(check, redis.url);
+    worker[kind] = { ...measured, redisCpuSeconds: processCpuSeconds(redis.pid) - redisBefore };
+  }
   const blackbox = await runExporter(targets);
+  const rate = (passed: number, cpu: number) => passed / cpu;
   console.log(`\nprobes per CPU-second, ${COUNT} probes each, ${CONCURRENCY} in flight (higher is better)\n`);
-  console.log('kind  pathwatch   blackbox_exporter   ratio (pathwatch / blackbox)');
-  for (const kind of ['http', 'tcp', 'dns']) {
-    const ours = pathwatch[kind].passed / pathwatch[kind].cpuSeconds;
-    const theirs = blackbox[kind].passed / blackbox[kind].cpuSeconds;
+  console.log('kind  blackbox  pathwatch probe   ratio   pathwatch worker   ratio   worker+redis   ratio');
+  for (const kind of Object.keys(checks)) {
+    const theirs = rate(blackbox[kind].passed, blackbox[kind].cpuSeconds);
+    const ours = rate(engine[kind].passed, engine[kind].cpuSeconds);
+    const viaWorker = rate(worker[kind].passed, worker[kind].cpuSeconds);
+    const withRedis = rate(worker[kind].passed, worker[kind].cpuSeconds + worker[kind].redisCpuSeconds);
     console.log(
-      `${kind.padEnd(5)} ${ours.toFixed(0).padStart(9)}   ${theirs.toFixed(0).padStart(17)}   ${(ours / theirs).toFixed(2)}x` +
-        `   (cpu ${pathwatch[kind].cpuSeconds.toFixed(2)} s vs ${blackbox[kind].cpuSeconds.toFixed(2)} s; wall ${pathwatch[kind].wallSeconds.toFixed(2)} s vs ${blackbox[kind].wallSeconds.toFixed(2)} s)`,
+      `${kind.padEnd(5)} ${theirs.toFixed(0).padStart(8)}  ${ours.toFixed(0).padStart(15)}  ${(ours / theirs).toFixed(2).padStart(5)}x  ${viaWorker.toFixed(0).padStart(17)}  ${(viaWorker / theirs).toFixed(2).padStart(5)}x  ${withRedis.toFixed(0).padStart(13)}  ${(withRedis / theirs).toFixed(2).padStart(5)}x`,
     );
   }
+  console.log(
+    '\nprobe: the probe through runCheck in a loop (what blackbox_exporter does per /probe request);' +
+      '\nworker: the production path, a BullMQ job taken from Redis, the probe, the result stored in Redis;' +
+      '\nworker+redis: that plus the CPU Redis spent serving it.',
+  );
 } finally {
+  await redis.stop();
   await targets.close();
 }

@@ -1,0 +1,73 @@
+/**
+ * Child process of bench/probes.ts, "worker" mode: the whole production path for `count`
+ * runs of one check — BullMQ job fetched from Redis, probe run, result stored in Redis.
+ * Jobs are queued before the measurement starts; the CPU printed is this process's only
+ * (Redis's own CPU is measured by the parent from /proc).
+ * Usage: tsx bench/worker-loop.ts '<check json>' <count> <concurrency> <redisUrl>
+ */
+import { randomBytes } from 'node:crypto';
+import { Queue } from 'bullmq';
+import { parseConfig } from '../src/config/load-config.ts';
+import { createRedisConnection } from '../src/redis/redis-connection.ts';
+import { ResultStore } from '../src/results/result-store.ts';
+import { queueName, type RunJobData } from '../src/scheduler/run-queue.ts';
+import { createLogger } from '../src/util/logger.ts';
+import { startRunWorker } from '../workers/run-worker.ts';
+
+const [checkJson, countText, concurrencyText, redisUrl] = process.argv.slice(2);
+const count = Number(countText);
+const prefix = `pwbench-${randomBytes(4).toString('hex')}`;
+const config = await parseConfig(
+  { locations: { bench: {} }, checks: [JSON.parse(checkJson)], redis: { prefix } },
+  '/tmp/bench.yaml',
+);
+const connection = createRedisConnection(redisUrl);
+const queue = new Queue<RunJobData>(queueName('runs', 'bench'), { connection, prefix });
+const jobs = Array.from({ length: count }, () => ({
+  name: 'run',
+  data: { checkId: 'bench', location: 'bench' },
+  opts: { removeOnComplete: true },
+}));
+for (let index = 0; index < jobs.length; index += 1000) await queue.addBulk(jobs.slice(index, index + 1000));
+let done = 0;
+let passed = 0;
+let cpuBefore = process.cpuUsage();
+let wallBefore = performance.now();
+const finished = new Promise<void>((resolve) => {
+  const worker = startRunWorker({
+    config,
+    location: 'bench',
+    connection: createRedisConnection(redisUrl),
+    store: new ResultStore(connection, { prefix, runsPerSeries: 100 }),
+    logger: createLogger('bench', 'silent'),
+    concurrency: Number(concurrencyText),
+    onResult: (result) => {
+      if (done === 0) {
+        cpuBefore = process.cpuUsage();
+        wallBefore = performance.now();
+      }
+      done++;
+      if (result.status === 'pass') passed++;
+      if (done === count) void worker.close().then(() => resolve());
+    },
+  });
+});
+await finished;
+const cpu = process.cpuUsage(cpuBefore);
+console.log(
+  JSON.stringify({
+    count,
+    passed,
+    cpuSeconds: (cpu.user + cpu.system) / 1e6,
+    wallSeconds: (performance.now() - wallBefore) / 1000,
+  }),
+);
+// Leave nothing behind in the shared Redis.
+let cursor = '0';
+do {
+  const [next, keys] = await connection.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+  cursor = next;
+  if (keys.length > 0) await connection.unlink(...keys);
+} while (cursor !== '0');
+await queue.close();
+process.exit(0);
