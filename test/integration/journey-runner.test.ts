@@ -207,6 +207,25 @@ test('journey files that cannot be used name the file and the line', async () =>
   );
 });
 
+test('the browser is recycled after the configured number of runs', async () => {
+  const recycling = new BrowserPool({
+    settings: { ...DEFAULT_BROWSER_SETTINGS, recycleAfterRuns: 2 },
+    extraArgs: LOOPBACK_ONLY_CHROMIUM_ARGS,
+  });
+  try {
+    const first = await recycling.acquire();
+    await recycling.release(first);
+    assert.equal(await recycling.acquire(), first, 'reused while under the limit');
+    await recycling.release(first);
+    assert.equal(first.isConnected(), false, 'closed after its second run');
+    const second = await recycling.acquire();
+    assert.notEqual(second, first);
+    await recycling.release(second);
+  } finally {
+    await recycling.close();
+  }
+});
+
 test('after the pool closes no Chromium process is left', async () => {
   assert.ok(chromiumProcesses().length > 0, 'a browser was running');
   await pool.close();
