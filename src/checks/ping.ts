@@ -1,23 +1,478 @@
+import { spawn } from 'node:child_process';
+import { isIP } from 'node:net';
 import { z } from 'zod';
-import { strictObject } from '../config/zod-helpers.ts';
+import { describeAssertionFailure } from '../assertions/http-expectations.ts';
+import { duration, expected, strictObject } from '../config/zod-helpers.ts';
 import { checkBaseShape } from './check-base.ts';
-import type { Probe } from './probe.ts';
+import { timeoutError } from './network-error.ts';
+import { PhaseClock } from './phase-clock.ts';
+import type { Probe, ProbeContext } from './probe.ts';
+import type { AssertionResult, ProbeOutcome, RunError } from './run-result.ts';
 
-// Placeholder until the ping probe lands: schema branch and registry line exist so the
-// registry stays the one place that maps kinds.
+/** A host name (RFC 1123 labels) or an IP address, IPv6 with an optional `%zone`. */
+const HOST_NAME_RE =
+  /^(?=.{1,253}$)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,62})(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,62}))*\.?$/;
+
+/** The host as ping takes it: `[::1]` → `::1` (a zone such as `%eth0` stays). */
+function unbracketed(host: string): string {
+  return host.replace(/^\[|\]$/g, '');
+}
+
+/** The address without brackets or zone, for isIP. */
+function bareAddress(host: string): string {
+  return unbracketed(host).replace(/%[A-Za-z0-9_.-]+$/, '');
+}
+
 export const pingCheckSchema = strictObject({
   ...checkBaseShape,
   kind: z.literal('ping'),
+  /**
+   * Host to send ICMP echo requests to: `10.0.0.1`, `2001:db8::1`, `fe80::1%eth0` or a
+   * name, which is resolved by the worker's resolver (ping prints the address it chose).
+   */
+  host: z.string({ error: expected('a host name or IP address such as "10.0.0.1"') }).refine(
+    // Checked strictly because it becomes a command-line argument of ping.
+    (host) => isIP(bareAddress(host)) !== 0 || HOST_NAME_RE.test(host),
+    {
+      error: (issue) =>
+        `expected a host name or IP address such as "10.0.0.1", got ${JSON.stringify(issue.input)}`,
+    },
+  ),
+  /** Echo requests to send; default 3. */
+  count: z.number().int().min(1).max(100).default(3),
+  /**
+   * Time between echo requests; default 200ms, the least ping allows a user without root
+   * (iputils refuses shorter for them with "cannot flood").
+   */
+  interval: duration({ min: 10, max: 10_000 }).default(200),
+  /** `4` or `6` forces the address family (`ping -4`/`-6`); `any` (default) lets the resolver choose. */
+  ipVersion: z.union([z.literal('any'), z.literal(4), z.literal(6)]).default('any'),
+  /** ICMP payload bytes (`ping -s`); default ping's 56. Large sizes test the path MTU. */
+  size: z.number().int().min(0).max(65_507).optional(),
+  /**
+   * Highest packet loss in percent that still passes; default 50 (with 3 requests one lost
+   * reply passes, two fail). No reply at all always fails.
+   */
+  maxLoss: z
+    .number()
+    .min(0)
+    .lt(100, { error: (issue) => `must be below 100 (no reply at all always fails), got ${issue.input}` })
+    .default(50),
+  /** Loss in percent above which a passing run is degraded; default 0: any lost reply is worth a look. */
+  degradedLoss: z.number().min(0).max(100).default(0),
+  /** Highest average round-trip time that passes; default none. */
+  maxRtt: duration({ min: 1 }).optional(),
+  /** Average round-trip time above which a passing run is degraded; default none. */
+  degradedRtt: duration({ min: 1 }).optional(),
+}).superRefine((check, ctx) => {
+  // Caught at load time: ping would only say "Address family for hostname not supported".
+  const family = isIP(bareAddress(check.host));
+  if (family !== 0 && check.ipVersion !== 'any' && family !== check.ipVersion)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['ipVersion'],
+      message: `host ${check.host} is an IPv${family} address, but ipVersion is ${check.ipVersion}`,
+    });
 });
 export type PingCheck = z.output<typeof pingCheckSchema>;
 
-export const pingProbe: Probe<PingCheck> = {
-  async run() {
+/** Time ping needs to exit and print its summary after its last wait, kept off the deadline. */
+const EXIT_MARGIN_MS = 300;
+/** Shortest wait for the last reply worth running ping for. */
+const MIN_REPLY_WAIT_MS = 100;
+/** After SIGINT (ping prints its summary and exits), this long before SIGKILL. */
+const KILL_GRACE_MS = 500;
+/** Output kept from ping; 100 replies are about 6 KiB. */
+const OUTPUT_LIMIT = 256 * 1024;
+
+/** What iputils ping printed, as far as it got. */
+export interface PingOutput {
+  /** The address ping resolved and used, from its `PING host (address)` line. */
+  address?: string;
+  transmitted?: number;
+  received?: number;
+  duplicates?: number;
+  /** ICMP errors received instead of replies (`+3 errors`). */
+  errors?: number;
+  rtt?: { min: number; avg: number; max: number; mdev: number };
+  replies: Array<{ seq: number; ttl?: number; ms: number }>;
+  /** `From 10.0.0.254 icmp_seq=1 Destination Host Unreachable` lines. */
+  icmpErrors: string[];
+  /** ping's own complaints, one per line (`ping: socket: Operation not permitted`). */
+  stderrLines: string[];
+}
+
+/** Parses iputils ping output (run with `-n` and LC_ALL=C). Tolerant: missing parts stay undefined. */
+export function parsePingOutput(stdout: string, stderr: string): PingOutput {
+  const output: PingOutput = {
+    replies: [],
+    icmpErrors: [],
+    stderrLines: stderr
+      .split('\n')
+      .map((line) => line.trim())
+      .filter(Boolean),
+  };
+  for (const rawLine of stdout.split('\n')) {
+    const line = rawLine.trim();
+    const header = /^PING\s+\S+?\s*\(([^)\s]+)\)/.exec(line);
+    if (header) {
+      output.address ??= header[1];
+      continue;
+    }
+    const reply = /^\d+ bytes from .*?icmp_seq=(\d+)(?: ttl=(\d+))?.*? time[=<]([\d.]+) ms/.exec(line);
+    if (reply) {
+      output.replies.push({
+        seq: Number(reply[1]),
+        ...(reply[2] ? { ttl: Number(reply[2]) } : {}),
+        ms: Number(reply[3]),
+      });
+      continue;
+    }
+    if (/^From \S+.* icmp_seq=\d+/.test(line)) {
+      output.icmpErrors.push(line);
+      continue;
+    }
+    const summary = /^(\d+) packets transmitted, (\d+) (?:packets )?received(.*)$/.exec(line);
+    if (summary) {
+      output.transmitted = Number(summary[1]);
+      output.received = Number(summary[2]);
+      const duplicates = /\+(\d+) duplicates/.exec(summary[3]);
+      const errors = /\+(\d+) errors/.exec(summary[3]);
+      if (duplicates) output.duplicates = Number(duplicates[1]);
+      if (errors) output.errors = Number(errors[1]);
+      continue;
+    }
+    const rtt =
+      /^(?:rtt|round-trip) min\/avg\/max\/(?:mdev|stddev) = ([\d.]+)\/([\d.]+)\/([\d.]+)\/([\d.]+) ms/.exec(
+        line,
+      );
+    if (rtt) {
+      const [min, avg, max, mdev] = rtt.slice(1).map(Number);
+      output.rtt = { min, avg, max, mdev };
+    }
+  }
+  return output;
+}
+
+/** Loss in percent from the counts, to one decimal (ping itself prints `33.3333%`). */
+export function lossPercent(output: PingOutput): number | undefined {
+  if (output.transmitted === undefined || output.received === undefined || output.transmitted === 0)
+    return undefined;
+  const lost = Math.max(0, output.transmitted - output.received);
+  return Math.round((lost / output.transmitted) * 1000) / 10;
+}
+
+/** A failure ping reported on stderr, before or instead of its statistics; undefined if none. */
+export function pingStderrProblem(
+  output: PingOutput,
+  host: string,
+): { status: 'fail' | 'error'; error: RunError } | undefined {
+  const text = output.stderrLines.join('; ');
+  if (!text) return undefined;
+  const dns =
+    /(Name or service not known|No address associated with hostname|Temporary failure in name resolution|Address family for hostname not supported|Non-recoverable failure in name resolution)/.exec(
+      text,
+    );
+  if (dns) {
+    const reason = dns[1];
+    const message =
+      reason === 'Temporary failure in name resolution'
+        ? `dns lookup of ${host} failed temporarily (${reason})`
+        : reason === 'Address family for hostname not supported'
+          ? `dns lookup of ${host} found no address of the asked family (${reason})`
+          : `dns lookup of ${host} found no address (${reason})`;
+    return { status: 'fail', error: { class: 'dns', phase: 'dns', message } };
+  }
+  if (/sendmsg: Operation not permitted/.test(text))
     return {
       status: 'error',
-      phases: { total: 0 },
-      peers: [],
-      error: { class: 'internal', message: 'ping probe not implemented yet' },
+      error: {
+        class: 'internal',
+        message: `this host refused to send ICMP to ${host} (${firstLine(output, /sendmsg/)}): a local firewall rule blocks it`,
+      },
     };
-  },
-};
+  if (/(socket|socktype).*(Operation not permitted|Permission denied)|cap_net_raw/.test(text))
+    return {
+      status: 'error',
+      error: {
+        class: 'internal',
+        message: `ping is not permitted to open an ICMP socket on this host: ${text} (run the worker as root, give the ping binary cap_net_raw, or allow its group in net.ipv4.ping_group_range)`,
+      },
+    };
+  if (/Network is unreachable/.test(text))
+    return {
+      status: 'fail',
+      error: { class: 'refused', phase: 'echo', message: `no route to ${host} from this host (${text})` },
+    };
+  if (/cannot flood|minimal interval/.test(text))
+    return { status: 'error', error: { class: 'config', message: `ping refused the interval: ${text}` } };
+  return undefined;
+}
+
+function firstLine(output: PingOutput, pattern: RegExp): string {
+  return output.stderrLines.find((line) => pattern.test(line)) ?? output.stderrLines[0] ?? '';
+}
+
+interface PingRun {
+  output: PingOutput;
+  exitCode: number | null;
+  /** Set when ping could not be started at all. */
+  spawnError?: NodeJS.ErrnoException;
+  /** Stopped at the deadline (SIGINT, so ping still printed what it had). */
+  aborted: boolean;
+}
+
+export interface PingProbeOptions {
+  /** The ping executable; default `ping` from PATH (iputils-ping). Tests point it elsewhere. */
+  binary?: string;
+}
+
+/** A ping probe using the given executable; `pingProbe` is the one the registry uses. */
+export function createPingProbe(options: PingProbeOptions = {}): Probe<PingCheck> {
+  const binary = options.binary ?? 'ping';
+  return {
+    async run(check, context) {
+      const literal = isIP(bareAddress(check.host)) !== 0;
+      const clock = new PhaseClock(literal ? 'echo' : 'dns');
+      const sendingMs = (check.count - 1) * check.interval;
+      // -W (wait for replies after the last request), not -w: with -w iputils keeps
+      // sending past -c until the deadline (measured: -c 3 -w 2 sent 10), and the loss
+      // would no longer be out of `count`.
+      const replyWaitMs = context.deadline - Date.now() - sendingMs - EXIT_MARGIN_MS;
+      if (replyWaitMs < MIN_REPLY_WAIT_MS) {
+        return {
+          status: 'error',
+          phases: clock.finish(),
+          peers: [],
+          error: {
+            class: 'config',
+            message: `ping ${check.host}: ${check.count} requests every ${check.interval} ms take ${sendingMs} ms, leaving no time for replies within the ${Math.round(context.timeoutMs)} ms timeout: raise timeout or lower count or interval`,
+          },
+        };
+      }
+      const args = [
+        '-n',
+        ...(check.ipVersion === 'any' ? [] : [`-${check.ipVersion}`]),
+        '-c',
+        String(check.count),
+        '-i',
+        seconds(check.interval),
+        '-W',
+        seconds(replyWaitMs),
+        ...(check.size === undefined ? [] : ['-s', String(check.size)]),
+        '--',
+        unbracketed(check.host),
+      ];
+      const run = await runPingProcess(binary, args, context, clock);
+      const outcome = pingVerdict(check, run, {
+        binary,
+        phase: clock.current,
+        timeoutMs: context.timeoutMs,
+      });
+      const peerIp = run.output.address ?? (literal ? bareAddress(check.host) : undefined);
+      return {
+        ...outcome,
+        phases: clock.finish(),
+        peers: peerIp ? [{ ip: peerIp, port: 0 }] : [],
+        details: {
+          host: check.host,
+          ...(run.output.address ? { address: run.output.address } : {}),
+          command: [binary, ...args].join(' '),
+          exitCode: run.exitCode,
+          ...pingFacts(run.output),
+        },
+      };
+    },
+  };
+}
+
+export const pingProbe: Probe<PingCheck> = createPingProbe();
+
+function seconds(ms: number): string {
+  return String(Math.round(ms) / 1000);
+}
+
+/** Runs ping without a shell; SIGINT at the deadline (ping then prints its summary), SIGKILL if it lingers. */
+function runPingProcess(
+  binary: string,
+  args: string[],
+  context: ProbeContext,
+  clock: PhaseClock,
+): Promise<PingRun> {
+  return new Promise<PingRun>((resolve) => {
+    let stdout = '';
+    let stderr = '';
+    let aborted = false;
+    let killTimer: NodeJS.Timeout | undefined;
+    const child = spawn(binary, args, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, LC_ALL: 'C' }, // ping's messages are parsed: keep them in English
+    });
+    const onAbort = () => {
+      aborted = true;
+      child.kill('SIGINT');
+      killTimer = setTimeout(() => child.kill('SIGKILL'), KILL_GRACE_MS);
+    };
+    child.stdout.setEncoding('utf8');
+    child.stderr.setEncoding('utf8');
+    child.stdout.on('data', (chunk: string) => {
+      if (stdout.length < OUTPUT_LIMIT) stdout += chunk;
+      // ping prints its PING line once the name is resolved: the dns phase is over.
+      if (clock.current === 'dns' && /^PING /m.test(stdout)) clock.enter('echo');
+    });
+    child.stderr.on('data', (chunk: string) => {
+      if (stderr.length < OUTPUT_LIMIT) stderr += chunk;
+    });
+    const finish = (exitCode: number | null, spawnError?: NodeJS.ErrnoException) => {
+      clearTimeout(killTimer);
+      context.signal.removeEventListener('abort', onAbort);
+      resolve({ output: parsePingOutput(stdout, stderr), exitCode, spawnError, aborted });
+    };
+    child.on('error', (error: NodeJS.ErrnoException) => {
+      // Only a failed spawn ends the run here; other errors (a failed kill) still end in 'close'.
+      if (child.pid === undefined) finish(null, error);
+    });
+    child.on('close', (code) => {
+      if (child.pid !== undefined) finish(code);
+    });
+    if (child.pid !== undefined) {
+      if (context.signal.aborted) onAbort();
+      else context.signal.addEventListener('abort', onAbort, { once: true });
+    }
+  });
+}
+
+interface VerdictContext {
+  binary: string;
+  /** Phase running when ping ended: `dns` if it never printed its PING line. */
+  phase: string | undefined;
+  timeoutMs: number;
+}
+
+/** Status, error and assertions from one ping run. */
+export function pingVerdict(
+  check: PingCheck,
+  run: PingRun,
+  context: VerdictContext,
+): Pick<ProbeOutcome, 'status' | 'error' | 'assertions'> {
+  const { output } = run;
+  const target =
+    output.address && output.address !== check.host ? `${check.host} (${output.address})` : check.host;
+  if (run.spawnError) {
+    const code = run.spawnError.code ?? '';
+    const message =
+      code === 'ENOENT'
+        ? `ping binary "${context.binary}" not found (spawn ${context.binary} ENOENT): install iputils-ping`
+        : `ping binary "${context.binary}" could not be started: ${run.spawnError.message}`;
+    return { status: 'error', error: { class: 'internal', message } };
+  }
+  const problem = pingStderrProblem(output, check.host);
+  if (problem) return problem;
+  if (run.aborted) {
+    if (context.phase === 'dns')
+      return { status: 'fail', error: timeoutError('dns', check.host, context.timeoutMs) };
+    return {
+      status: 'fail',
+      error: {
+        class: 'timeout',
+        phase: 'echo',
+        message: `ping ${target} stopped at the deadline of ${Math.round(context.timeoutMs)} ms after ${output.transmitted ?? 0} echo requests, ${output.received ?? 0} replies`,
+      },
+    };
+  }
+  const loss = lossPercent(output);
+  if (loss === undefined || output.transmitted === undefined || output.received === undefined) {
+    const said = output.stderrLines.join('; ') || 'no output';
+    return {
+      status: 'error',
+      error: {
+        class: 'internal',
+        message: `ping ${check.host} exited with code ${run.exitCode} without statistics: ${said}`,
+      },
+    };
+  }
+  const counts = `${output.transmitted} sent, ${output.received} received`;
+  if (output.received === 0) {
+    if (output.icmpErrors.length > 0)
+      return {
+        status: 'fail',
+        error: {
+          class: 'refused',
+          phase: 'echo',
+          message: `${target} unreachable: ${output.icmpErrors[0]} (${counts})`,
+        },
+      };
+    return {
+      status: 'fail',
+      error: {
+        class: 'timeout',
+        phase: 'echo',
+        message: `no echo reply from ${target} (${counts}, 100% loss)`,
+      },
+    };
+  }
+  const assertions = pingAssertions(check, loss, output.rtt?.avg);
+  const failed = assertions.find((result) => !result.ok && !result.degraded);
+  if (failed)
+    return {
+      status: 'fail',
+      assertions,
+      error: {
+        class: 'assertion',
+        message: `ping ${target}: ${describeAssertionFailure(failed)} (${counts})`,
+      },
+    };
+  const degraded = assertions.some((result) => result.degraded);
+  return { status: degraded ? 'degraded' : 'pass', assertions };
+}
+
+function pingAssertions(check: PingCheck, loss: number, avgRtt: number | undefined): AssertionResult[] {
+  const results: AssertionResult[] = [
+    {
+      name: `packet loss at most ${check.maxLoss}%`,
+      ok: loss <= check.maxLoss,
+      expected: `<= ${check.maxLoss}%`,
+      actual: `${loss}%`,
+    },
+  ];
+  if (loss > check.degradedLoss && loss <= check.maxLoss)
+    results.push({
+      name: `packet loss at most ${check.degradedLoss}% (degraded limit)`,
+      ok: false,
+      degraded: true,
+      expected: `<= ${check.degradedLoss}%`,
+      actual: `${loss}%`,
+    });
+  if (avgRtt === undefined) return results;
+  if (check.maxRtt !== undefined)
+    results.push({
+      name: `average rtt at most ${check.maxRtt} ms`,
+      ok: avgRtt <= check.maxRtt,
+      expected: `<= ${check.maxRtt} ms`,
+      actual: `${avgRtt} ms`,
+    });
+  if (check.degradedRtt !== undefined && avgRtt > check.degradedRtt)
+    results.push({
+      name: `average rtt at most ${check.degradedRtt} ms (degraded limit)`,
+      ok: false,
+      degraded: true,
+      expected: `<= ${check.degradedRtt} ms`,
+      actual: `${avgRtt} ms`,
+    });
+  return results;
+}
+
+/** The facts worth keeping in `details`. */
+function pingFacts(output: PingOutput): Record<string, unknown> {
+  return {
+    ...(output.transmitted === undefined
+      ? {}
+      : { transmitted: output.transmitted, received: output.received }),
+    ...(output.duplicates ? { duplicates: output.duplicates } : {}),
+    ...(output.errors ? { icmpErrors: output.errors } : {}),
+    ...(lossPercent(output) === undefined ? {} : { lossPercent: lossPercent(output) }),
+    ...(output.rtt ? { rtt: output.rtt } : {}),
+    replies: output.replies,
+    ...(output.icmpErrors.length > 0 ? { icmpErrorLines: output.icmpErrors.slice(0, 10) } : {}),
+  };
+}
