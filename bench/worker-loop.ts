@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { Queue } from 'bullmq';
 import { parseConfig } from '../src/config/load-config.ts';
 import { createRedisConnection } from '../src/redis/redis-connection.ts';
-import { ResultStore } from '../src/results/result-store.ts';
+import { ResultsRecorder } from '../src/results/results-recorder.ts';
 import { queueName, type RunJobData } from '../src/scheduler/run-queue.ts';
 import { createLogger } from '../src/util/logger.ts';
 import { startRunWorker } from '../workers/run-worker.ts';
@@ -38,7 +38,7 @@ const finished = new Promise<void>((resolve) => {
     config,
     location: 'bench',
     connection: createRedisConnection(redisUrl),
-    store: new ResultStore(connection, { prefix, runsPerSeries: 100 }),
+    recorder: new ResultsRecorder(connection, config),
     logger: createLogger('bench', 'silent'),
     concurrency: Number(concurrencyText),
     onResult: (result) => {

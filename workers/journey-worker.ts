@@ -6,7 +6,7 @@ import type { LoadedConfig } from '../src/config/load-config.ts';
 import { BrowserPool } from '../src/journeys/browser-pool.ts';
 import type { ResolvedJourney } from '../src/journeys/load-journeys.ts';
 import { runJourney } from '../src/journeys/run-journey.ts';
-import type { ResultStore } from '../src/results/result-store.ts';
+import type { ResultsRecorder } from '../src/results/results-recorder.ts';
 import { queueName, type RunJobData } from '../src/scheduler/run-queue.ts';
 import type { Logger } from '../src/util/logger.ts';
 import { runIdForJob, scheduledAtOf } from './run-worker.ts';
@@ -16,7 +16,7 @@ export interface JourneyWorkerOptions {
   journeys: ResolvedJourney[];
   location: string;
   connection: Redis;
-  store: ResultStore;
+  recorder: ResultsRecorder;
   artifacts: ArtifactStore;
   logger: Logger;
   /** Extra Chromium flags (tests keep Chromium on loopback). */
@@ -32,7 +32,7 @@ export interface JourneyWorker {
 
 /** Consumes one location's journeys queue with one reused Chromium. */
 export function startJourneyWorker(options: JourneyWorkerOptions): JourneyWorker {
-  const { config, location, store, logger } = options;
+  const { config, location, recorder, logger } = options;
   const name = queueName('journeys', location);
   const journeysById = new Map(options.journeys.map((journey) => [journey.id, journey]));
   const pool = new BrowserPool({ settings: config.settings.browser, extraArgs: options.extraBrowserArgs });
@@ -42,28 +42,39 @@ export function startJourneyWorker(options: JourneyWorkerOptions): JourneyWorker
       const journey = journeysById.get(job.data.checkId);
       if (!journey)
         throw new UnrecoverableError(`journey "${job.data.checkId}" is not in ${config.file}'s journeys`);
-      const result = await runJourney(journey, {
-        pool,
-        artifacts: options.artifacts,
-        secrets: config.secrets,
-        settings: config.settings.browser,
-        location,
-        runId: runIdForJob(name, job.id),
-        scheduledAt: scheduledAtOf(job),
-      });
-      await store.save(result);
-      logger.info(
-        {
-          checkId: result.checkId,
+      const baseRunId = runIdForJob(name, job.id);
+      const { retries, retryDelay, downAfter, upAfter } = config.settings.defaults;
+      let result: RunResult;
+      for (let attempt = 1; ; attempt++) {
+        result = await runJourney(journey, {
+          pool,
+          artifacts: options.artifacts,
+          secrets: config.secrets,
+          settings: config.settings.browser,
           location,
-          runId: result.runId,
-          status: result.status,
-          ms: result.phases.total,
-          error: result.error?.message,
-        },
-        'journey finished',
-      );
-      options.onResult?.(result);
+          runId: attempt === 1 ? baseRunId : `${baseRunId}-${attempt}`,
+          scheduledAt: scheduledAtOf(job),
+          attempt,
+        });
+        const counted = result.status !== 'fail' || attempt > retries;
+        const change = await recorder.record(result, { counted, policy: { downAfter, upAfter } });
+        logger.info(
+          {
+            checkId: result.checkId,
+            location,
+            runId: result.runId,
+            attempt,
+            status: result.status,
+            ms: result.phases.total,
+            error: result.error?.message,
+            ...(change ? { state: `${change.from}->${change.to}` } : {}),
+          },
+          'journey finished',
+        );
+        options.onResult?.(result);
+        if (counted) break;
+        await new Promise((resolve) => setTimeout(resolve, retryDelay));
+      }
       return result;
     },
     {

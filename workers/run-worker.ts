@@ -4,7 +4,7 @@ import type { Redis } from 'ioredis';
 import { runCheck } from '../src/checks/run-check.ts';
 import type { RunResult } from '../src/checks/run-result.ts';
 import type { LoadedConfig } from '../src/config/load-config.ts';
-import type { ResultStore } from '../src/results/result-store.ts';
+import type { ResultsRecorder } from '../src/results/results-recorder.ts';
 import { type RunJobData, runQueueName } from '../src/scheduler/run-queue.ts';
 import type { Logger } from '../src/util/logger.ts';
 
@@ -12,11 +12,11 @@ export interface RunWorkerOptions {
   config: LoadedConfig;
   location: string;
   connection: Redis;
-  store: ResultStore;
+  recorder: ResultsRecorder;
   logger: Logger;
   /** Protocol checks run at once (default: config `workers.probeConcurrency`). */
   concurrency?: number;
-  /** Called after every stored run (tests, metrics). */
+  /** Called after every stored attempt (tests, metrics). */
   onResult?: (result: RunResult) => void;
 }
 
@@ -35,7 +35,7 @@ export function scheduledAtOf(job: Job<RunJobData>): number {
 
 /** Consumes one location's queue: runs each check and stores its result. */
 export function startRunWorker(options: RunWorkerOptions): Worker<RunJobData, RunResult | undefined> {
-  const { config, location, store, logger } = options;
+  const { config, location, recorder, logger } = options;
   const queueName = runQueueName(location);
   const checksById = new Map(config.checks.map((check) => [check.id, check]));
   const worker = new Worker<RunJobData, RunResult | undefined>(
@@ -47,26 +47,38 @@ export function startRunWorker(options: RunWorkerOptions): Worker<RunJobData, Ru
         // config elsewhere): retrying cannot help.
         throw new UnrecoverableError(`check "${job.data.checkId}" is not in ${config.file}`);
       }
-      const result = await runCheck(check, {
-        location,
-        secrets: config.secrets,
-        configDir: config.dir,
-        runId: runIdForJob(queueName, job.id),
-        scheduledAt: scheduledAtOf(job),
-      });
-      await store.save(result);
-      logger.info(
-        {
-          checkId: result.checkId,
+      const baseRunId = runIdForJob(queueName, job.id);
+      let result: RunResult;
+      // A failed run is tried again at once before it counts; every attempt is stored
+      // with its own evidence, and only the last one moves the state machine.
+      for (let attempt = 1; ; attempt++) {
+        result = await runCheck(check, {
           location,
-          runId: result.runId,
-          status: result.status,
-          ms: result.phases.total,
-          error: result.error?.message,
-        },
-        'run finished',
-      );
-      options.onResult?.(result);
+          secrets: config.secrets,
+          configDir: config.dir,
+          runId: attempt === 1 ? baseRunId : `${baseRunId}-${attempt}`,
+          scheduledAt: scheduledAtOf(job),
+          attempt,
+        });
+        const counted = result.status !== 'fail' || attempt > check.retries;
+        const change = await recorder.record(result, { counted, policy: check });
+        logger.info(
+          {
+            checkId: result.checkId,
+            location,
+            runId: result.runId,
+            attempt,
+            status: result.status,
+            ms: result.phases.total,
+            error: result.error?.message,
+            ...(change ? { state: `${change.from}->${change.to}` } : {}),
+          },
+          'run finished',
+        );
+        options.onResult?.(result);
+        if (counted) break;
+        await new Promise((resolve) => setTimeout(resolve, check.retryDelay));
+      }
       return result;
     },
     {

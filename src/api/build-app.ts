@@ -1,15 +1,23 @@
 import { timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { ArtifactStore } from '../artifacts/artifact-store.ts';
 import type { LoadedConfig } from '../config/load-config.ts';
-import type { ResultStore } from '../results/result-store.ts';
+import type { ResolvedJourney } from '../journeys/load-journeys.ts';
+import type { ResultsRecorder } from '../results/results-recorder.ts';
 import type { Logger } from '../util/logger.ts';
 import { apiError } from './api-error.ts';
-import { checksRoutes } from './routes/checks-routes.ts';
+import { checksRoutes, type MonitoredItem } from './routes/checks-routes.ts';
+import { locationsRoutes } from './routes/locations-routes.ts';
+import { metricsRoutes } from './routes/metrics-routes.ts';
 import { runsRoutes } from './routes/runs-routes.ts';
 
 export interface BuildAppOptions {
   config: LoadedConfig;
-  store: ResultStore;
+  recorder: ResultsRecorder;
+  journeys?: ResolvedJourney[];
+  artifacts?: ArtifactStore;
+  /** Queues a run at every location now (the scheduler's queues); "run now" answers 503 without. */
+  runNow?: (item: MonitoredItem) => Promise<string[]>;
   /** A pino logger; tests pass none and get a silent app. */
   logger?: Logger;
 }
@@ -20,6 +28,30 @@ function tokenMatches(given: string, accepted: string[]): boolean {
     const tokenBytes = Buffer.from(token);
     return tokenBytes.length === givenBytes.length && timingSafeEqual(tokenBytes, givenBytes);
   });
+}
+
+/** Checks and journeys, as one list: to an operator both are things that can break. */
+export function monitoredItems(config: LoadedConfig, journeys: ResolvedJourney[]): MonitoredItem[] {
+  return [
+    ...config.checks.map((check) => ({
+      id: check.id,
+      name: check.name,
+      kind: check.kind,
+      intervalMs: check.interval,
+      timeoutMs: check.timeout,
+      locations: check.locations,
+      enabled: check.enabled,
+    })),
+    ...journeys.map((journey) => ({
+      id: journey.id,
+      name: journey.name,
+      kind: 'journey',
+      intervalMs: journey.interval,
+      timeoutMs: journey.timeout,
+      locations: journey.locations,
+      enabled: true,
+    })),
+  ];
 }
 
 /**
@@ -55,6 +87,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   );
 
   app.get('/healthz', async () => ({ status: 'ok' }));
+  const items = monitoredItems(options.config, options.journeys ?? []);
+  await app.register(metricsRoutes, { config: options.config, items, recorder: options.recorder });
 
   await app.register(async (api) => {
     if (tokens.length > 0) {
@@ -70,8 +104,9 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
         }
       });
     }
-    await api.register(checksRoutes, { config: options.config, store: options.store });
-    await api.register(runsRoutes, { store: options.store });
+    await api.register(checksRoutes, { items, recorder: options.recorder, runNow: options.runNow });
+    await api.register(locationsRoutes, { config: options.config, recorder: options.recorder });
+    await api.register(runsRoutes, { recorder: options.recorder, artifacts: options.artifacts });
   });
   return app;
 }

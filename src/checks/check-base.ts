@@ -22,6 +22,11 @@ export const checkBaseShape = {
   tags: z.array(z.string()).optional(),
   /** A disabled check is validated but never scheduled. */
   enabled: z.boolean().optional(),
+  /** Override `defaults.retries` / `retryDelay` / `downAfter` / `upAfter` for this check. */
+  retries: z.number().int().min(0).max(5).optional(),
+  retryDelay: duration({ max: 60_000 }).optional(),
+  downAfter: z.number().int().min(1).max(100).optional(),
+  upAfter: z.number().int().min(1).max(100).optional(),
   /** Overrides `alerting.subject` for this check. */
   alertSubject: z.string().optional(),
 };

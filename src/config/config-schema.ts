@@ -35,6 +35,11 @@ const locationSchema = strictObject({
    * address). When it fails the location is at fault, not the target.
    */
   controlCheck: z.string().optional(),
+  /**
+   * Where the probe host sits: `inside` the data centre or `outside` (a cloud). The verdict
+   * compares the two sides. Default: `outside` for a location named "outside…", else `inside`.
+   */
+  side: z.enum(['inside', 'outside']).optional(),
 });
 
 const emailAddress = z.string().regex(/^[^@\s]+@[^@\s]+$/, {
@@ -84,6 +89,14 @@ const defaultsSchema = strictObject({
   interval: duration({ min: 1000, max: 86_400_000 }).default(60_000),
   timeout: duration({ min: 100, max: MAX_TIMEOUT_MS }).default(10_000),
   locations: z.array(identifier('location')).min(1).optional(),
+  /** A failed run is tried again at once this many times before it counts (default 1). */
+  retries: z.number().int().min(0).max(5).default(1),
+  /** Pause before each retry (default 1s). */
+  retryDelay: duration({ max: 60_000 }).default(1000),
+  /** Counted failures in a row that make a check DOWN at a location (default 1). */
+  downAfter: z.number().int().min(1).max(100).default(1),
+  /** Passes in a row that make a DOWN check UP again (default 1). */
+  upAfter: z.number().int().min(1).max(100).default(1),
 });
 
 export const configSchema = strictObject({
@@ -91,7 +104,7 @@ export const configSchema = strictObject({
   locations: z
     .record(identifier('location'), locationSchema)
     .refine((locations) => Object.keys(locations).length > 0, { error: 'declare at least one location' }),
-  defaults: defaultsSchema.default({ interval: 60_000, timeout: 10_000 }),
+  defaults: defaultsSchema.default(defaultsSchema.parse({})),
   checks: z.array(checkSchema).default([]),
   /** Glob(s) of journey files relative to the config, e.g. "journeys/*.journey.ts". */
   journeys: z.union([z.string(), z.array(z.string())]).optional(),
@@ -115,6 +128,8 @@ export const configSchema = strictObject({
   }).default({ probeConcurrency: 10, browserConcurrency: 1 }),
   /** How journeys drive Chromium, and which evidence they keep. */
   browser: browserSettingsSchema.default(browserSettingsSchema.parse({})),
+  /** How long hourly rollups (count, failures, latency percentiles) are kept (default 30). */
+  rollupDays: z.number().int().min(1).max(400).default(30),
   /** YAML file of NAME: value pairs for `${file:NAME}` references, relative to the config. */
   secretsFile: z.string().optional(),
 });

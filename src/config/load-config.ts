@@ -19,6 +19,10 @@ export type ResolvedCheck = CheckConfig & {
   timeout: number;
   locations: string[];
   enabled: boolean;
+  retries: number;
+  retryDelay: number;
+  downAfter: number;
+  upAfter: number;
 };
 
 export interface LoadedConfig {
@@ -93,6 +97,10 @@ export async function parseConfig(
       timeout: check.timeout ?? settings.defaults.timeout,
       locations: check.locations ?? settings.defaults.locations ?? locations,
       enabled: check.enabled ?? true,
+      retries: check.retries ?? settings.defaults.retries,
+      retryDelay: check.retryDelay ?? settings.defaults.retryDelay,
+      downAfter: check.downAfter ?? settings.defaults.downAfter,
+      upAfter: check.upAfter ?? settings.defaults.upAfter,
     }),
   );
   return { file, dir, dataDir: resolve(dir, settings.dataDir), settings, checks, locations, secrets };

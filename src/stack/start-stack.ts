@@ -5,12 +5,13 @@ import type { Redis } from 'ioredis';
 import { startJourneyWorker } from '../../workers/journey-worker.ts';
 import { startRunWorker } from '../../workers/run-worker.ts';
 import { buildApp } from '../api/build-app.ts';
+import type { MonitoredItem } from '../api/routes/checks-routes.ts';
 import { FilesystemArtifactStore } from '../artifacts/filesystem-artifact-store.ts';
 import type { RunResult } from '../checks/run-result.ts';
 import type { LoadedConfig } from '../config/load-config.ts';
 import type { ResolvedJourney } from '../journeys/load-journeys.ts';
 import { createRedisConnection, redactUrl } from '../redis/redis-connection.ts';
-import { ResultStore } from '../results/result-store.ts';
+import { ResultsRecorder } from '../results/results-recorder.ts';
 import { openQueue, type QueueKind, type RunJobData } from '../scheduler/run-queue.ts';
 import { scheduledItems, syncSchedulers } from '../scheduler/sync-schedulers.ts';
 import type { Logger } from '../util/logger.ts';
@@ -73,9 +74,10 @@ export async function startStack(options: StartStackOptions): Promise<RunningSta
   };
   try {
     const prefix = config.settings.redis.prefix;
-    const store = new ResultStore(connect(), { prefix });
+    const recorder = new ResultsRecorder(connect(), config);
     let apiUrl: string | undefined;
     const journeys = options.journeys ?? [];
+    let runNow: ((item: MonitoredItem) => Promise<string[]>) | undefined;
     if (roles.scheduler) {
       const queueConnection = connect();
       const queues = new Map<string, Record<QueueKind, Queue<RunJobData>>>(
@@ -94,15 +96,32 @@ export async function startStack(options: StartStackOptions): Promise<RunningSta
       );
       const report = await syncSchedulers(scheduledItems(config, journeys), queues);
       logger.info(report, 'schedulers synced');
+      runNow = async (item) => {
+        const kind: QueueKind = item.kind === 'journey' ? 'journeys' : 'runs';
+        const jobs = await Promise.all(
+          item.locations.map((location) =>
+            queues
+              .get(location)!
+              [kind].add(
+                'run-now',
+                { checkId: item.id, location, requestedAt: Date.now() },
+                { removeOnComplete: { count: 100 }, removeOnFail: { count: 500 } },
+              ),
+          ),
+        );
+        return jobs.map((job) => job.id ?? '');
+      };
     }
     const closers: Array<() => Promise<void>> = [];
     const artifacts = new FilesystemArtifactStore(join(config.dataDir, 'artifacts'));
     for (const location of roles.workerLocations) {
+      const stopBeating = recorder.workers.start(location);
+      closers.push(stopBeating);
       const runWorker: Worker = startRunWorker({
         config,
         location,
         connection: connect(),
-        store,
+        recorder,
         logger,
         onResult: options.onResult,
       });
@@ -113,7 +132,7 @@ export async function startStack(options: StartStackOptions): Promise<RunningSta
           journeys,
           location,
           connection: connect(),
-          store,
+          recorder,
           artifacts,
           logger,
           extraBrowserArgs: options.extraBrowserArgs,
@@ -126,7 +145,7 @@ export async function startStack(options: StartStackOptions): Promise<RunningSta
     // runs they have in flight.
     stoppers.push(() => Promise.all(closers.map((close) => close())));
     if (roles.api) {
-      const app: FastifyInstance = await buildApp({ config, store, logger });
+      const app: FastifyInstance = await buildApp({ config, recorder, logger, journeys, artifacts, runNow });
       const address = await app.listen({
         host: config.settings.api.host,
         port: options.apiPort ?? config.settings.api.port,

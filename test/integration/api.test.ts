@@ -6,7 +6,8 @@ import { buildApp } from '../../src/api/build-app.ts';
 import type { RunResult } from '../../src/checks/run-result.ts';
 import { parseConfig } from '../../src/config/load-config.ts';
 import { createRedisConnection } from '../../src/redis/redis-connection.ts';
-import { ResultStore } from '../../src/results/result-store.ts';
+import type { ResultStore } from '../../src/results/result-store.ts';
+import { ResultsRecorder } from '../../src/results/results-recorder.ts';
 import { deleteKeysWithPrefix, SHARED_REDIS_URL, uniquePrefix } from '../helpers/redis-test-prefix.ts';
 
 const prefix = uniquePrefix('api');
@@ -33,18 +34,19 @@ function run(overrides: Partial<RunResult>): RunResult {
 
 before(async () => {
   redis = createRedisConnection(SHARED_REDIS_URL);
-  store = new ResultStore(redis, { prefix, runsPerSeries: 3 });
   const raw = {
     locations: { inside: {}, outside: {} },
     checks: [{ id: 'shop-health', kind: 'http', url: 'http://127.0.0.1:4601/health' }],
     redis: { prefix },
   };
   const config = await parseConfig(raw, '/tmp/api.yaml');
-  app = await buildApp({ config, store });
+  const recorder = new ResultsRecorder(redis, config, { runsPerSeries: 3 });
+  store = recorder.runs;
+  app = await buildApp({ config, recorder });
   const secured = await parseConfig({ ...raw, api: { tokens: ['${env:API_TOKEN}'] } }, '/tmp/api.yaml', {
     API_TOKEN: 'let-me-in',
   });
-  securedApp = await buildApp({ config: secured, store });
+  securedApp = await buildApp({ config: secured, recorder });
 });
 
 after(async () => {
@@ -109,7 +111,7 @@ test('one run by id, and clear 404s with a code', async () => {
   const missingCheck = await app.inject({ url: '/api/v1/checks/nope/runs' });
   assert.equal(missingCheck.statusCode, 404);
   assert.deepEqual(missingCheck.json(), {
-    error: { code: 'CHECK_NOT_FOUND', message: 'no check with id "nope"' },
+    error: { code: 'CHECK_NOT_FOUND', message: 'no check or journey with id "nope"' },
   });
   const badLocation = await app.inject({ url: '/api/v1/checks/shop-health/runs?location=mars' });
   assert.equal(badLocation.statusCode, 400);

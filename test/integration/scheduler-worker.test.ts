@@ -5,7 +5,7 @@ import type { Redis } from 'ioredis';
 import type { RunResult } from '../../src/checks/run-result.ts';
 import { parseConfig } from '../../src/config/load-config.ts';
 import { createRedisConnection } from '../../src/redis/redis-connection.ts';
-import { ResultStore } from '../../src/results/result-store.ts';
+import { ResultsRecorder } from '../../src/results/results-recorder.ts';
 import { openRunQueue, type RunJobData } from '../../src/scheduler/run-queue.ts';
 import { scheduledItems, syncSchedulers } from '../../src/scheduler/sync-schedulers.ts';
 import { createLogger } from '../../src/util/logger.ts';
@@ -72,7 +72,8 @@ test('a scheduled check is run by the location worker and stored once per job', 
   const config = await configWith([
     { id: 'tick', kind: 'http', url: `${server.url}/`, interval: '1s', locations: ['inside'] },
   ]);
-  const store = new ResultStore(redis, { prefix });
+  const recorder = new ResultsRecorder(redis, config);
+  const store = recorder.runs;
   const seen: RunResult[] = [];
   const workerConnection = createRedisConnection(SHARED_REDIS_URL);
   const twoRuns = new Promise<void>((resolve) => {
@@ -80,7 +81,7 @@ test('a scheduled check is run by the location worker and stored once per job', 
       config,
       location: 'inside',
       connection: workerConnection,
-      store,
+      recorder,
       logger: createLogger('test', 'silent'),
       onResult: (result) => {
         seen.push(result);

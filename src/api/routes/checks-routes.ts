@@ -1,44 +1,48 @@
 import type { FastifyPluginAsync } from 'fastify';
-import type { LoadedConfig, ResolvedCheck } from '../../config/load-config.ts';
-import type { ResultStore } from '../../results/result-store.ts';
+import type { ResultsRecorder } from '../../results/results-recorder.ts';
 import { apiError } from '../api-error.ts';
 
+/** A check or a journey, as the API lists it. */
+export interface MonitoredItem {
+  id: string;
+  name: string;
+  kind: string;
+  intervalMs: number;
+  timeoutMs: number;
+  locations: string[];
+  enabled: boolean;
+}
+
 export interface ChecksRoutesOptions {
-  config: LoadedConfig;
-  store: ResultStore;
+  items: MonitoredItem[];
+  recorder: ResultsRecorder;
+  /** Queues a run of the item at every one of its locations now; absent where the API has no queues. */
+  runNow?: (item: MonitoredItem) => Promise<string[]>;
 }
 
-function describeCheck(check: ResolvedCheck) {
-  return {
-    id: check.id,
-    name: check.name,
-    kind: check.kind,
-    intervalMs: check.interval,
-    timeoutMs: check.timeout,
-    locations: check.locations,
-    enabled: check.enabled,
-  };
-}
-
-/** Checks as configured, each with its latest run per location. */
-export const checksRoutes: FastifyPluginAsync<ChecksRoutesOptions> = async (app, { config, store }) => {
-  const checksById = new Map(config.checks.map((check) => [check.id, check]));
-
-  app.get('/api/v1/checks', async () => {
-    const checks = await Promise.all(
-      config.checks.map(async (check) => ({ ...describeCheck(check), latest: await store.latest(check.id) })),
-    );
-    return { checks };
+/** Checks and journeys, each with its latest run, state per location and verdict. */
+export const checksRoutes: FastifyPluginAsync<ChecksRoutesOptions> = async (
+  app,
+  { items, recorder, runNow },
+) => {
+  const byId = new Map(items.map((item) => [item.id, item]));
+  const describe = async (item: MonitoredItem) => ({
+    ...item,
+    latest: await recorder.runs.latest(item.id),
+    states: await recorder.states.forCheck(item.id, item.locations),
+    verdict: await recorder.verdict(item.id, item.locations),
   });
+  const notFound = (id: string) => apiError('CHECK_NOT_FOUND', `no check or journey with id "${id}"`);
+
+  app.get('/api/v1/checks', async () => ({ checks: await Promise.all(items.map(describe)) }));
 
   app.get<{ Params: { id: string } }>('/api/v1/checks/:id', async (request, reply) => {
-    const check = checksById.get(request.params.id);
-    if (!check)
-      return reply.code(404).send(apiError('CHECK_NOT_FOUND', `no check with id "${request.params.id}"`));
-    return { ...describeCheck(check), latest: await store.latest(check.id) };
+    const item = byId.get(request.params.id);
+    if (!item) return reply.code(404).send(notFound(request.params.id));
+    return describe(item);
   });
 
-  app.get<{ Params: { id: string }; Querystring: { location?: string; limit?: string } }>(
+  app.get<{ Params: { id: string }; Querystring: { location?: string; limit?: number } }>(
     '/api/v1/checks/:id/runs',
     {
       schema: {
@@ -50,25 +54,65 @@ export const checksRoutes: FastifyPluginAsync<ChecksRoutesOptions> = async (app,
       },
     },
     async (request, reply) => {
-      const check = checksById.get(request.params.id);
-      if (!check)
-        return reply.code(404).send(apiError('CHECK_NOT_FOUND', `no check with id "${request.params.id}"`));
+      const item = byId.get(request.params.id);
+      if (!item) return reply.code(404).send(notFound(request.params.id));
       const { location, limit } = request.query;
-      if (location !== undefined && !check.locations.includes(location)) {
+      if (location !== undefined && !item.locations.includes(location)) {
         return reply
           .code(400)
           .send(
             apiError(
               'LOCATION_NOT_FOUND',
-              `check "${check.id}" does not run at "${location}" (it runs at ${check.locations.join(', ')})`,
+              `"${item.id}" does not run at "${location}" (it runs at ${item.locations.join(', ')})`,
             ),
           );
       }
-      const runs = await store.listRuns(check.id, {
-        location,
-        limit: limit === undefined ? 50 : Number(limit),
-      });
-      return { checkId: check.id, runs };
+      return {
+        checkId: item.id,
+        runs: await recorder.runs.listRuns(item.id, { location, limit: limit ?? 50 }),
+      };
     },
   );
+
+  app.get<{ Params: { id: string } }>('/api/v1/checks/:id/incidents', async (request, reply) => {
+    const item = byId.get(request.params.id);
+    if (!item) return reply.code(404).send(notFound(request.params.id));
+    return { checkId: item.id, incidents: await recorder.incidents.list(item.id) };
+  });
+
+  app.get<{ Params: { id: string }; Querystring: { hours?: number } }>(
+    '/api/v1/checks/:id/rollups',
+    {
+      schema: {
+        querystring: {
+          type: 'object',
+          properties: { hours: { type: 'integer', minimum: 1, maximum: 24 * 400 } },
+          additionalProperties: false,
+        },
+      },
+    },
+    async (request, reply) => {
+      const item = byId.get(request.params.id);
+      if (!item) return reply.code(404).send(notFound(request.params.id));
+      const hours = request.query.hours ?? 24;
+      const perLocation = await Promise.all(
+        item.locations.map((location) => recorder.rollups.hourly(item.id, location, hours)),
+      );
+      return {
+        checkId: item.id,
+        rollups: Object.fromEntries(item.locations.map((location, index) => [location, perLocation[index]])),
+      };
+    },
+  );
+
+  app.post<{ Params: { id: string } }>('/api/v1/checks/:id/run', async (request, reply) => {
+    const item = byId.get(request.params.id);
+    if (!item) return reply.code(404).send(notFound(request.params.id));
+    if (!runNow)
+      return reply
+        .code(503)
+        .send(apiError('NO_QUEUES', 'this API process does not run the scheduler; use the one that does'));
+    const jobIds = await runNow(item);
+    return reply.code(202).send({ checkId: item.id, locations: item.locations, jobIds });
+  });
 };

@@ -1,0 +1,64 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { LoadedConfig } from '../../config/load-config.ts';
+import { LATENCY_BUCKETS_MS } from '../../results/latency-histogram.ts';
+import type { ResultsRecorder } from '../../results/results-recorder.ts';
+import type { MonitoredItem } from './checks-routes.ts';
+
+export interface MetricsRoutesOptions {
+  config: LoadedConfig;
+  items: MonitoredItem[];
+  recorder: ResultsRecorder;
+}
+
+const STATE_VALUES: Record<string, number> = { UP: 1, DEGRADED: 0.5, DOWN: 0, UNKNOWN: -1 };
+
+function label(value: string): string {
+  return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+}
+
+/** Prometheus text: state per check × location, live workers, schedule lag this hour. */
+export const metricsRoutes: FastifyPluginAsync<MetricsRoutesOptions> = async (
+  app,
+  { config, items, recorder },
+) => {
+  app.get('/metrics', async (_request, reply) => {
+    const lines: string[] = [
+      '# HELP pathwatch_check_state 1 up, 0.5 degraded, 0 down, -1 unknown',
+      '# TYPE pathwatch_check_state gauge',
+    ];
+    for (const item of items) {
+      const states = await recorder.states.forCheck(item.id, item.locations);
+      for (const [location, state] of Object.entries(states)) {
+        lines.push(
+          `pathwatch_check_state{check="${label(item.id)}",location="${label(location)}"} ${STATE_VALUES[state.state]}`,
+        );
+      }
+    }
+    lines.push(
+      '# HELP pathwatch_location_live_workers workers that reported a heartbeat in the last 15 s',
+      '# TYPE pathwatch_location_live_workers gauge',
+    );
+    for (const location of config.locations) {
+      lines.push(
+        `pathwatch_location_live_workers{location="${label(location)}"} ${await recorder.workers.liveWorkers(location)}`,
+      );
+    }
+    lines.push(
+      "# HELP pathwatch_schedule_lag_seconds time from a run's scheduled start to its actual start, this hour",
+      '# TYPE pathwatch_schedule_lag_seconds histogram',
+    );
+    for (const location of config.locations) {
+      const counts = await recorder.rollups.lagBuckets(location);
+      let cumulative = 0;
+      for (const [index, bound] of LATENCY_BUCKETS_MS.entries()) {
+        cumulative += counts[index];
+        const le = Number.isFinite(bound) ? String(bound / 1000) : '+Inf';
+        lines.push(
+          `pathwatch_schedule_lag_seconds_bucket{location="${label(location)}",le="${le}"} ${cumulative}`,
+        );
+      }
+      lines.push(`pathwatch_schedule_lag_seconds_count{location="${label(location)}"} ${cumulative}`);
+    }
+    return reply.header('content-type', 'text/plain; version=0.0.4').send(`${lines.join('\n')}\n`);
+  });
+};

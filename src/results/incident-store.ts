@@ -1,0 +1,84 @@
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { StateChange } from './state-store.ts';
+
+export interface Incident {
+  id: string;
+  checkId: string;
+  start: number;
+  end?: number;
+  /** Every location that was DOWN during the incident. */
+  locations: string[];
+  /** Locations DOWN right now (empty once it ended). */
+  downNow: string[];
+  firstError?: string;
+  /** Verdict when it started, updated as locations join. */
+  verdict?: string;
+}
+
+/**
+ * An incident spans from the first location going DOWN to the last one coming back.
+ * Kept per check, newest first, at most 200.
+ */
+export class IncidentStore {
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+  ) {}
+
+  private openKey(checkId: string): string {
+    return `${this.prefix}:incident-open:${checkId}`;
+  }
+
+  private incidentKey(id: string): string {
+    return `${this.prefix}:incident:${id}`;
+  }
+
+  async onStateChange(change: StateChange, verdict?: string): Promise<Incident | undefined> {
+    const openId = await this.redis.get(this.openKey(change.checkId));
+    const open = openId ? await this.get(openId) : undefined;
+    if (change.to === 'DOWN') {
+      const incident: Incident = open ?? {
+        id: randomUUID(),
+        checkId: change.checkId,
+        start: change.at,
+        locations: [],
+        downNow: [],
+        firstError: change.error,
+      };
+      if (!incident.locations.includes(change.location)) incident.locations.push(change.location);
+      if (!incident.downNow.includes(change.location)) incident.downNow.push(change.location);
+      if (verdict) incident.verdict = verdict;
+      await this.redis
+        .multi()
+        .set(this.incidentKey(incident.id), JSON.stringify(incident))
+        .set(this.openKey(change.checkId), incident.id)
+        .zadd(`${this.prefix}:incidents:${change.checkId}`, incident.start, incident.id)
+        .zremrangebyrank(`${this.prefix}:incidents:${change.checkId}`, 0, -201)
+        .exec();
+      return incident;
+    }
+    if (change.from === 'DOWN' && open) {
+      open.downNow = open.downNow.filter((location) => location !== change.location);
+      const multi = this.redis.multi();
+      if (open.downNow.length === 0) {
+        open.end = change.at;
+        multi.del(this.openKey(change.checkId));
+      }
+      await multi.set(this.incidentKey(open.id), JSON.stringify(open)).exec();
+      return open;
+    }
+    return undefined;
+  }
+
+  async get(id: string): Promise<Incident | undefined> {
+    const text = await this.redis.get(this.incidentKey(id));
+    return text ? (JSON.parse(text) as Incident) : undefined;
+  }
+
+  async list(checkId: string, limit = 20): Promise<Incident[]> {
+    const ids = await this.redis.zrevrange(`${this.prefix}:incidents:${checkId}`, 0, limit - 1);
+    const incidents = await Promise.all(ids.map((id) => this.get(id)));
+    return incidents.filter((incident): incident is Incident => incident !== undefined);
+  }
+}

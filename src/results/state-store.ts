@@ -1,0 +1,146 @@
+import type { Redis } from 'ioredis';
+import type { RunResult } from '../checks/run-result.ts';
+
+/** A check's state at one location. UNKNOWN until the first counted run. */
+export type CheckStateName = 'UNKNOWN' | 'UP' | 'DEGRADED' | 'DOWN';
+
+export interface CheckState {
+  state: CheckStateName;
+  /** When it entered this state (epoch ms). */
+  since: number;
+  consecutiveFailures: number;
+  consecutivePasses: number;
+  lastRunId?: string;
+  lastRunAt?: number;
+  lastError?: string;
+  /** Changed state at least `flapThreshold` times within the flap window. */
+  flapping: boolean;
+}
+
+export interface StatePolicy {
+  /** Counted failures in a row that make it DOWN. */
+  downAfter: number;
+  /** Passes in a row that make a DOWN check UP. */
+  upAfter: number;
+  /** Window and count of state changes that mean flapping (default 1 h, 4). */
+  flapWindowMs?: number;
+  flapThreshold?: number;
+}
+
+export interface StateChange {
+  checkId: string;
+  location: string;
+  from: CheckStateName;
+  to: CheckStateName;
+  at: number;
+  runId: string;
+  error?: string;
+  flapping: boolean;
+}
+
+/**
+ * Applies one counted run to the state of its check × location, atomically and at most
+ * once per run id: a job redone after its worker died, or two workers finishing runs of
+ * the same check together, cannot double-count. Runs with status "error" (pathwatch could
+ * not run the check) say nothing about the target and leave the counters alone.
+ */
+const APPLY_RUN = `
+local stateKey, appliedKey = KEYS[1], KEYS[2]
+local runId, status, at = ARGV[1], ARGV[2], tonumber(ARGV[3])
+local downAfter, upAfter = tonumber(ARGV[4]), tonumber(ARGV[5])
+local flapWindow, flapThreshold, errorText = tonumber(ARGV[6]), tonumber(ARGV[7]), ARGV[8]
+if redis.call('ZSCORE', appliedKey, runId) then return {'duplicate'} end
+redis.call('ZADD', appliedKey, at, runId)
+redis.call('ZREMRANGEBYRANK', appliedKey, 0, -501)
+local old = redis.call('HGET', stateKey, 'state') or 'UNKNOWN'
+local failures = tonumber(redis.call('HGET', stateKey, 'consecutiveFailures') or '0')
+local passes = tonumber(redis.call('HGET', stateKey, 'consecutivePasses') or '0')
+local new = old
+if status == 'fail' then
+  failures = failures + 1
+  passes = 0
+  if failures >= downAfter then new = 'DOWN' end
+  redis.call('HSET', stateKey, 'lastError', errorText)
+elseif status == 'pass' or status == 'degraded' then
+  passes = passes + 1
+  failures = 0
+  if old ~= 'DOWN' or passes >= upAfter then
+    if status == 'pass' then new = 'UP' else new = 'DEGRADED' end
+  end
+end
+redis.call('HSET', stateKey, 'consecutiveFailures', failures, 'consecutivePasses', passes, 'lastRunId', runId, 'lastRunAt', at)
+local transitionsKey = stateKey .. ':transitions'
+if new ~= old then
+  redis.call('HSET', stateKey, 'state', new, 'since', at)
+  redis.call('LPUSH', transitionsKey, at)
+  redis.call('LTRIM', transitionsKey, 0, 49)
+end
+local recent = 0
+for _, stamp in ipairs(redis.call('LRANGE', transitionsKey, 0, flapThreshold)) do
+  if tonumber(stamp) >= at - flapWindow then recent = recent + 1 end
+end
+local flapping = '0'
+if recent >= flapThreshold then flapping = '1' end
+redis.call('HSET', stateKey, 'flapping', flapping)
+return {old, new, flapping}
+`;
+
+export class StateStore {
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+  ) {}
+
+  private key(checkId: string, location: string): string {
+    return `${this.prefix}:state:${checkId}:${location}`;
+  }
+
+  /** Counts a run; returns the state change it caused, if any. */
+  async apply(result: RunResult, policy: StatePolicy): Promise<StateChange | undefined> {
+    const key = this.key(result.checkId, result.location);
+    const reply = (await this.redis.eval(
+      APPLY_RUN,
+      2,
+      key,
+      `${key}:applied`,
+      result.runId,
+      result.status,
+      result.startedAt,
+      policy.downAfter,
+      policy.upAfter,
+      policy.flapWindowMs ?? 3_600_000,
+      policy.flapThreshold ?? 4,
+      result.error?.message ?? '',
+    )) as string[];
+    if (reply[0] === 'duplicate' || reply[0] === reply[1]) return undefined;
+    return {
+      checkId: result.checkId,
+      location: result.location,
+      from: reply[0] as CheckStateName,
+      to: reply[1] as CheckStateName,
+      at: result.startedAt,
+      runId: result.runId,
+      error: result.error?.message,
+      flapping: reply[2] === '1',
+    };
+  }
+
+  async get(checkId: string, location: string): Promise<CheckState> {
+    const fields = await this.redis.hgetall(this.key(checkId, location));
+    return {
+      state: (fields.state as CheckStateName) ?? 'UNKNOWN',
+      since: Number(fields.since ?? 0),
+      consecutiveFailures: Number(fields.consecutiveFailures ?? 0),
+      consecutivePasses: Number(fields.consecutivePasses ?? 0),
+      lastRunId: fields.lastRunId,
+      lastRunAt: fields.lastRunAt ? Number(fields.lastRunAt) : undefined,
+      lastError: fields.lastError || undefined,
+      flapping: fields.flapping === '1',
+    };
+  }
+
+  async forCheck(checkId: string, locations: string[]): Promise<Record<string, CheckState>> {
+    const states = await Promise.all(locations.map((location) => this.get(checkId, location)));
+    return Object.fromEntries(locations.map((location, index) => [location, states[index]]));
+  }
+}
