@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Queue } from 'bullmq';
 import type { LoadedConfig } from '../config/load-config.ts';
 import type { ResolvedJourney } from '../journeys/load-journeys.ts';
@@ -29,6 +30,15 @@ export function scheduledItems(config: LoadedConfig, journeys: ResolvedJourney[]
       queue: 'journeys' as const,
     })),
   ];
+}
+
+/**
+ * Where in its interval an item fires, from a hash of its id and location: stable across
+ * syncs and processes, and spread evenly, so a thousand checks with the same interval do
+ * not all fire in the same second (BullMQ aligns `every` to multiples of the interval).
+ */
+export function spreadOffset(id: string, location: string, interval: number): number {
+  return createHash('sha1').update(`${id}@${location}`).digest().readUInt32BE(0) % interval;
 }
 
 export interface SyncReport {
@@ -63,13 +73,14 @@ export async function syncSchedulers(
       for (const item of wanted) {
         const label = `${item.id}@${location}`;
         const current = existing.get(item.id);
-        if (current?.every === item.interval) {
+        const offset = spreadOffset(item.id, location, item.interval);
+        if (current?.every === item.interval && (current.offset ?? 0) === offset) {
           report.unchanged.push(label);
           continue;
         }
         await queue.upsertJobScheduler(
           item.id,
-          { every: item.interval },
+          { every: item.interval, offset },
           {
             name: kind === 'runs' ? 'run' : 'journey',
             data: { checkId: item.id, location },
