@@ -1,0 +1,290 @@
+import { isIP, type Socket } from 'node:net';
+import type { ConnectionOptions, TLSSocket } from 'node:tls';
+import { Client, FTPError } from 'basic-ftp';
+import type { FtpCheck } from '../ftp.ts';
+import { classifyNetworkError, timeoutError } from '../network-error.ts';
+import { PhaseClock } from '../phase-clock.ts';
+import type { ProbeContext } from '../probe.ts';
+import type { AssertionResult, Peer, ProbeOutcome, RunError } from '../run-result.ts';
+import { CertificateFileError, summarizeTls, tlsConnectOptions } from '../smtp/certificate-options.ts';
+import { addPeer, formatTarget, lookupHost, unbracket } from '../smtp/remote-host.ts';
+import { DownloadDigest, evaluateDownload } from './download-digest.ts';
+
+/** A listing longer than this is not something to monitor; basic-ftp's own cap is 40 MiB. */
+const MAX_LISTING_BYTES = 8 * 1024 * 1024;
+/** Names of a listing kept in the details and shown in a message. */
+const NAMES_KEPT = 50;
+const NAMES_SHOWN = 10;
+const TEXT_LIMIT = 300;
+
+/** Which request the server was answering, to name a refusal and pick its class. */
+type Step = 'banner' | 'auth-tls' | 'login' | 'setup' | 'list' | 'retrieve';
+
+class FtpRunFailure extends Error {
+  constructor(readonly runError: RunError) {
+    super(runError.message);
+  }
+}
+
+/** One run of an ftp check over basic-ftp: phases, peers (control and every data connection), findings. */
+export class FtpSession {
+  private readonly clock = new PhaseClock();
+  private readonly peers: Peer[] = [];
+  private readonly assertions: AssertionResult[] = [];
+  private readonly details: Record<string, unknown>;
+  private readonly port: number;
+  private target: string;
+  private controlIp: string | undefined;
+  /** The latest passive data connection, so a failure on it names it rather than the control port. */
+  private dataPeer: Peer | undefined;
+  private step: Step = 'banner';
+  /** What was running, for messages: "login as demo", "LIST /pub". */
+  private pending = 'the banner';
+
+  constructor(
+    private readonly check: FtpCheck,
+    private readonly context: ProbeContext,
+  ) {
+    this.port = check.port ?? (check.secure === 'implicit' ? 990 : 21);
+    this.target = `${check.host}:${this.port}`;
+    this.details = { host: check.host, port: this.port, secure: check.secure, username: check.username };
+  }
+
+  async run(): Promise<ProbeOutcome> {
+    let tlsOptions: ConnectionOptions = {};
+    try {
+      if (this.check.secure)
+        tlsOptions = await tlsConnectOptions(this.check.certificate, this.check.host, this.context.configDir);
+    } catch (error) {
+      if (!(error instanceof CertificateFileError)) throw error;
+      return {
+        status: 'error',
+        phases: this.clock.finish(),
+        peers: [],
+        error: error.runError,
+        details: this.details,
+      };
+    }
+    // Resolved before connecting: a missing secret is a config error, not a failed login.
+    const password = this.check.password ? this.context.secrets.interpolate(this.check.password) : undefined;
+    // No timeout of basic-ftp's own: the caller owns the deadline and aborts the signal.
+    const client = new Client(0, { maxListingBytes: MAX_LISTING_BYTES });
+    this.watchSockets(client);
+    const onAbort = () => client.close();
+    this.context.signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      await this.converse(client, tlsOptions, password);
+      return {
+        status: 'pass',
+        phases: this.clock.finish(),
+        peers: this.peers,
+        assertions: this.assertions,
+        details: this.details,
+      };
+    } catch (error) {
+      const runError = this.describe(error); // before finish(), which ends the running phase
+      return {
+        status: 'fail',
+        phases: this.clock.finish(),
+        peers: this.peers,
+        error: runError,
+        assertions: this.assertions,
+        details: this.details,
+      };
+    } finally {
+      this.context.signal.removeEventListener('abort', onAbort);
+      // Sends QUIT and destroys the control and any data socket at once.
+      client.close();
+    }
+  }
+
+  private async converse(
+    client: Client,
+    tlsOptions: ConnectionOptions,
+    password: string | undefined,
+  ): Promise<void> {
+    const { check } = this;
+    if (isIP(unbracket(check.host)) === 0) this.clock.enter('dns');
+    const ip = await lookupHost(check.host, this.context.signal);
+    this.controlIp = ip;
+    this.target = formatTarget(ip, this.port);
+    addPeer(this.peers, ip, this.port);
+
+    this.clock.enter('connect');
+    const implicit = check.secure === 'implicit';
+    // The connection goes to the address looked up; `servername` keeps the name check.
+    const secureOptions: ConnectionOptions = { ...tlsOptions, host: ip };
+    const welcome = implicit
+      ? client.connectImplicitTLS(ip, this.port, secureOptions)
+      : client.connect(ip, this.port);
+    const control = client.ftp.socket;
+    control.once('connect', () => this.clock.enter(implicit ? 'tls' : 'banner'));
+    if (implicit)
+      control.once('secureConnect', () => {
+        this.details.tlsSession = { via: 'implicit', ...summarizeTls(control as TLSSocket) };
+        this.clock.enter('banner');
+      });
+    if (this.context.signal.aborted) client.close();
+    this.details.banner = oneLine((await welcome).message);
+
+    if (check.secure === 'explicit') {
+      this.clock.enter('tls');
+      this.begin('auth-tls', 'AUTH TLS');
+      await client.useTLS(secureOptions);
+      this.details.tlsSession = { via: 'explicit', ...summarizeTls(client.ftp.socket as TLSSocket) };
+    }
+
+    this.clock.enter('login');
+    this.begin('login', `login as ${check.username}`);
+    const loggedIn = await client.login(check.username, password);
+    this.assertions.push({
+      name: `login as ${check.username}`,
+      ok: true,
+      expected: '230',
+      actual: oneLine(loggedIn.message),
+    });
+    this.begin('setup', 'session setup (FEAT, TYPE I)');
+    await client.useDefaultSettings();
+
+    if (check.list) await this.list(client, check.list);
+    if (check.retrieve) await this.retrieve(client, check.retrieve);
+  }
+
+  private async list(client: Client, list: NonNullable<FtpCheck['list']>): Promise<void> {
+    this.clock.enter('list');
+    this.begin('list', `LIST ${list.path}`);
+    const entries = await client.list(list.path);
+    const names = entries.map((entry) => entry.name);
+    this.details.listing = { path: list.path, entries: entries.length, names: names.slice(0, NAMES_KEPT) };
+    for (const name of list.expect) {
+      const ok = names.includes(name);
+      this.assertions.push({
+        name: `LIST ${list.path} has ${name}`,
+        ok,
+        expected: name,
+        actual: ok ? name : undefined,
+      });
+      if (!ok) {
+        const shown = names.slice(0, NAMES_SHOWN).join(', ') + (names.length > NAMES_SHOWN ? ', …' : '');
+        throw new FtpRunFailure({
+          class: 'assertion',
+          phase: 'list',
+          message: `LIST ${list.path}: expected ${name}, got ${entries.length} ${entries.length === 1 ? 'entry' : 'entries'}${shown ? `: ${shown}` : ''}`,
+        });
+      }
+    }
+  }
+
+  private async retrieve(client: Client, retrieve: NonNullable<FtpCheck['retrieve']>): Promise<void> {
+    this.clock.enter('retrieve');
+    this.begin('retrieve', `RETR ${retrieve.path}`);
+    const digest = new DownloadDigest();
+    await client.downloadTo(digest, retrieve.path);
+    this.details.download = { path: retrieve.path, bytes: digest.bytes, sha256: digest.sha256() };
+    const { assertions, failure } = evaluateDownload(retrieve, digest);
+    this.assertions.push(...assertions);
+    if (failure) throw new FtpRunFailure({ class: 'assertion', phase: 'retrieve', message: failure });
+  }
+
+  private begin(step: Step, pending: string): void {
+    this.step = step;
+    this.pending = pending;
+  }
+
+  /**
+   * Records every socket basic-ftp opens: the control connection and each passive data
+   * connection. `connectionAttempt` (Node ≥ 20.12) names the address before the SYN, so a
+   * data connection that never opens is still listed for the packet capture.
+   */
+  private watchSockets(client: Client): void {
+    const ftp = client.ftp;
+    const createSocket = ftp._newSocket.bind(ftp);
+    ftp._newSocket = (): Socket => {
+      const socket = createSocket();
+      const note = (ip: string | undefined, port: number | undefined) => {
+        if (!ip || !port) return;
+        addPeer(this.peers, ip, port);
+        if (port !== this.port || ip !== this.controlIp) this.dataPeer = { ip, port };
+      };
+      socket.on('connectionAttempt', (ip: string, port: number) => note(ip, port));
+      socket.once('connect', () => note(socket.remoteAddress, socket.remotePort));
+      return socket;
+    };
+  }
+
+  private describe(error: unknown): RunError {
+    const phase = this.clock.current;
+    const ms = Math.round(this.context.timeoutMs);
+    if (this.context.signal.aborted) {
+      if (phase === 'dns' || phase === 'connect' || phase === 'tls')
+        return timeoutError(phase, this.target, ms);
+      if (phase === 'banner')
+        return {
+          class: 'timeout',
+          phase,
+          message: `${this.target} accepted the connection but sent no FTP banner within ${ms} ms`,
+        };
+      return {
+        class: 'timeout',
+        phase,
+        message: `FTP ${this.pending} on ${this.target} timed out after ${ms} ms`,
+      };
+    }
+    if (error instanceof FtpRunFailure) return error.runError;
+    if (error instanceof FTPError) return this.describeRefusal(error, phase);
+    const err = error as NodeJS.ErrnoException;
+    const message = String(err?.message ?? error);
+    const onDataConnection = /data (socket|connection)/i.test(message) && this.dataPeer !== undefined;
+    const target =
+      onDataConnection && this.dataPeer ? formatTarget(this.dataPeer.ip, this.dataPeer.port) : this.target;
+    const suffix = onDataConnection ? ` (passive data connection for ${this.pending})` : '';
+    if (/Server sent FIN packet unexpectedly|Server closed connection unexpectedly/.test(message))
+      return { class: 'reset', phase, message: `${target} closed the connection during ${this.pending}` };
+    // basic-ftp wraps a failed first data connection in a plain Error ("None of the
+    // available transfer strategies work…"), so the errno is read back from the text.
+    const code = err?.code ?? /\b(E[A-Z]{4,}|ERR_[A-Z_]+|CERT_[A-Z_]+)\b/.exec(message)?.[1];
+    const runError = classifyNetworkError({ ...err, message, code }, phase, target);
+    if (runError.class === 'protocol')
+      runError.message = `FTP ${this.pending} on ${target} failed: ${oneLine(message)}`;
+    else runError.message += suffix;
+    return runError;
+  }
+
+  private describeRefusal(error: FTPError, phase: string | undefined): RunError {
+    const text = oneLine(error.message);
+    switch (this.step) {
+      case 'banner':
+        return { class: 'protocol', phase, message: `${this.target} greeted with ${text}, expected 220` };
+      case 'auth-tls':
+        return { class: 'tls', phase, message: `AUTH TLS rejected by ${this.target}: ${text}` };
+      case 'login':
+        this.assertions.push({ name: this.pending, ok: false, expected: '230', actual: text });
+        return { class: 'assertion', phase, message: `FTP ${this.pending} rejected: ${text}` };
+      case 'setup':
+        return {
+          class: 'protocol',
+          phase,
+          message: `FTP ${this.pending} rejected by ${this.target}: ${text}`,
+        };
+      default:
+        this.assertions.push({
+          name: this.pending,
+          ok: false,
+          expected: 'transfer complete (226)',
+          actual: text,
+        });
+        return { class: 'assertion', phase, message: `${this.pending} failed: ${text}` };
+    }
+  }
+}
+
+/** A reply or error text on one line, without control characters, at most 300 characters. */
+function oneLine(text: string): string {
+  const line = text
+    .replace(/\r?\n\d{3}[ -]/g, ' ') // continuation lines of a multi-line reply repeat the code
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping them is the point
+    .replace(/[\x00-\x1f\x7f]+/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+  return line.length > TEXT_LIMIT ? `${line.slice(0, TEXT_LIMIT)}…` : line;
+}

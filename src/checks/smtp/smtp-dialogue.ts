@@ -1,0 +1,334 @@
+import { isIP, connect as netConnect, type Socket } from 'node:net';
+import { type ConnectionOptions, type TLSSocket, connect as tlsConnect } from 'node:tls';
+import { classifyNetworkError, timeoutError } from '../network-error.ts';
+import { PhaseClock } from '../phase-clock.ts';
+import type { ProbeContext } from '../probe.ts';
+import type { AssertionResult, ErrorClass, Peer, ProbeOutcome, RunError } from '../run-result.ts';
+import type { SmtpCheck } from '../smtp.ts';
+import { CertificateFileError, summarizeTls, tlsConnectOptions } from './certificate-options.ts';
+import { addPeer, formatTarget, lookupHost, unbracket } from './remote-host.ts';
+import { SmtpClosedError, SmtpConnection, SmtpSyntaxError } from './smtp-connection.ts';
+import { ehloExtensions, extensionParameters, queuedAs, replyText, type SmtpReply } from './smtp-reply.ts';
+import { buildTestMessage } from './test-message.ts';
+
+/** After a refusal the server still answers: wait this long for its 221 to QUIT, no longer. */
+const QUIT_AFTER_FAILURE_MS = 1000;
+
+/** EHLO answers that mean "I only speak HELO" (RFC 5321 4.1.4 lets the client fall back). */
+const EHLO_UNSUPPORTED = new Set([500, 502, 504, 550]);
+
+class SmtpFailure extends Error {
+  constructor(readonly runError: RunError) {
+    super(runError.message);
+  }
+}
+
+/** One run of an smtp check: the dialogue, its phase timings and what it learned. */
+export class SmtpDialogue {
+  private readonly clock = new PhaseClock();
+  private readonly peers: Peer[] = [];
+  private readonly assertions: AssertionResult[] = [];
+  private readonly details: Record<string, unknown>;
+  private readonly port: number;
+  private readonly ehloName: string;
+  private target: string;
+  /** What the server is being waited for, for timeout messages; never holds credentials. */
+  private pending: string | undefined;
+  private connection: SmtpConnection | undefined;
+  private encrypted = false;
+
+  constructor(
+    private readonly check: SmtpCheck,
+    private readonly context: ProbeContext,
+    ehloName: string,
+  ) {
+    this.port = check.port ?? (check.tls === 'implicit' ? 465 : 25);
+    this.target = `${check.host}:${this.port}`;
+    this.ehloName = ehloName.replace(/[^A-Za-z0-9.[\]:-]/g, '-') || 'localhost';
+    this.details = { host: check.host, port: this.port, tls: check.tls };
+  }
+
+  async run(): Promise<ProbeOutcome> {
+    let tlsOptions: ConnectionOptions = {};
+    try {
+      if (this.check.tls !== 'none')
+        tlsOptions = await tlsConnectOptions(this.check.certificate, this.check.host, this.context.configDir);
+    } catch (error) {
+      if (!(error instanceof CertificateFileError)) throw error;
+      return {
+        status: 'error',
+        phases: this.clock.finish(),
+        peers: [],
+        error: error.runError,
+        details: this.details,
+      };
+    }
+    // Resolved before any packet is sent: a missing secret is a config error, not a failed login.
+    const password = this.check.auth ? this.context.secrets.interpolate(this.check.auth.password) : undefined;
+    const onAbort = () => this.connection?.abort();
+    this.context.signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      await this.converse(tlsOptions, password);
+      const phases = this.clock.finish();
+      return {
+        status: 'pass',
+        phases,
+        peers: this.peers,
+        assertions: this.assertions,
+        details: this.details,
+      };
+    } catch (error) {
+      const runError = this.describe(error);
+      if (error instanceof SmtpFailure && this.connection && !this.context.signal.aborted)
+        await this.connection.quitQuietly(QUIT_AFTER_FAILURE_MS);
+      return {
+        status: 'fail',
+        phases: this.clock.finish(),
+        peers: this.peers,
+        error: runError,
+        assertions: this.assertions,
+        details: this.details,
+      };
+    } finally {
+      this.context.signal.removeEventListener('abort', onAbort);
+      this.connection?.destroy();
+    }
+  }
+
+  private async converse(tlsOptions: ConnectionOptions, password: string | undefined): Promise<void> {
+    const { check } = this;
+    if (isIP(unbracket(check.host)) === 0) this.clock.enter('dns');
+    const ip = await lookupHost(check.host, this.context.signal);
+    this.target = formatTarget(ip, this.port);
+    addPeer(this.peers, ip, this.port);
+
+    this.clock.enter('connect');
+    const implicit = check.tls === 'implicit';
+    const socket: Socket = implicit
+      ? tlsConnect({ ...tlsOptions, host: ip, port: this.port })
+      : netConnect({ host: ip, port: this.port });
+    this.connection = new SmtpConnection(socket);
+    if (this.context.signal.aborted) this.connection.abort();
+    socket.once('connect', () => this.clock.enter(implicit ? 'tls' : 'banner'));
+    if (implicit)
+      socket.once('secureConnect', () => {
+        this.encrypted = true;
+        this.details.tlsSession = { via: 'implicit', ...summarizeTls(socket as TLSSocket) };
+        this.clock.enter('banner');
+      });
+
+    this.pending = 'the banner';
+    const banner = await this.connection.read();
+    this.details.banner = replyText(banner);
+    this.expect('banner', banner, [220], 'protocol');
+
+    let extensions = await this.hello();
+    if (check.tls === 'starttls' || check.tls === 'opportunistic') {
+      const offered = extensionParameters(extensions, 'STARTTLS') !== undefined;
+      if (check.tls === 'starttls')
+        this.assertions.push({
+          name: 'STARTTLS offered',
+          ok: offered,
+          expected: 'STARTTLS in the EHLO reply',
+          actual: offered ? 'offered' : 'not offered',
+        });
+      if (offered) {
+        this.details.extensionsBeforeTls = extensions;
+        await this.startTls({ ...tlsOptions, host: ip });
+        extensions = await this.hello();
+      } else if (check.tls === 'starttls') {
+        throw new SmtpFailure({
+          class: 'tls',
+          phase: 'ehlo',
+          message: `STARTTLS required but ${this.target} does not offer it (EHLO offers: ${extensions.join(', ') || 'no extensions'})`,
+        });
+      }
+    }
+    if (check.auth && password !== undefined)
+      await this.authenticate(check.auth.username, password, extensions);
+    if (check.message) await this.sendMessage(check.message);
+
+    this.clock.enter('quit');
+    const bye = await this.command('QUIT');
+    this.expect('QUIT', bye, [221], 'protocol');
+  }
+
+  /** EHLO, or HELO when the server does not know EHLO; returns the extensions offered. */
+  private async hello(): Promise<string[]> {
+    this.clock.enter('ehlo');
+    const ehlo = await this.command(`EHLO ${this.ehloName}`, 'EHLO');
+    if (EHLO_UNSUPPORTED.has(ehlo.code)) {
+      const helo = await this.command(`HELO ${this.ehloName}`, 'HELO');
+      this.expect('HELO', helo, [250], 'protocol');
+      this.details.greeting = helo.lines[0];
+      this.details.extensions = [];
+      return [];
+    }
+    this.expect('EHLO', ehlo, [250], 'protocol');
+    const extensions = ehloExtensions(ehlo);
+    this.details.greeting = ehlo.lines[0];
+    this.details.extensions = extensions;
+    return extensions;
+  }
+
+  private async startTls(tlsOptions: ConnectionOptions): Promise<void> {
+    const connection = this.requireConnection();
+    this.clock.enter('starttls');
+    const ready = await this.command('STARTTLS');
+    this.expect('STARTTLS', ready, [220], 'protocol');
+    this.clock.enter('tls');
+    this.pending = 'the TLS handshake';
+    const secure = await connection.startTls(tlsOptions);
+    this.encrypted = true;
+    this.details.tlsSession = { via: 'starttls', ...summarizeTls(secure) };
+  }
+
+  private async authenticate(username: string, password: string, extensions: string[]): Promise<void> {
+    this.clock.enter('auth');
+    const offered = extensionParameters(extensions, 'AUTH');
+    const ehloOffers = `EHLO offers: ${extensions.join(', ') || 'no extensions'}`;
+    if (!offered || offered.length === 0) {
+      const hint = this.encrypted
+        ? ''
+        : ' on an unencrypted connection (servers often offer it only after STARTTLS)';
+      this.assertions.push({
+        name: 'AUTH offered',
+        ok: false,
+        expected: 'AUTH in the EHLO reply',
+        actual: 'not offered',
+      });
+      throw new SmtpFailure({
+        class: 'assertion',
+        phase: 'auth',
+        message: `AUTH not offered by ${this.target}${hint}; ${ehloOffers}`,
+      });
+    }
+    const mechanism = offered.includes('PLAIN') ? 'PLAIN' : offered.includes('LOGIN') ? 'LOGIN' : undefined;
+    if (!mechanism) {
+      this.assertions.push({
+        name: 'AUTH PLAIN or LOGIN offered',
+        ok: false,
+        expected: 'PLAIN or LOGIN',
+        actual: offered.join(' '),
+      });
+      throw new SmtpFailure({
+        class: 'assertion',
+        phase: 'auth',
+        message: `AUTH on ${this.target} offers ${offered.join(' ')}; pathwatch logs in with PLAIN or LOGIN`,
+      });
+    }
+    const label = `AUTH ${mechanism} as ${username}`;
+    const base64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
+    let reply: SmtpReply;
+    if (mechanism === 'PLAIN') {
+      const credentials = base64(`\0${username}\0${password}`);
+      reply = await this.command(`AUTH PLAIN ${credentials}`, label);
+      // A server that does not take the initial response asks for it with an empty 334.
+      if (reply.code === 334) reply = await this.command(credentials, label);
+    } else {
+      reply = await this.command('AUTH LOGIN', label);
+      this.expect(label, reply, [334], 'assertion');
+      reply = await this.command(base64(username), label);
+      this.expect(label, reply, [334], 'assertion');
+      reply = await this.command(base64(password), label);
+    }
+    this.expect(label, reply, [235], 'assertion');
+    this.details.auth = { username, mechanism, offered };
+  }
+
+  private async sendMessage(message: NonNullable<SmtpCheck['message']>): Promise<void> {
+    const connection = this.requireConnection();
+    this.clock.enter('mail');
+    const mailFrom = `MAIL FROM:<${message.from}>`;
+    this.expect(mailFrom, await this.command(mailFrom), [250], 'assertion');
+    this.clock.enter('rcpt');
+    for (const recipient of message.to) {
+      const rcptTo = `RCPT TO:<${recipient}>`;
+      this.expect(rcptTo, await this.command(rcptTo), [250, 251], 'assertion');
+    }
+    this.clock.enter('data');
+    this.expect('DATA', await this.command('DATA'), [354], 'assertion');
+    const built = buildTestMessage({
+      checkId: this.check.id,
+      from: message.from,
+      to: message.to,
+      subject: message.subject,
+      body: message.body,
+    });
+    this.pending = 'the end of the message (".")';
+    connection.writeRaw(`${built.data}.\r\n`);
+    const accepted = await connection.read();
+    this.details.message = {
+      from: message.from,
+      to: message.to,
+      messageId: built.messageId,
+      reply: replyText(accepted),
+      queuedAs: queuedAs(accepted),
+    };
+    this.expect('message', accepted, [250], 'assertion');
+  }
+
+  /** Sends a command and waits for its reply; `label` replaces the command in messages when it holds a secret. */
+  private command(line: string, label = line): Promise<SmtpReply> {
+    this.pending = label;
+    return this.requireConnection().command(line);
+  }
+
+  private expect(step: string, reply: SmtpReply, codes: number[], errorClass: ErrorClass): void {
+    const ok = codes.includes(reply.code);
+    const wanted = codes.join(' or ');
+    this.assertions.push({ name: `${step} → ${wanted}`, ok, expected: wanted, actual: replyText(reply) });
+    if (ok) return;
+    const text = replyText(reply);
+    let message: string;
+    if (step === 'banner') message = `${this.target} greeted with ${text}, expected ${wanted}`;
+    else if (reply.code >= 400) message = `${step} rejected: ${text}`;
+    else message = `${step} answered ${text}, expected ${wanted}`;
+    throw new SmtpFailure({ class: errorClass, phase: this.clock.current, message });
+  }
+
+  private requireConnection(): SmtpConnection {
+    if (!this.connection) throw new Error('smtp dialogue: no connection yet');
+    return this.connection;
+  }
+
+  private describe(error: unknown): RunError {
+    if (error instanceof SmtpFailure) return error.runError;
+    const phase = this.clock.current;
+    const ms = Math.round(this.context.timeoutMs);
+    if (this.context.signal.aborted) {
+      if (phase === 'dns' || phase === 'connect' || phase === 'tls')
+        return timeoutError(phase, this.target, ms);
+      if (phase === 'banner')
+        return {
+          class: 'timeout',
+          phase,
+          message: `${this.target} accepted the connection but sent no SMTP banner within ${ms} ms`,
+        };
+      return {
+        class: 'timeout',
+        phase,
+        message: `${this.target} did not answer ${this.pending ?? phase} within ${ms} ms`,
+      };
+    }
+    if (error instanceof SmtpSyntaxError)
+      return {
+        class: 'protocol',
+        phase,
+        message: `${this.target} ${error.message}${phase === 'banner' ? ' instead of a banner' : this.pending ? ` in answer to ${this.pending}` : ''}`,
+      };
+    if (error instanceof SmtpClosedError)
+      return {
+        class: 'reset',
+        phase,
+        message:
+          phase === 'banner'
+            ? `${this.target} closed the connection before sending its banner`
+            : `${this.target} closed the connection instead of answering ${this.pending ?? phase}`,
+      };
+    const runError = classifyNetworkError(error, phase, this.target);
+    if (runError.class === 'tls' && this.check.tls !== 'implicit')
+      runError.message = runError.message.replace(/^TLS with/, 'STARTTLS with');
+    return runError;
+  }
+}
