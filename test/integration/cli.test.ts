@@ -115,7 +115,7 @@ test('run: an unknown check id or a broken config is a usage error, exit 2', asy
   assert.equal(broken.code, 2);
   const usage = await runCli(['run']);
   assert.equal(usage.code, 2);
-  assert.match(usage.stderr, /missing required argument 'check-id'/);
+  assert.match(usage.stderr, /missing required argument 'check-id\|journey-file'/);
 });
 
 test('start: REDIS_URL unreachable gives one line naming REDIS_URL, exit 2, nothing started', async () => {
