@@ -81,9 +81,10 @@ export function startJourneyWorker(options: JourneyWorkerOptions): JourneyWorker
       connection: options.connection,
       prefix: config.settings.redis.prefix,
       concurrency: config.settings.workers.browserConcurrency,
-      // A journey may take minutes; the lock is renewed while it runs, and only a dead
-      // worker lets it lapse.
-      lockDuration: 60_000,
+      // The lock is renewed while a journey runs (every half lock), so only a dead worker
+      // lets it lapse; the stalled check then hands the job to another worker.
+      lockDuration: config.settings.workers.stalledAfter,
+      stalledInterval: Math.max(500, Math.floor(config.settings.workers.stalledAfter / 2)),
     },
   );
   worker.on('failed', (job, error) =>

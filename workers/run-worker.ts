@@ -85,6 +85,8 @@ export function startRunWorker(options: RunWorkerOptions): Worker<RunJobData, Ru
       connection: options.connection,
       prefix: config.settings.redis.prefix,
       concurrency: options.concurrency ?? config.settings.workers.probeConcurrency,
+      lockDuration: config.settings.workers.stalledAfter,
+      stalledInterval: Math.max(500, Math.floor(config.settings.workers.stalledAfter / 2)),
     },
   );
   worker.on('failed', (job, error) => logger.error({ jobId: job?.id, err: error.message }, 'run job failed'));

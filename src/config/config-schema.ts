@@ -125,7 +125,12 @@ export const configSchema = strictObject({
     probeConcurrency: z.number().int().min(1).max(1000).default(10),
     /** Browser journeys run at once per worker (more than 2 adds nothing on 2 cores). */
     browserConcurrency: z.number().int().min(1).max(32).default(1),
-  }).default({ probeConcurrency: 10, browserConcurrency: 1 }),
+    /**
+     * A run whose worker stops renewing its lock for this long (killed, frozen, cut off
+     * from Redis) is handed to another worker and redone under the same run id (default 30s).
+     */
+    stalledAfter: duration({ min: 1000, max: 600_000 }).default(30_000),
+  }).default({ probeConcurrency: 10, browserConcurrency: 1, stalledAfter: 30_000 }),
   /** How journeys drive Chromium, and which evidence they keep. */
   browser: browserSettingsSchema.default(browserSettingsSchema.parse({})),
   /** How long hourly rollups (count, failures, latency percentiles) are kept (default 30). */
