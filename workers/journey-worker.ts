@@ -1,5 +1,6 @@
 import { UnrecoverableError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
+import type { CaptureAgent } from '../capture/capture-agent.ts';
 import type { ArtifactStore } from '../src/artifacts/artifact-store.ts';
 import type { RunResult } from '../src/checks/run-result.ts';
 import type { LoadedConfig } from '../src/config/load-config.ts';
@@ -9,6 +10,7 @@ import { runJourney } from '../src/journeys/run-journey.ts';
 import type { ResultsRecorder } from '../src/results/results-recorder.ts';
 import { queueName, type RunJobData } from '../src/scheduler/run-queue.ts';
 import type { Logger } from '../src/util/logger.ts';
+import { attachCaptureInBackground } from './attach-capture.ts';
 import { runIdForJob, scheduledAtOf } from './run-worker.ts';
 
 export interface JourneyWorkerOptions {
@@ -22,6 +24,8 @@ export interface JourneyWorkerOptions {
   /** Extra Chromium flags (tests keep Chromium on loopback). */
   extraBrowserArgs?: string[];
   onResult?: (result: RunResult) => void;
+  /** The host's capture agent: failed runs get the packet-capture slice around them. */
+  capture?: CaptureAgent;
 }
 
 export interface JourneyWorker {
@@ -71,6 +75,7 @@ export function startJourneyWorker(options: JourneyWorkerOptions): JourneyWorker
           },
           'journey finished',
         );
+        attachCaptureInBackground(options.capture, result, recorder, logger);
         options.onResult?.(result);
         if (counted) break;
         await new Promise((resolve) => setTimeout(resolve, retryDelay));

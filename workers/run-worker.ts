@@ -1,12 +1,14 @@
 import { createHash } from 'node:crypto';
 import { type Job, UnrecoverableError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
+import type { CaptureAgent } from '../capture/capture-agent.ts';
 import { runCheck } from '../src/checks/run-check.ts';
 import type { RunResult } from '../src/checks/run-result.ts';
 import type { LoadedConfig } from '../src/config/load-config.ts';
 import type { ResultsRecorder } from '../src/results/results-recorder.ts';
 import { type RunJobData, runQueueName } from '../src/scheduler/run-queue.ts';
 import type { Logger } from '../src/util/logger.ts';
+import { attachCaptureInBackground } from './attach-capture.ts';
 
 export interface RunWorkerOptions {
   config: LoadedConfig;
@@ -18,6 +20,8 @@ export interface RunWorkerOptions {
   concurrency?: number;
   /** Called after every stored attempt (tests, metrics). */
   onResult?: (result: RunResult) => void;
+  /** The host's capture agent: failed runs get the packet-capture slice around them. */
+  capture?: CaptureAgent;
 }
 
 /**
@@ -75,6 +79,7 @@ export function startRunWorker(options: RunWorkerOptions): Worker<RunJobData, Ru
           },
           'run finished',
         );
+        attachCaptureInBackground(options.capture, result, recorder, logger);
         options.onResult?.(result);
         if (counted) break;
         await new Promise((resolve) => setTimeout(resolve, check.retryDelay));

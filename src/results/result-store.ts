@@ -61,6 +61,23 @@ export class ResultStore {
       .exec();
   }
 
+  /**
+   * Adds evidence that arrived after the run was stored (a packet-capture slice) to the
+   * run's record only; the "latest" index is left alone, since newer runs may exist.
+   */
+  async attachEvidence(
+    runId: string,
+    artifacts: RunResult['artifacts'],
+    details: Record<string, unknown>,
+  ): Promise<boolean> {
+    const run = await this.getRun(runId);
+    if (!run) return false;
+    run.artifacts = [...(run.artifacts ?? []), ...(artifacts ?? [])];
+    run.details = { ...run.details, ...details };
+    await this.redis.set(this.key('run', runId), JSON.stringify(run), 'KEEPTTL');
+    return true;
+  }
+
   async getRun(runId: string): Promise<RunResult | undefined> {
     const text = await this.redis.get(this.key('run', runId));
     return text ? (JSON.parse(text) as RunResult) : undefined;

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { Queue, Worker } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
+import { CaptureAgent } from '../../capture/capture-agent.ts';
 import { startJourneyWorker } from '../../workers/journey-worker.ts';
 import { startRunWorker } from '../../workers/run-worker.ts';
 import { buildApp } from '../api/build-app.ts';
@@ -114,6 +115,19 @@ export async function startStack(options: StartStackOptions): Promise<RunningSta
     }
     const closers: Array<() => Promise<void>> = [];
     const artifacts = new FilesystemArtifactStore(join(config.dataDir, 'artifacts'));
+    let capture: CaptureAgent | undefined;
+    if (roles.workerLocations.length > 0 && config.settings.capture?.enabled) {
+      capture = new CaptureAgent(
+        config.settings.capture,
+        join(config.dataDir, 'capture', 'ring'),
+        artifacts,
+        logger,
+      );
+      await capture.start();
+      // Pushed before the workers' closer, so it runs after them: slices of their last runs finish first.
+      const agent = capture;
+      stoppers.push(() => agent.stop());
+    }
     for (const location of roles.workerLocations) {
       const stopBeating = recorder.workers.start(location);
       closers.push(stopBeating);
@@ -124,6 +138,7 @@ export async function startStack(options: StartStackOptions): Promise<RunningSta
         recorder,
         logger,
         onResult: options.onResult,
+        capture,
       });
       closers.push(() => runWorker.close());
       if (journeys.some((journey) => journey.locations.includes(location))) {
@@ -137,6 +152,7 @@ export async function startStack(options: StartStackOptions): Promise<RunningSta
           logger,
           extraBrowserArgs: options.extraBrowserArgs,
           onResult: options.onResult,
+          capture,
         });
         closers.push(() => journeyWorker.close());
       }

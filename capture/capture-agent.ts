@@ -1,0 +1,169 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ArtifactStore } from '../src/artifacts/artifact-store.ts';
+import { type ArtifactRef, NETWORK_ERROR_CLASSES, type RunResult } from '../src/checks/run-result.ts';
+import type { ParsedConfig } from '../src/config/config-schema.ts';
+import type { Logger } from '../src/util/logger.ts';
+import { analyzeCapture, type CaptureAnalysis, formatAnalysis } from './analyze-capture.ts';
+import { checkCapturePermission } from './capture-permission.ts';
+import { CaptureUnavailableError } from './capture-unavailable-error.ts';
+import { sliceWindow, waitForWindow } from './slice-window.ts';
+import { type RingHealth, TcpdumpRing } from './tcpdump-ring.ts';
+
+export type CaptureSettings = NonNullable<ParsedConfig['capture']>;
+
+export interface CaptureEvidence {
+  artifacts: ArtifactRef[];
+  analysis: CaptureAnalysis;
+  /** Ring bytes and files read for the slice, to show it read only what it needed. */
+  bytesRead: number;
+  filesRead: number;
+  /** From the end of the window to the evidence being stored. */
+  storedAfterWindowMs: number;
+}
+
+/**
+ * The capture agent of one host: keeps the rolling capture and, when a run fails at the
+ * network level, saves the slice around it (filtered to the run's peers and DNS) with its
+ * analysis as artifacts of that run. Without the privilege to capture it says once what is
+ * missing and monitoring goes on without captures.
+ */
+export class CaptureAgent {
+  private ring: TcpdumpRing | undefined;
+  private unavailableReason: string | undefined;
+  private readonly pending = new Set<Promise<unknown>>();
+
+  constructor(
+    private readonly settings: CaptureSettings,
+    private readonly ringDir: string,
+    private readonly artifacts: ArtifactStore,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Starts the ring; resolves with the reason when capture is not possible here. */
+  async start(): Promise<{ capturing: boolean; reason?: string }> {
+    try {
+      await checkCapturePermission();
+      this.ring = new TcpdumpRing({
+        dir: this.ringDir,
+        interface: this.settings.interface,
+        filter: this.settings.filter,
+        ringSize: this.settings.ringSize,
+        fileSize: this.settings.fileSize,
+        maxAge: this.settings.maxAge,
+        snaplen: this.settings.snaplen,
+        bufferSize: this.settings.bufferSize,
+        onEvent: (event) => {
+          if (event.type === 'exited' || event.type === 'restarting')
+            this.logger.warn({ event }, 'tcpdump ring');
+        },
+      });
+      await this.ring.start();
+      this.logger.info(
+        { dir: this.ringDir, interface: this.settings.interface },
+        'packet capture ring started',
+      );
+      return { capturing: true };
+    } catch (error) {
+      this.ring = undefined;
+      if (!(error instanceof CaptureUnavailableError) && !(error instanceof Error)) throw error;
+      this.unavailableReason = (error as Error).message;
+      this.logger.warn(
+        { reason: this.unavailableReason },
+        'packet capture unavailable; monitoring continues without captures',
+      );
+      return { capturing: false, reason: this.unavailableReason };
+    }
+  }
+
+  health(): (RingHealth & { capturing: true }) | { capturing: false; reason?: string } {
+    return this.ring
+      ? { capturing: true, ...this.ring.health() }
+      : { capturing: false, reason: this.unavailableReason };
+  }
+
+  /** Whether a run deserves a slice: it failed at the network level and the ring runs. */
+  wants(result: RunResult): boolean {
+    return (
+      this.ring !== undefined &&
+      result.error !== undefined &&
+      NETWORK_ERROR_CLASSES.includes(result.error.class)
+    );
+  }
+
+  /**
+   * Saves the slice around `result` as artifacts of its run. Runs in the background of the
+   * worker (the window closes `after` the run ended); stop() waits for slices in flight.
+   */
+  async collect(result: RunResult): Promise<CaptureEvidence | undefined> {
+    if (!this.wants(result)) return undefined;
+    const work = this.slice(result);
+    this.pending.add(work);
+    try {
+      return await work;
+    } finally {
+      this.pending.delete(work);
+    }
+  }
+
+  private async slice(result: RunResult): Promise<CaptureEvidence | undefined> {
+    const from = result.startedAt - this.settings.before;
+    const to = result.finishedAt + this.settings.after;
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, to - Date.now())));
+    const ready = await waitForWindow(this.ringDir, to, 10_000);
+    if (!ready.ready)
+      this.logger.warn({ runId: result.runId, ready }, 'capture window not complete; slicing what is there');
+    const workDir = await mkdtemp(join(tmpdir(), 'pathwatch-slice-'));
+    try {
+      const output = join(workDir, 'capture.pcap');
+      const slice = await sliceWindow({
+        ringDir: this.ringDir,
+        from,
+        to,
+        peers: result.peers.length > 0 ? result.peers : undefined,
+        includeDns: true,
+        outputPath: output,
+      });
+      const analysis = await analyzeCapture(output);
+      const base = `runs/${result.runId}`;
+      const pcap = await this.artifacts.put(
+        `${base}/capture.pcap`,
+        await readFile(output),
+        'application/vnd.tcpdump.pcap',
+      );
+      const json = await this.artifacts.put(
+        `${base}/capture-analysis.json`,
+        Buffer.from(JSON.stringify({ ...analysis, file: undefined }, null, 2)),
+        'application/json',
+      );
+      const text = await this.artifacts.put(
+        `${base}/capture-analysis.txt`,
+        Buffer.from(`${formatAnalysis({ ...analysis, file: undefined })}\n`),
+        'text/plain; charset=utf-8',
+      );
+      return {
+        artifacts: [pcap, json, text].map((stored, index) => ({
+          kind: index === 0 ? 'pcap' : 'analysis',
+          key: stored.key,
+          bytes: stored.bytes,
+          contentType: stored.contentType,
+        })),
+        analysis,
+        bytesRead: slice.bytesRead,
+        filesRead: slice.filesRead,
+        storedAfterWindowMs: Date.now() - to,
+      };
+    } finally {
+      await rm(workDir, { recursive: true, force: true });
+    }
+  }
+
+  async stop(): Promise<void> {
+    await Promise.race([
+      Promise.allSettled([...this.pending]),
+      new Promise((resolve) => setTimeout(resolve, 30_000)),
+    ]);
+    await this.ring?.stop();
+  }
+}
