@@ -15,6 +15,8 @@ let redis: Redis;
 let store: ResultStore;
 let app: FastifyInstance;
 let securedApp: FastifyInstance;
+let appConfig: Awaited<ReturnType<typeof parseConfig>>;
+let appRecorder: ResultsRecorder;
 
 function run(overrides: Partial<RunResult>): RunResult {
   return {
@@ -41,6 +43,8 @@ before(async () => {
   };
   const config = await parseConfig(raw, '/tmp/api.yaml');
   const recorder = new ResultsRecorder(redis, config, { runsPerSeries: 3 });
+  appConfig = config;
+  appRecorder = recorder;
   store = recorder.runs;
   app = await buildApp({ config, recorder });
   const secured = await parseConfig({ ...raw, api: { tokens: ['${env:API_TOKEN}'] } }, '/tmp/api.yaml', {
@@ -121,6 +125,35 @@ test('one run by id, and clear 404s with a code', async () => {
   assert.equal(badLimit.json().error.code, 'BAD_REQUEST');
 });
 
+test('artifacts of a run download through the API, from the artifact store', async () => {
+  const { mkdtempSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { FilesystemArtifactStore } = await import('../../src/artifacts/filesystem-artifact-store.ts');
+  const artifacts = new FilesystemArtifactStore(mkdtempSync(join(tmpdir(), 'pathwatch-api-artifacts-')));
+  const png = Buffer.from([0x89, 0x50, 0x4e, 0x47, 1, 2, 3]);
+  const stored = await artifacts.put('runs/art1/failure.png', png, 'image/png');
+  await store.save(
+    run({
+      runId: 'art1',
+      startedAt: 9000,
+      artifacts: [{ kind: 'screenshot', key: stored.key, bytes: stored.bytes }],
+    }),
+  );
+  const withArtifacts = await buildApp({ config: appConfig, recorder: appRecorder, artifacts });
+  try {
+    const download = await withArtifacts.inject({ url: '/api/v1/runs/art1/artifacts/failure.png' });
+    assert.equal(download.statusCode, 200);
+    assert.equal(download.headers['content-type'], 'image/png');
+    assert.deepEqual(download.rawPayload, png);
+    const missing = await withArtifacts.inject({ url: '/api/v1/runs/art1/artifacts/trace.zip' });
+    assert.equal(missing.statusCode, 404);
+    assert.equal(missing.json().error.code, 'ARTIFACT_NOT_FOUND');
+  } finally {
+    await withArtifacts.close();
+  }
+});
+
 test('with api.tokens set, the API needs a bearer token; health does not', async () => {
   assert.equal((await securedApp.inject({ url: '/api/v1/checks' })).statusCode, 401);
   assert.equal(
@@ -134,4 +167,33 @@ test('with api.tokens set, the API needs a bearer token; health does not', async
     200,
   );
   assert.equal((await securedApp.inject({ url: '/healthz' })).statusCode, 200);
+});
+
+test('locations, verdict, rollups, incidents and /metrics are served; run now needs the scheduler', async () => {
+  const locations = (await app.inject({ url: '/api/v1/locations' })).json().locations;
+  assert.deepEqual(
+    locations.map((location: { id: string; side: string; liveWorkers: number }) => [
+      location.id,
+      location.side,
+      location.liveWorkers,
+    ]),
+    [
+      ['inside', 'inside', 0],
+      ['outside', 'outside', 0],
+    ],
+  );
+  const check = (await app.inject({ url: '/api/v1/checks/shop-health' })).json();
+  assert.equal(check.verdict.verdict, 'no-data', 'no live worker: nothing is blamed');
+  assert.deepEqual(check.verdict.unavailable, ['inside', 'outside']);
+  const rollups = (await app.inject({ url: '/api/v1/checks/shop-health/rollups?hours=2' })).json().rollups;
+  assert.equal(rollups.inside.length, 2);
+  assert.deepEqual((await app.inject({ url: '/api/v1/checks/shop-health/incidents' })).json().incidents, []);
+  const metrics = await app.inject({ url: '/metrics' });
+  assert.equal(metrics.statusCode, 200);
+  assert.match(metrics.body, /^pathwatch_check_state\{check="shop-health",location="inside"\} -1$/m);
+  assert.match(metrics.body, /^pathwatch_location_live_workers\{location="outside"\} 0$/m);
+  assert.match(metrics.body, /^pathwatch_schedule_lag_seconds_bucket\{location="inside",le="\+Inf"\} \d+$/m);
+  const runNow = await app.inject({ method: 'POST', url: '/api/v1/checks/shop-health/run' });
+  assert.equal(runNow.statusCode, 503);
+  assert.equal(runNow.json().error.code, 'NO_QUEUES');
 });

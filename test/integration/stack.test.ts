@@ -91,6 +91,18 @@ test('pathwatch start runs the whole stack on its own Redis and serves stored ru
   const checks = (await (await fetch(`${apiUrl}/api/v1/checks`)).json()).checks;
   assert.equal(checks[0].latest.inside.status, 'pass');
 
+  // Run now: one more run at each location, without waiting for the schedule.
+  const before = runs.length;
+  const runNow = await fetch(`${apiUrl}/api/v1/checks/shop-health/run`, { method: 'POST' });
+  assert.equal(runNow.status, 202);
+  assert.deepEqual((await runNow.json()).locations, ['inside', 'outside']);
+  let after = before;
+  for (let attempt = 0; attempt < 40 && after < before + 2; attempt++) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    after = (await (await fetch(`${apiUrl}/api/v1/checks/shop-health/runs`)).json()).runs.length;
+  }
+  assert.ok(after >= before + 2, `run now ran at both locations (${before} -> ${after})`);
+
   child.kill('SIGINT');
   const [code] = await once(child, 'exit');
   assert.equal(code, 0, output);
