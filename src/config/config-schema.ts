@@ -135,6 +135,10 @@ export const configSchema = strictObject({
   browser: browserSettingsSchema.default(browserSettingsSchema.parse({})),
   /** How long hourly rollups (count, failures, latency percentiles) are kept (default 30). */
   rollupDays: z.number().int().min(1).max(400).default(30),
+  /** Runs kept per check and location, with their full records (default 200; older ones are deleted). */
+  runsPerSeries: z.number().int().min(10).max(10_000).default(200),
+  /** A run's record expires after this even when its series is short (default 14d). */
+  keepRuns: duration({ min: 3_600_000, max: 400 * 86_400_000 }).default(14 * 86_400_000),
   /** YAML file of NAME: value pairs for `${file:NAME}` references, relative to the config. */
   secretsFile: z.string().optional(),
 });

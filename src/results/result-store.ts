@@ -4,11 +4,29 @@ import type { RunResult, RunStatus } from '../checks/run-result.ts';
 export interface ResultStoreOptions {
   /** Key prefix shared with the queues (`pathwatch`). */
   prefix: string;
-  /** Runs kept per check and location (default 1000). */
+  /** Runs kept per check and location (default 200); older ones are deleted, not just unindexed. */
   runsPerSeries?: number;
   /** How long a run's full record is kept (default 14 days). */
   runTtlSeconds?: number;
 }
+
+/**
+ * Keeps a series at its cap and deletes the run records that fall out of it, so the
+ * number of stored runs is bounded by count, not only by their expiry: at a 1 min interval
+ * a 14-day expiry alone would keep 20,000 runs per check and location.
+ */
+const TRIM_SERIES = `
+local excess = redis.call('ZCARD', KEYS[1]) - tonumber(ARGV[1])
+if excess > 0 then
+  local old = redis.call('ZRANGE', KEYS[1], 0, excess - 1)
+  for _, id in ipairs(old) do
+    redis.call('UNLINK', ARGV[2] .. id)
+    redis.call('ZREM', KEYS[2], id)
+  end
+  redis.call('ZREMRANGEBYRANK', KEYS[1], 0, excess - 1)
+end
+return excess
+`;
 
 /** The latest run's outcome for one check at one location, for overview pages. */
 export interface LatestRun {
@@ -32,7 +50,7 @@ export class ResultStore {
     private readonly redis: Redis,
     private readonly options: ResultStoreOptions,
   ) {
-    this.runsPerSeries = options.runsPerSeries ?? 1000;
+    this.runsPerSeries = options.runsPerSeries ?? 200;
     this.runTtlSeconds = options.runTtlSeconds ?? 14 * 86_400;
   }
 
@@ -54,10 +72,9 @@ export class ResultStore {
       .multi()
       .set(this.key('run', result.runId), JSON.stringify(result), 'EX', this.runTtlSeconds)
       .zadd(seriesKey, result.startedAt, result.runId)
-      .zremrangebyrank(seriesKey, 0, -this.runsPerSeries - 1)
       .zadd(checkKey, result.startedAt, result.runId)
-      .zremrangebyrank(checkKey, 0, -this.runsPerSeries * 4 - 1)
       .hset(this.key('latest', result.checkId), result.location, JSON.stringify(latest))
+      .eval(TRIM_SERIES, 2, seriesKey, checkKey, this.runsPerSeries, this.key('run', ''))
       .exec();
   }
 

@@ -32,7 +32,12 @@ export class ResultsRecorder {
     storeOptions: { runsPerSeries?: number; runTtlSeconds?: number } = {},
   ) {
     const prefix = config.settings.redis.prefix;
-    this.runs = new ResultStore(redis, { prefix, ...storeOptions });
+    this.runs = new ResultStore(redis, {
+      prefix,
+      runsPerSeries: config.settings.runsPerSeries,
+      runTtlSeconds: Math.round(config.settings.keepRuns / 1000),
+      ...storeOptions,
+    });
     this.states = new StateStore(redis, prefix);
     this.rollups = new RollupStore(redis, prefix, config.settings.rollupDays);
     this.incidents = new IncidentStore(redis, prefix);

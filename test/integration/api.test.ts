@@ -97,7 +97,7 @@ test('saving the same run id twice stores it once', async () => {
   assert.equal(runs.filter((r: RunResult) => r.runId === 'dup').length, 1);
 });
 
-test('a series keeps only its configured number of runs', async () => {
+test('a series keeps only its configured number of runs, and the older run records are deleted', async () => {
   for (let index = 0; index < 6; index++)
     await store.save(run({ runId: `cap${index}`, startedAt: 10_000 + index, location: 'outside' }));
   const runs = (await app.inject({ url: '/api/v1/checks/shop-health/runs?location=outside' })).json().runs;
@@ -105,6 +105,8 @@ test('a series keeps only its configured number of runs', async () => {
     runs.map((r: RunResult) => r.runId),
     ['cap5', 'cap4', 'cap3'],
   );
+  assert.equal(await store.getRun('cap0'), undefined, 'the run record itself is gone, not only unindexed');
+  assert.equal(await redis.exists(`${prefix}:run:cap1`), 0);
 });
 
 test('one run by id, and clear 404s with a code', async () => {
