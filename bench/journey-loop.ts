@@ -2,7 +2,7 @@
  * Child process of bench/journeys.ts: runs the checkout journey `count` times, either as a
  * bare Playwright script (`bare`) or through pathwatch's runner (`pathwatch`: trace kept on
  * failure, HAR on). Both launch one Chromium and use a fresh context per run.
- * Usage: tsx bench/journey-loop.ts bare|pathwatch <count> <shopUrl>
+ * Usage: tsx bench/journey-loop.ts bare|pathwatch|pathwatch-first-retry <count> <shopUrl>
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -77,9 +77,10 @@ if (variant === 'bare') {
   const journey = await loadJourney(new URL('../journeys/checkout.journey.ts', import.meta.url).pathname);
   const settings = {
     ...DEFAULT_BROWSER_SETTINGS,
-    trace: 'retain-on-failure' as const,
+    // `pathwatch`: the default, trace recorded every run and kept on failure;
+    // `pathwatch-first-retry`: trace only on a failed run's confirmation retry.
+    trace: variant === 'pathwatch-first-retry' ? ('on-first-retry' as const) : ('retain-on-failure' as const),
     har: true,
-    ...JSON.parse(process.env.BENCH_SETTINGS ?? '{}'),
   };
   const pool = new BrowserPool({ settings, extraArgs: args.slice(DEFAULT_CHROMIUM_ARGS.length) });
   const artifactsDir = mkdtempSync(join(tmpdir(), 'pathwatch-bench-artifacts-'));

@@ -88,6 +88,7 @@ program
     new Option('--trace <mode>', 'journeys: keep the Playwright trace').choices([
       'on',
       'retain-on-failure',
+      'on-first-retry',
       'off',
     ]),
   )
@@ -99,7 +100,7 @@ program
         json?: boolean;
         location: string;
         headed?: boolean;
-        trace?: 'on' | 'retain-on-failure' | 'off';
+        trace?: 'on' | 'retain-on-failure' | 'on-first-retry' | 'off';
       },
     ) => {
       if (/\.(m?ts|m?js)$/.test(target) || target.includes('/')) {

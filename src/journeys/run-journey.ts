@@ -98,6 +98,11 @@ export async function runJourney(journey: LoadedJourney, options: RunJourneyOpti
   const startedAt = Date.now();
   const t0 = performance.now();
   const { secrets, settings } = options;
+  // on-first-retry: only the confirmation attempt of a failed run is traced.
+  const tracing =
+    settings.trace === 'on' ||
+    settings.trace === 'retain-on-failure' ||
+    (settings.trace === 'on-first-retry' && (options.attempt ?? 1) > 1);
   const steps: JourneyStepResult[] = [];
   const peers: Peer[] = [];
   const artifacts: ArtifactRef[] = [];
@@ -183,7 +188,7 @@ export async function runJourney(journey: LoadedJourney, options: RunJourneyOpti
     context = await browser.newContext(
       options.settings.har ? { recordHar: { path: harPath, content: 'omit' } } : {},
     );
-    if (settings.trace !== 'off')
+    if (tracing)
       await context.tracing.start({
         // The screencast costs ~15% CPU per run; DOM snapshots already render every action
         // in the trace viewer, and the failing step gets a real screenshot of its own.
@@ -259,7 +264,7 @@ export async function runJourney(journey: LoadedJourney, options: RunJourneyOpti
       const stepStartedAt = Date.now();
       const stepT0 = performance.now();
       const navigationsBefore = navigations.length;
-      if (settings.trace !== 'off') await context?.tracing.group(shownName).catch(() => {});
+      if (tracing) await context?.tracing.group(shownName).catch(() => {});
       const timeoutMs =
         typeof stepOptions?.timeout === 'string' ? parseDuration(stepOptions.timeout) : stepOptions?.timeout;
       let stepTimer: NodeJS.Timeout | undefined;
@@ -304,7 +309,7 @@ export async function runJourney(journey: LoadedJourney, options: RunJourneyOpti
         throw error instanceof StepFailure ? error : new StepFailure(index, shownName, error);
       } finally {
         clearTimeout(stepTimer);
-        if (settings.trace !== 'off') await context?.tracing.groupEnd().catch(() => {});
+        if (tracing) await context?.tracing.groupEnd().catch(() => {});
         running = undefined;
       }
     };
@@ -328,9 +333,8 @@ export async function runJourney(journey: LoadedJourney, options: RunJourneyOpti
   const crashed = !browser.isConnected();
   if (failure && page && !crashed && !page.isClosed()) await screenshot(page, 'failure.png');
   if (context && !crashed) {
-    const keepTrace =
-      settings.trace === 'on' || (settings.trace === 'retain-on-failure' && failure !== undefined);
-    if (settings.trace !== 'off') {
+    const keepTrace = settings.trace === 'on' || (settings.trace !== 'off' && failure !== undefined);
+    if (tracing) {
       const tracePath = join(workDir, 'trace.zip');
       await withTimeout(
         keepTrace ? context.tracing.stop({ path: tracePath }) : context.tracing.stop(),

@@ -207,6 +207,34 @@ test('journey files that cannot be used name the file and the line', async () =>
   );
 });
 
+test('trace on-first-retry: a failing first attempt runs untraced, its confirmation retry is traced', async () => {
+  const journey = await loadJourney(join(repo, 'test/fixtures/journeys/step-timeout.journey.ts'));
+  const settings = { ...DEFAULT_BROWSER_SETTINGS, trace: 'on-first-retry' as const };
+  const first = await runJourney(journey, {
+    pool,
+    artifacts,
+    secrets,
+    settings,
+    location: 'test',
+    attempt: 1,
+  });
+  assert.equal(first.status, 'fail');
+  assert.ok(!first.artifacts?.some((artifact) => artifact.kind === 'trace'));
+  const retry = await runJourney(journey, {
+    pool,
+    artifacts,
+    secrets,
+    settings,
+    location: 'test',
+    attempt: 2,
+  });
+  assert.equal(retry.status, 'fail');
+  assert.ok(
+    retry.artifacts?.some((artifact) => artifact.kind === 'trace'),
+    'the retry kept its trace',
+  );
+});
+
 test('the browser is recycled after the configured number of runs', async () => {
   const recycling = new BrowserPool({
     settings: { ...DEFAULT_BROWSER_SETTINGS, recycleAfterRuns: 2 },
