@@ -205,6 +205,58 @@ program
   });
 
 program
+  .command('capture')
+  .description(
+    "keep the rolling packet capture of this host as configured in `capture` (workers do this themselves when capture is enabled); prints the ring's health on exit",
+  )
+  .addOption(configOption())
+  .action(async (options: { config?: string }) => {
+    const config = await loadConfigOrExit(options.config);
+    const settings = config.settings.capture;
+    if (!settings) throw new CliExit(EXIT_USAGE, `${config.file} has no capture section`);
+    const { CaptureAgent } = await import('../capture/capture-agent.ts');
+    const { FilesystemArtifactStore } = await import('./artifacts/filesystem-artifact-store.ts');
+    const { join } = await import('node:path');
+    const ringDir = join(config.dataDir, 'capture', 'ring');
+    const agent = new CaptureAgent(
+      settings,
+      ringDir,
+      new FilesystemArtifactStore(join(config.dataDir, 'artifacts')),
+      createLogger('capture'),
+    );
+    const started = await agent.start();
+    if (!started.capturing) throw new CliExit(EXIT_USAGE, `pathwatch capture: ${started.reason}`);
+    console.log(
+      `pathwatch: capturing on ${settings.interface} into ${ringDir} (ring ${settings.ringSize} bytes); Ctrl-C stops`,
+    );
+    await waitForStopSignal();
+    const health = agent.health();
+    await agent.stop();
+    console.log(`pathwatch: capture stopped: ${JSON.stringify(health)}`);
+  });
+
+program
+  .command('analyze')
+  .description(
+    'analyze a pcap file (EN10MB, LINUX_SLL, LINUX_SLL2): per flow SYNs, retransmissions, resets, TLS; DNS queries; and a one-line diagnosis',
+  )
+  .argument('<pcap-file>', "a classic pcap file, e.g. a run's capture.pcap")
+  .option('--json', 'print the analysis as JSON')
+  .action(async (file: string, options: { json?: boolean }) => {
+    const { analyzeCapture, formatAnalysis } = await import('../capture/analyze-capture.ts');
+    const { PcapFormatError } = await import('../capture/pcap-format-error.ts');
+    try {
+      const analysis = await analyzeCapture(file);
+      console.log(options.json ? JSON.stringify(analysis, null, 2) : formatAnalysis(analysis));
+    } catch (error) {
+      if (error instanceof PcapFormatError || (error as NodeJS.ErrnoException).code === 'ENOENT') {
+        throw new CliExit(EXIT_USAGE, `pathwatch analyze: ${(error as Error).message}`);
+      }
+      throw error;
+    }
+  });
+
+program
   .command('demo-shop')
   .description('serve the bundled demo shop that the example config monitors')
   .option('-p, --port <port>', 'port', (value) => Number(value), 4601)

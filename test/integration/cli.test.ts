@@ -154,3 +154,19 @@ test('--help documents every command', async () => {
     assert.match(result.stdout, new RegExp(`\\n  ${command}\\b`));
   }
 });
+
+test('analyze prints the diagnosis of a pcap; a file that is not a pcap is a clear usage error', async () => {
+  const result = await runCli(['analyze', 'test/fixtures/pcap/tls-protocol-version-sll2.pcap']);
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(
+    result.stdout,
+    /^diagnosis: server 127\.0\.0\.1:\d+ sent TLS alert protocol_version \(fatal, 70\) for shop\.example$/m,
+  );
+  const json = JSON.parse(
+    (await runCli(['analyze', '--json', 'test/fixtures/pcap/tls-protocol-version-sll2.pcap'])).stdout,
+  );
+  assert.equal(json.tcpFlows.length, 1);
+  const notPcap = await runCli(['analyze', 'package.json']);
+  assert.equal(notPcap.code, 2);
+  assert.match(notPcap.stderr.trim(), /^pathwatch analyze: package\.json: /);
+});
