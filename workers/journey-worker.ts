@@ -10,7 +10,7 @@ import { runJourney } from '../src/journeys/run-journey.ts';
 import type { ResultsRecorder } from '../src/results/results-recorder.ts';
 import { queueName, type RunJobData } from '../src/scheduler/run-queue.ts';
 import type { Logger } from '../src/util/logger.ts';
-import { attachCaptureInBackground } from './attach-capture.ts';
+import { runWithConfirmation } from './run-with-confirmation.ts';
 import { runIdForJob, scheduledAtOf } from './run-worker.ts';
 
 export interface JourneyWorkerOptions {
@@ -48,39 +48,27 @@ export function startJourneyWorker(options: JourneyWorkerOptions): JourneyWorker
         throw new UnrecoverableError(`journey "${job.data.checkId}" is not in ${config.file}'s journeys`);
       const baseRunId = runIdForJob(name, job.id);
       const { retries, retryDelay, downAfter, upAfter } = config.settings.defaults;
-      let result: RunResult;
-      for (let attempt = 1; ; attempt++) {
-        result = await runJourney(journey, {
-          pool,
-          artifacts: options.artifacts,
-          secrets: config.secrets,
-          settings: config.settings.browser,
-          location,
-          runId: attempt === 1 ? baseRunId : `${baseRunId}-${attempt}`,
-          scheduledAt: scheduledAtOf(job),
-          attempt,
-        });
-        const counted = result.status !== 'fail' || attempt > retries;
-        const change = await recorder.record(result, { counted, policy: { downAfter, upAfter } });
-        logger.info(
-          {
-            checkId: result.checkId,
+      return runWithConfirmation({
+        attempt: (attempt, runId) =>
+          runJourney(journey, {
+            pool,
+            artifacts: options.artifacts,
+            secrets: config.secrets,
+            settings: config.settings.browser,
             location,
-            runId: result.runId,
+            runId,
+            scheduledAt: scheduledAtOf(job),
             attempt,
-            status: result.status,
-            ms: result.phases.total,
-            error: result.error?.message,
-            ...(change ? { state: `${change.from}->${change.to}` } : {}),
-          },
-          'journey finished',
-        );
-        attachCaptureInBackground(options.capture, result, recorder, logger);
-        options.onResult?.(result);
-        if (counted) break;
-        await new Promise((resolve) => setTimeout(resolve, retryDelay));
-      }
-      return result;
+          }),
+        baseRunId,
+        retries,
+        retryDelay,
+        policy: { downAfter, upAfter },
+        recorder,
+        logger,
+        capture: options.capture,
+        onResult: options.onResult,
+      });
     },
     {
       connection: options.connection,

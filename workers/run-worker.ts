@@ -8,7 +8,7 @@ import type { LoadedConfig } from '../src/config/load-config.ts';
 import type { ResultsRecorder } from '../src/results/results-recorder.ts';
 import { type RunJobData, runQueueName } from '../src/scheduler/run-queue.ts';
 import type { Logger } from '../src/util/logger.ts';
-import { attachCaptureInBackground } from './attach-capture.ts';
+import { runWithConfirmation } from './run-with-confirmation.ts';
 
 export interface RunWorkerOptions {
   config: LoadedConfig;
@@ -52,39 +52,25 @@ export function startRunWorker(options: RunWorkerOptions): Worker<RunJobData, Ru
         throw new UnrecoverableError(`check "${job.data.checkId}" is not in ${config.file}`);
       }
       const baseRunId = runIdForJob(queueName, job.id);
-      let result: RunResult;
-      // A failed run is tried again at once before it counts; every attempt is stored
-      // with its own evidence, and only the last one moves the state machine.
-      for (let attempt = 1; ; attempt++) {
-        result = await runCheck(check, {
-          location,
-          secrets: config.secrets,
-          configDir: config.dir,
-          runId: attempt === 1 ? baseRunId : `${baseRunId}-${attempt}`,
-          scheduledAt: scheduledAtOf(job),
-          attempt,
-        });
-        const counted = result.status !== 'fail' || attempt > check.retries;
-        const change = await recorder.record(result, { counted, policy: check });
-        logger.info(
-          {
-            checkId: result.checkId,
+      return runWithConfirmation({
+        attempt: (attempt, runId) =>
+          runCheck(check, {
             location,
-            runId: result.runId,
+            secrets: config.secrets,
+            configDir: config.dir,
+            runId,
+            scheduledAt: scheduledAtOf(job),
             attempt,
-            status: result.status,
-            ms: result.phases.total,
-            error: result.error?.message,
-            ...(change ? { state: `${change.from}->${change.to}` } : {}),
-          },
-          'run finished',
-        );
-        attachCaptureInBackground(options.capture, result, recorder, logger);
-        options.onResult?.(result);
-        if (counted) break;
-        await new Promise((resolve) => setTimeout(resolve, check.retryDelay));
-      }
-      return result;
+          }),
+        baseRunId,
+        retries: check.retries,
+        retryDelay: check.retryDelay,
+        policy: check,
+        recorder,
+        logger,
+        capture: options.capture,
+        onResult: options.onResult,
+      });
     },
     {
       connection: options.connection,

@@ -1,20 +1,10 @@
 import { z } from 'zod';
 import type { AssertionResult } from '../checks/run-result.ts';
-import { duration, strictObject } from '../config/zod-helpers.ts';
+import { duration, regexSource as regexSourceSchema, strictObject } from '../config/zod-helpers.ts';
 import { isValidJsonPath, readJsonPath } from './json-path.ts';
 import { describeStatusSpec, statusMatches, statusSpecSchema } from './status-matcher.ts';
 
-const regexSource = z.string().refine(
-  (source) => {
-    try {
-      new RegExp(source);
-      return true;
-    } catch {
-      return false;
-    }
-  },
-  { error: (issue) => `not a valid regular expression: ${JSON.stringify(issue.input)}` },
-);
+const regexSource = regexSourceSchema();
 
 const jsonExpectation = strictObject({
   /** `$.status`, `$.items[0].sku` */

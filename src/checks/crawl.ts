@@ -3,12 +3,11 @@ import http from 'node:http';
 import https from 'node:https';
 import { resolve as resolvePath } from 'node:path';
 import { z } from 'zod';
-import { duration, httpUrl, strictObject } from '../config/zod-helpers.ts';
+import { duration, httpUrl, regexSource, strictObject } from '../config/zod-helpers.ts';
 import { checkBaseShape, MAX_TIMEOUT_MS } from './check-base.ts';
 import { crawlScope } from './crawl/crawl-scope.ts';
 import { crawlSite } from './crawl/crawl-site.ts';
 import { crawlVerdict } from './crawl/crawl-verdict.ts';
-import { regexSource } from './crawl/regex-source.ts';
 import { PhaseClock } from './phase-clock.ts';
 import type { Probe } from './probe.ts';
 

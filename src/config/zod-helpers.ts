@@ -113,3 +113,22 @@ export function identifier(what: string) {
       `${what} id must be letters, digits, "-", "_" or "." (at most 100), got ${JSON.stringify(issue.input)}`,
   });
 }
+
+/**
+ * A regular expression given as its source text (`^/pricing`), checked at load time so a
+ * typo is a config error with the reason, not a crash in every run.
+ */
+export function regexSource() {
+  return z
+    .string({ error: expected('a regular expression such as "^/docs/"') })
+    .superRefine((source, ctx) => {
+      try {
+        new RegExp(source);
+      } catch (error) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `not a valid regular expression: ${JSON.stringify(source)} (${(error as Error).message})`,
+        });
+      }
+    });
+}

@@ -1,20 +1,10 @@
 import { z } from 'zod';
-import { duration, strictObject } from '../../config/zod-helpers.ts';
+import { duration, regexSource as regexSourceSchema, strictObject } from '../../config/zod-helpers.ts';
 import type { AssertionResult } from '../run-result.ts';
 import { DNS_RCODES } from './dns-record-types.ts';
 import { canonicalAnswer } from './record-text.ts';
 
-const regexSource = z.string().refine(
-  (source) => {
-    try {
-      new RegExp(source);
-      return true;
-    } catch {
-      return false;
-    }
-  },
-  { error: (issue) => `not a valid regular expression: ${JSON.stringify(issue.input)}` },
-);
+const regexSource = regexSourceSchema();
 
 /**
  * What counts as a good DNS answer. Answers are compared in their text forms (A `10.0.0.1`,
