@@ -197,6 +197,7 @@ function speedTable(rows: SpeedRow[]): string {
     const speed = bytes / MB / (ms / 1000);
     return `${speed.toFixed(speed < 10 ? 2 : 0)} MB/s (${ms.toFixed(ms < 10 ? 1 : 0)} ms)`;
   };
+  const packetRate = (packets: number, ms: number) => `${(packets / (ms / 1000) / 1000).toFixed(0)}k pkt/s`;
   const ratio = (ours: number, peer: number | undefined) =>
     peer === undefined ? 'n/a' : `${(peer / ours).toFixed(2)}×`;
   const header = [
@@ -204,6 +205,7 @@ function speedTable(rows: SpeedRow[]): string {
     'size'.padStart(10),
     'packets'.padStart(8),
     'pathwatch analyzeCapture'.padStart(26),
+    'pathwatch'.padStart(13),
     'tshark -z conv,tcp'.padStart(26),
     'tcpdump -r -w'.padStart(26),
     'vs tshark'.padStart(10),
@@ -215,6 +217,7 @@ function speedTable(rows: SpeedRow[]): string {
       (row.bytes < MB ? `${row.bytes} B` : mb(row.bytes)).padStart(10),
       String(row.packets).padStart(8),
       rate(row.bytes, row.oursMs).padStart(26),
+      packetRate(row.packets, row.oursMs).padStart(13),
       rate(row.bytes, row.tsharkMs).padStart(26),
       rate(row.bytes, row.tcpdumpMs).padStart(26),
       ratio(row.oursMs, row.tsharkMs).padStart(10),
@@ -251,6 +254,7 @@ async function main(): Promise<void> {
     bufferSize: 32 * 1024 ** 2,
     before: BEFORE_MS,
     after: AFTER_MS,
+    collections: [],
   };
   agent = new CaptureAgent(settings, ringDir, store, createLogger('bench-capture', 'error'));
   const started = await agent.start();

@@ -15,6 +15,12 @@ export interface SliceWindowOptions {
   peers?: Peer[];
   /** Also keep DNS (udp/tcp port 53), to see the lookups that preceded the run's connections. */
   includeDns?: boolean;
+  /**
+   * Also keep packets this accepts (e.g. any traffic on a port, or to an address on any port).
+   * With it, a packet is kept when it matches `peers`, is DNS with `includeDns`, or `match`
+   * accepts it; without `peers` and `match` everything is kept, as before.
+   */
+  match?: (packet: DecodedPacket) => boolean;
   outputPath: string;
 }
 
@@ -46,7 +52,7 @@ export async function sliceWindow(options: SliceWindowOptions): Promise<SliceRes
   const overlapping = files.filter((file) => overlaps(file, options.from, options.to));
   const linkType = overlapping[0]?.linkType ?? files[0]?.linkType ?? 1;
   const writer = await PcapWriter.create(options.outputPath, { linkType });
-  const keep = packetFilter(options.peers, options.includeDns ?? false);
+  const keep = packetFilter(options.peers, options.includeDns ?? false, options.match);
   const fromUs = options.from * 1000;
   const toUs = options.to * 1000;
   let bytesRead = 0;
@@ -105,10 +111,15 @@ function overlaps(file: RingFile, from: number, to: number): boolean {
   return file.firstPacketMs <= to && file.lastPacketBoundMs >= from;
 }
 
-function packetFilter(peers: Peer[] | undefined, includeDns: boolean): (packet: DecodedPacket) => boolean {
-  if (!peers) return () => true;
-  const wanted = new Set(peers.map((peer) => `${normalizeIp(peer.ip)}|${peer.port}`));
+function packetFilter(
+  peers: Peer[] | undefined,
+  includeDns: boolean,
+  match?: (packet: DecodedPacket) => boolean,
+): (packet: DecodedPacket) => boolean {
+  if (!peers && !match) return () => true;
+  const wanted = new Set((peers ?? []).map((peer) => `${normalizeIp(peer.ip)}|${peer.port}`));
   return (packet) => {
+    if (match?.(packet)) return true;
     const transport = packet.tcp ?? packet.udp;
     if (!packet.ip || !transport) return false;
     if (includeDns && (transport.srcPort === 53 || transport.dstPort === 53)) return true;

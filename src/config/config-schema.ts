@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { periodicCollectionsSchema } from '../../capture/periodic-collection.ts';
 import { MAX_TIMEOUT_MS } from '../checks/check-base.ts';
 import { checkSchema } from '../checks/registry.ts';
 import { browserSettingsSchema } from '../journeys/browser-settings.ts';
@@ -80,6 +81,8 @@ const captureSchema = strictObject({
   maxAge: duration({ min: 60_000 }).default(3_600_000),
   snaplen: z.number().int().min(64).max(262_144).default(262_144),
   bufferSize: byteSize().default(16 * 1024 ** 2),
+  /** Scheduled slices of the ring kept as artifacts: `[{ id, every, window, peers, ports, includeDns, keep }]`. */
+  collections: periodicCollectionsSchema.default([]),
   /** Seconds of traffic kept before and after a failed run. */
   before: duration().default(10_000),
   after: duration().default(5000),

@@ -3,6 +3,7 @@ import type { Queue, Worker } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import { CaptureAgent } from '../../capture/capture-agent.ts';
+import { PeriodicCollector } from '../../capture/periodic-collection.ts';
 import { startJourneyWorker } from '../../workers/journey-worker.ts';
 import { startRunWorker } from '../../workers/run-worker.ts';
 import { buildApp } from '../api/build-app.ts';
@@ -123,10 +124,20 @@ export async function startStack(options: StartStackOptions): Promise<RunningSta
         artifacts,
         logger,
       );
-      await capture.start();
+      const { capturing } = await capture.start();
       // Pushed before the workers' closer, so it runs after them: slices of their last runs finish first.
       const agent = capture;
       stoppers.push(() => agent.stop());
+      if (capturing && config.settings.capture.collections.length > 0) {
+        const collector = new PeriodicCollector({
+          ringDir: join(config.dataDir, 'capture', 'ring'),
+          artifacts,
+          entries: config.settings.capture.collections,
+          logger,
+        });
+        collector.start();
+        stoppers.push(() => collector.stop());
+      }
     }
     for (const location of roles.workerLocations) {
       const stopBeating = recorder.workers.start(location);
