@@ -140,7 +140,12 @@ export async function startStack(options: StartStackOptions): Promise<RunningSta
       }
     }
     for (const location of roles.workerLocations) {
-      const stopBeating = recorder.workers.start(location);
+      const agent = capture;
+      const stopBeating = recorder.workers.start(location, () => ({
+        capture: agent
+          ? agent.health()
+          : { capturing: false, reason: 'capture is not enabled in the config' },
+      }));
       closers.push(stopBeating);
       const runWorker: Worker = startRunWorker({
         config,

@@ -19,6 +19,7 @@ import { startSilentServer } from '../helpers/test-servers.ts';
 
 interface CapturedRun {
   run: RunResult;
+  recorder: ResultsRecorder;
   analysis: {
     tcpFlows: Array<{ server: { ip: string; port: number }; synRetransmissions: number }>;
     diagnosis: string;
@@ -86,18 +87,23 @@ async function runCaptured(t: TestContext, check: string, capture: string): Prom
   const analysis = JSON.parse(
     readFileSync(join(config.dataDir, 'artifacts', `runs/${run.runId}/capture-analysis.json`), 'utf8'),
   ) as CapturedRun['analysis'];
-  return { run, analysis };
+  return { run, analysis, recorder };
 }
 
 test('a check against a server that accepts and never answers times out, and its run gets the slice of that flow only', async (t) => {
   if (await skipUnlessCapturePermitted(t)) return;
   const silent = await startSilentServer();
   t.after(() => silent.close());
-  const { run, analysis } = await runCaptured(
+  const { run, analysis, recorder } = await runCaptured(
     t,
     `{ id: hangs, kind: http, url: "${silent.url}/", timeout: 500ms }`,
     `interface: lo, filter: "tcp port ${silent.port}"`,
   );
+  const [worker] = await recorder.workers.describe('inside');
+  const health = (worker?.status as { capture?: { capturing: boolean; running: boolean; dropped: number } })
+    ?.capture;
+  assert.equal(health?.capturing, true, `the worker publishes its ring's health: ${JSON.stringify(worker)}`);
+  assert.equal(health?.running, true);
   assert.equal(run.error?.class, 'timeout');
   assert.deepEqual(
     analysis.tcpFlows.map((flow) => flow.server.port),

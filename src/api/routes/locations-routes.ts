@@ -22,6 +22,8 @@ export const locationsRoutes: FastifyPluginAsync<LocationsRoutesOptions> = async
         controlCheck: location.controlCheck,
         liveWorkers: await recorder.workers.liveWorkers(id),
         lastSeen: await recorder.workers.lastSeen(id),
+        /** Each live worker with what it last reported, e.g. its packet-capture ring's health. */
+        workers: await recorder.workers.describe(id),
       })),
     ),
   }));
