@@ -107,7 +107,33 @@ export class CaptureAgent {
     }
   }
 
-  private async slice(result: RunResult): Promise<CaptureEvidence | undefined> {
+  /**
+   * On request (an operator, or a vendor asking for more): the window around a run, all
+   * traffic the ring holds when `unfiltered`, stored beside the run's own slice.
+   */
+  async collectOnRequest(
+    result: RunResult,
+    options: { unfiltered: boolean },
+  ): Promise<CaptureEvidence | undefined> {
+    if (!this.ring) return undefined;
+    const work = this.slice(
+      result,
+      options.unfiltered ? 'capture-unfiltered' : 'capture',
+      options.unfiltered,
+    );
+    this.pending.add(work);
+    try {
+      return await work;
+    } finally {
+      this.pending.delete(work);
+    }
+  }
+
+  private async slice(
+    result: RunResult,
+    name = 'capture',
+    unfiltered = false,
+  ): Promise<CaptureEvidence | undefined> {
     const from = result.startedAt - this.settings.before;
     const to = result.finishedAt + this.settings.after;
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, to - Date.now())));
@@ -121,24 +147,24 @@ export class CaptureAgent {
         ringDir: this.ringDir,
         from,
         to,
-        peers: result.peers.length > 0 ? result.peers : undefined,
+        peers: unfiltered || result.peers.length === 0 ? undefined : result.peers,
         includeDns: true,
         outputPath: output,
       });
       const analysis = await analyzeCapture(output);
       const base = `runs/${result.runId}`;
       const pcap = await this.artifacts.put(
-        `${base}/capture.pcap`,
+        `${base}/${name}.pcap`,
         await readFile(output),
         'application/vnd.tcpdump.pcap',
       );
       const json = await this.artifacts.put(
-        `${base}/capture-analysis.json`,
+        `${base}/${name}-analysis.json`,
         Buffer.from(JSON.stringify({ ...analysis, file: undefined }, null, 2)),
         'application/json',
       );
       const text = await this.artifacts.put(
-        `${base}/capture-analysis.txt`,
+        `${base}/${name}-analysis.txt`,
         Buffer.from(`${formatAnalysis({ ...analysis, file: undefined })}\n`),
         'text/plain; charset=utf-8',
       );

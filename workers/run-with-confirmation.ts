@@ -2,6 +2,7 @@ import type { CaptureAgent } from '../capture/capture-agent.ts';
 import type { RunResult } from '../src/checks/run-result.ts';
 import type { ResultsRecorder } from '../src/results/results-recorder.ts';
 import type { StatePolicy } from '../src/results/state-store.ts';
+import { HOST_ID } from '../src/util/host-id.ts';
 import type { Logger } from '../src/util/logger.ts';
 import { attachCaptureInBackground } from './attach-capture.ts';
 
@@ -28,7 +29,7 @@ export async function runWithConfirmation(options: ConfirmationOptions): Promise
   const { recorder, logger } = options;
   for (let attempt = 1; ; attempt++) {
     const runId = attempt === 1 ? options.baseRunId : `${options.baseRunId}-${attempt}`;
-    const result = await options.attempt(attempt, runId);
+    const result = { ...(await options.attempt(attempt, runId)), host: HOST_ID };
     const counted = result.status !== 'fail' || attempt > options.retries;
     const change = await recorder.record(result, { counted, policy: options.policy });
     logger.info(

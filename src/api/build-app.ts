@@ -1,6 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { ArtifactStore } from '../artifacts/artifact-store.ts';
+import type { RunResult } from '../checks/run-result.ts';
 import type { LoadedConfig } from '../config/load-config.ts';
 import type { ResolvedJourney } from '../journeys/load-journeys.ts';
 import type { ResultsRecorder } from '../results/results-recorder.ts';
@@ -18,6 +19,8 @@ export interface BuildAppOptions {
   artifacts?: ArtifactStore;
   /** Queues a run at every location now (the scheduler's queues); "run now" answers 503 without. */
   runNow?: (item: MonitoredItem) => Promise<string[]>;
+  /** Sends a capture request to the host that ran a run. */
+  requestCapture?: (run: RunResult, unfiltered: boolean) => Promise<string>;
   /** A pino logger; tests pass none and get a silent app. */
   logger?: Logger;
 }
@@ -106,7 +109,11 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     }
     await api.register(checksRoutes, { items, recorder: options.recorder, runNow: options.runNow });
     await api.register(locationsRoutes, { config: options.config, recorder: options.recorder });
-    await api.register(runsRoutes, { recorder: options.recorder, artifacts: options.artifacts });
+    await api.register(runsRoutes, {
+      recorder: options.recorder,
+      artifacts: options.artifacts,
+      requestCapture: options.requestCapture,
+    });
   });
   return app;
 }

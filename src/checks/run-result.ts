@@ -104,4 +104,6 @@ export interface RunResult extends ProbeOutcome {
   finishedAt: number;
   /** 1 for the first attempt; confirmation retries count up. */
   attempt: number;
+  /** The worker host that ran it (where its packets were captured). */
+  host?: string;
 }

@@ -3,6 +3,7 @@ import type { Queue, Worker } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import { CaptureAgent } from '../../capture/capture-agent.ts';
+import { openCaptureRequestQueue, startCaptureRequestWorker } from '../../capture/capture-request-worker.ts';
 import { PeriodicCollector } from '../../capture/periodic-collection.ts';
 import { startJourneyWorker } from '../../workers/journey-worker.ts';
 import { startRunWorker } from '../../workers/run-worker.ts';
@@ -16,6 +17,7 @@ import { createRedisConnection, redactUrl } from '../redis/redis-connection.ts';
 import { ResultsRecorder } from '../results/results-recorder.ts';
 import { openQueue, type QueueKind, type RunJobData } from '../scheduler/run-queue.ts';
 import { scheduledItems, syncSchedulers } from '../scheduler/sync-schedulers.ts';
+import { HOST_ID } from '../util/host-id.ts';
 import type { Logger } from '../util/logger.ts';
 import { resolveRedis } from './resolve-redis.ts';
 
@@ -128,6 +130,17 @@ export async function startStack(options: StartStackOptions): Promise<RunningSta
       // Pushed before the workers' closer, so it runs after them: slices of their last runs finish first.
       const agent = capture;
       stoppers.push(() => agent.stop());
+      if (capturing) {
+        const requests = startCaptureRequestWorker({
+          agent,
+          hostId: HOST_ID,
+          connection: connect(),
+          prefix,
+          recorder,
+          logger,
+        });
+        stoppers.push(() => requests.close());
+      }
       if (capturing && config.settings.capture.collections.length > 0) {
         const collector = new PeriodicCollector({
           ringDir: join(config.dataDir, 'capture', 'ring'),
@@ -177,7 +190,28 @@ export async function startStack(options: StartStackOptions): Promise<RunningSta
     // runs they have in flight.
     stoppers.push(() => Promise.all(closers.map((close) => close())));
     if (roles.api) {
-      const app: FastifyInstance = await buildApp({ config, recorder, logger, journeys, artifacts, runNow });
+      const requestConnection = connect();
+      const app: FastifyInstance = await buildApp({
+        config,
+        recorder,
+        logger,
+        journeys,
+        artifacts,
+        runNow,
+        requestCapture: async (run, unfiltered) => {
+          const queue = openCaptureRequestQueue(run.host ?? HOST_ID, requestConnection, prefix);
+          try {
+            const job = await queue.add(
+              'capture',
+              { runId: run.runId, unfiltered },
+              { removeOnComplete: { count: 100 }, removeOnFail: { count: 100 } },
+            );
+            return job.id ?? '';
+          } finally {
+            await queue.close();
+          }
+        },
+      });
       const address = await app.listen({
         host: config.settings.api.host,
         port: options.apiPort ?? config.settings.api.port,

@@ -160,3 +160,89 @@ test('a check reset by the server gets "reset by server"', async (t) => {
   assert.equal(analysis.verdict, 'reset_by_server');
   assert.match(analysis.diagnosis, /reset/);
 });
+
+test('the unfiltered window of a run can be asked for through the API, and is cut on the host that ran it', async (t) => {
+  if (await skipUnlessCapturePermitted(t)) return;
+  const silent = await startSilentServer();
+  const { startHttpServer } = await import('../helpers/test-servers.ts');
+  const other = await startHttpServer((_request, response) => response.end('unrelated'));
+  t.after(async () => {
+    await silent.close();
+    await other.close();
+  });
+  const prefix = uniquePrefix('capture-api');
+  const dir = createTempProject({
+    'pathwatch.config.yaml': [
+      'locations:',
+      '  inside: {}',
+      'defaults: { retries: 0 }',
+      `checks: [{ id: hangs, kind: http, url: "${silent.url}/", timeout: 500ms, interval: 1h }]`,
+      `capture: { interface: lo, filter: "tcp port ${silent.port} or tcp port ${other.port}", ringSize: 8MiB, fileSize: 2MiB, before: 1s, after: 1s }`,
+      `redis: { prefix: ${prefix} }`,
+      'dataDir: data',
+      '',
+    ].join('\n'),
+  });
+  const config = await loadConfig(join(dir, 'pathwatch.config.yaml'));
+  const redis = createRedisConnection(SHARED_REDIS_URL);
+  const stack = await startStack({
+    config,
+    logger: createLogger('test', 'silent'),
+    roles: { api: true, scheduler: true, workerLocations: ['inside'] },
+    redisUrl: SHARED_REDIS_URL,
+    apiPort: 0,
+  });
+  t.after(async () => {
+    await stack.stop();
+    await deleteKeysWithPrefix(prefix);
+    redis.disconnect();
+  });
+  assert.equal((await fetch(`${stack.apiUrl}/api/v1/checks/hangs/run`, { method: 'POST' })).status, 202);
+  // Unrelated traffic inside the run's window: left out of the run's slice, kept in the unfiltered one.
+  await fetch(`${other.url}/`).then((response) => response.text());
+  const recorder = new ResultsRecorder(redis, config);
+  let run: RunResult | undefined;
+  for (
+    let attempt = 0;
+    attempt < 80 && !run?.artifacts?.some((artifact) => artifact.kind === 'pcap');
+    attempt++
+  ) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    run = (await recorder.runs.listRuns('hangs'))[0];
+  }
+  assert.ok(run?.host, `the run records its host: ${JSON.stringify(run)}`);
+  const request = await fetch(`${stack.apiUrl}/api/v1/runs/${run.runId}/capture`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ unfiltered: true }),
+  });
+  assert.equal(request.status, 202, await request.clone().text());
+  let unfiltered: string | undefined;
+  for (let attempt = 0; attempt < 80 && !unfiltered; attempt++) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    const stored = await recorder.runs.getRun(run.runId);
+    unfiltered = stored?.artifacts?.find((artifact) => artifact.key.endsWith('capture-unfiltered.pcap'))?.key;
+  }
+  assert.ok(unfiltered, 'the unfiltered slice was attached to the run');
+  const filteredPorts = (
+    JSON.parse(
+      readFileSync(join(config.dataDir, 'artifacts', `runs/${run.runId}/capture-analysis.json`), 'utf8'),
+    ) as CapturedRun['analysis']
+  ).tcpFlows.map((flow) => flow.server.port);
+  const allPorts = (
+    JSON.parse(
+      readFileSync(
+        join(config.dataDir, 'artifacts', `runs/${run.runId}/capture-unfiltered-analysis.json`),
+        'utf8',
+      ),
+    ) as CapturedRun['analysis']
+  ).tcpFlows.map((flow) => flow.server.port);
+  assert.deepEqual(filteredPorts, [silent.port]);
+  assert.ok(
+    allPorts.includes(silent.port) && allPorts.includes(other.port),
+    `unfiltered holds both flows: ${allPorts}`,
+  );
+  const download = await fetch(`${stack.apiUrl}/api/v1/runs/${run.runId}/artifacts/capture-unfiltered.pcap`);
+  assert.equal(download.status, 200);
+  assert.equal(Buffer.from(await download.arrayBuffer()).readUInt32LE(0), 0xa1b2c3d4, 'a classic pcap');
+});

@@ -1,15 +1,52 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { ArtifactStore } from '../../artifacts/artifact-store.ts';
+import type { RunResult } from '../../checks/run-result.ts';
 import type { ResultsRecorder } from '../../results/results-recorder.ts';
 import { apiError } from '../api-error.ts';
 
 export interface RunsRoutesOptions {
   recorder: ResultsRecorder;
   artifacts?: ArtifactStore;
+  /** Sends a capture request to the host that ran the run; resolves with the job id. */
+  requestCapture?: (run: RunResult, unfiltered: boolean) => Promise<string>;
 }
 
 /** One run by id (steps, phases, error, peers, artifacts), and its artifacts for download. */
-export const runsRoutes: FastifyPluginAsync<RunsRoutesOptions> = async (app, { recorder, artifacts }) => {
+export const runsRoutes: FastifyPluginAsync<RunsRoutesOptions> = async (
+  app,
+  { recorder, artifacts, requestCapture },
+) => {
+  app.post<{ Params: { runId: string }; Body: { unfiltered?: boolean } | undefined }>(
+    '/api/v1/runs/:runId/capture',
+    {
+      schema: {
+        body: {
+          type: ['object', 'null'],
+          properties: { unfiltered: { type: 'boolean' } },
+          additionalProperties: false,
+        },
+      },
+    },
+    async (request, reply) => {
+      const run = await recorder.runs.getRun(request.params.runId);
+      if (!run)
+        return reply
+          .code(404)
+          .send(apiError('RUN_NOT_FOUND', `no run with id "${request.params.runId}" (it may have expired)`));
+      if (!run.host)
+        return reply.code(409).send(apiError('RUN_HOST_UNKNOWN', 'this run does not say which host ran it'));
+      if (!requestCapture)
+        return reply.code(503).send(apiError('NO_QUEUES', 'this API process cannot send capture requests'));
+      const jobId = await requestCapture(run, request.body?.unfiltered ?? false);
+      return reply.code(202).send({
+        runId: run.runId,
+        host: run.host,
+        jobId,
+        message: `requested from ${run.host}; the slice appears in the run's artifacts when the host has cut it`,
+      });
+    },
+  );
+
   app.get<{ Params: { runId: string } }>('/api/v1/runs/:runId', async (request, reply) => {
     const run = await recorder.runs.getRun(request.params.runId);
     if (!run)
