@@ -186,10 +186,15 @@ export class CaptureAgent {
   }
 
   async stop(): Promise<void> {
+    // Slices in flight are finished (bounded): the last failures are the ones people ask about.
+    let timer: NodeJS.Timeout | undefined;
     await Promise.race([
       Promise.allSettled([...this.pending]),
-      new Promise((resolve) => setTimeout(resolve, 30_000)),
+      new Promise((resolve) => {
+        timer = setTimeout(resolve, 30_000);
+      }),
     ]);
+    clearTimeout(timer);
     await this.ring?.stop();
   }
 }
