@@ -192,6 +192,9 @@ test('a Redis restart in the middle of a load loses no result and duplicates non
       '  inside: {}',
       `checks: [{ id: quick, kind: http, url: "${server.url}/" }]`,
       'redis: { prefix: pwrestart }',
+      'runsPerSeries: 1000',
+      // Jobs active while Redis was down lose their lock; they are redone (same run id) once it lapses.
+      'workers: { stalledAfter: 2s }',
       '',
     ].join('\n'),
   });
