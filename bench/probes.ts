@@ -198,6 +198,12 @@ async function runExporter(targets: Awaited<ReturnType<typeof startTargets>>) {
   return results;
 }
 
+if (!existsSync(EXPORTER)) {
+  console.error(
+    `${EXPORTER} is missing: install Debian's prometheus-blackbox-exporter to compare against it`,
+  );
+  process.exit(1);
+}
 const targets = await startTargets();
 const redis = await startPrivateRedisServer(mkdtempSync(join(tmpdir(), 'pathwatch-bench-redis-')));
 try {
