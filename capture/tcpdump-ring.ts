@@ -132,7 +132,7 @@ export class TcpdumpRing {
 
   health(): RingHealth {
     return {
-      running: this.#child !== undefined && this.#child.exitCode === null,
+      running: this.#child !== undefined && this.#child.exitCode === null && this.#child.signalCode === null,
       restarts: this.#restarts,
       lastError: this.#lastError,
       dropped: this.#dropped,

@@ -267,3 +267,41 @@ test('under sustained load the ring stays within its byte budget', async (t) => 
   assert.ok(slice.packets > 0);
   assert.ok(slice.bytesRead <= middle.bytes);
 });
+
+test('tcpdump that dies is restarted, and its health says so', async (t) => {
+  if (unavailable) return t.skip(unavailable);
+  const { descendants } = await import('../helpers/child-processes.ts');
+  const restarting = new TcpdumpRing({
+    dir: join(dir, 'restart-ring'),
+    interface: 'lo',
+    filter: `tcp port ${web.port}`,
+    ringSize: 4_000_000,
+    fileSize: 2_000_000,
+    maxAge: 600_000,
+    snaplen: 262_144,
+    bufferSize: 1024 * 1024,
+    restartBackoff: { initialMs: 200, maxMs: 1000 },
+  });
+  await restarting.start();
+  try {
+    const before = new Set(
+      descendants()
+        .filter((info) => info.name === 'tcpdump')
+        .map((info) => info.pid),
+    );
+    const victim = [...before].at(-1);
+    assert.ok(victim, 'tcpdump runs as a child of this process');
+    process.kill(victim, 'SIGKILL');
+    let health = restarting.health();
+    for (let attempt = 0; attempt < 100 && !(health.restarts >= 1 && health.running); attempt++) {
+      await sleep(100);
+      health = restarting.health();
+    }
+    assert.equal(health.restarts, 1, JSON.stringify(health));
+    assert.equal(health.running, true);
+    assert.ok(health.lastError, 'the death is recorded');
+  } finally {
+    await restarting.stop();
+  }
+  assert.equal(restarting.health().running, false);
+});
