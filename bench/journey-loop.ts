@@ -96,4 +96,8 @@ if (variant === 'bare') {
   rmSync(artifactsDir, { recursive: true, force: true });
 }
 const loopWallSeconds = (performance.now() - loopStartedAt) / 1000;
-console.log(JSON.stringify({ variant, count, failures, setupCpuSeconds, loopWallSeconds }));
+const usage = process.cpuUsage();
+const nodeLoopCpuSeconds = (usage.user + usage.system) / 1e6 - setupCpuSeconds;
+console.log(
+  JSON.stringify({ variant, count, failures, setupCpuSeconds, loopWallSeconds, nodeLoopCpuSeconds }),
+);
