@@ -16,6 +16,8 @@ import { createLogger } from './util/logger.ts';
 /** Exit codes: 0 pass/ok, 1 a check failed or the config has problems, 2 usage or setup error. */
 const EXIT_FAIL = 1;
 const EXIT_USAGE = 2;
+/** Longest a graceful stop may take: a journey's timeout fits, a hang does not. */
+const STOP_DEADLINE_MS = 90_000;
 
 class CliExit extends Error {
   constructor(
@@ -339,9 +341,17 @@ async function runLongLived(
     console.log(`pathwatch: API at ${stack.apiUrl} (try: curl ${stack.apiUrl}/api/v1/checks)`);
   console.log('pathwatch: running; Ctrl-C stops after in-flight runs finish');
   const signal = await waitForStopSignal();
-  console.log(`pathwatch: ${signal}, stopping`);
+  console.log(`pathwatch: ${signal}, stopping (in-flight runs finish; Ctrl-C again to quit now)`);
+  // A stop that cannot finish (Redis gone, a wedged probe) must not hang a terminal or a
+  // container's stop forever: past the deadline, say so and exit.
+  const deadline = setTimeout(() => {
+    console.error(`pathwatch: could not stop cleanly within ${STOP_DEADLINE_MS / 1000} s; exiting`);
+    process.exit(1);
+  }, STOP_DEADLINE_MS);
+  deadline.unref();
   await shop?.close();
   await stack.stop();
+  clearTimeout(deadline);
   console.log('pathwatch: stopped');
 }
 

@@ -68,13 +68,16 @@ export async function startPrivateRedisServer(dataDir: string): Promise<PrivateR
     'notice',
   ];
   // Through setpriv the kernel sends redis-server SIGTERM when pathwatch dies, even by
-  // SIGKILL, so no private Redis outlives the stack that started it.
+  // SIGKILL, so no private Redis outlives the stack that started it. Its own process group
+  // (detached) keeps a terminal's Ctrl-C from stopping Redis before the runs in flight
+  // have stored their results: pathwatch stops it last.
   const setpriv = findOnPath('setpriv');
   const child = setpriv
     ? spawn(setpriv, ['--pdeathsig', 'TERM', '--', binary, ...redisArgs], {
         stdio: ['ignore', 'pipe', 'pipe'],
+        detached: true,
       })
-    : spawn(binary, redisArgs, { stdio: ['ignore', 'pipe', 'pipe'] });
+    : spawn(binary, redisArgs, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   await waitUntilReady(child, port);
   return {
     url: `redis://127.0.0.1:${port}`,

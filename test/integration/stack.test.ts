@@ -148,3 +148,65 @@ test('a private redis-server does not outlive a pathwatch killed with SIGKILL', 
   }
   assert.ok(!isAlive(redisPid), 'redis-server got SIGTERM from the kernel when its parent died');
 });
+
+test('Ctrl-C in a terminal (SIGINT to the whole process group) stops cleanly: Redis stops last, not first', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'pathwatch-stack-'));
+  const configFile = join(dir, 'pathwatch.config.yaml');
+  const shopPort = await freePort();
+  writeFileSync(
+    configFile,
+    [
+      'locations:',
+      '  inside: {}',
+      'defaults: { interval: 1s, timeout: 2s }',
+      `checks: [{ id: shop-health, kind: http, url: "http://127.0.0.1:${shopPort}/health" }]`,
+      'dataDir: data',
+      '',
+    ].join('\n'),
+  );
+  const env: NodeJS.ProcessEnv = { ...process.env, PATHWATCH_LOG_LEVEL: 'warn' };
+  delete env.REDIS_URL;
+  // Its own process group, as a shell gives a foreground job.
+  const child = spawn(
+    process.execPath,
+    [CLI, 'start', '--config', configFile, '--api-port', '0', '--with-demo-shop', String(shopPort)],
+    { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
+  );
+  t.after(() => {
+    if (child.exitCode === null) process.kill(-child.pid!, 'SIGKILL');
+  });
+  let output = '';
+  child.stderr.on('data', (chunk) => {
+    output += chunk;
+  });
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`stack did not start within 30 s:\n${output}`)), 30_000);
+    child.stdout.on('data', (chunk) => {
+      output += chunk;
+      if (output.includes('pathwatch: running')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  });
+  // Slow answers, so runs are in flight when Ctrl-C comes and must still be stored.
+  await fetch(`http://127.0.0.1:${shopPort}/admin/faults`, {
+    method: 'POST',
+    body: JSON.stringify({ delayMs: 1500 }),
+  });
+  await new Promise((resolve) => setTimeout(resolve, 1200));
+  const redisPid = Number(readFileSync(join(dir, 'data', 'redis', 'redis.pid'), 'utf8'));
+  const started = Date.now();
+  process.kill(-child.pid!, 'SIGINT');
+  const [code] = (await Promise.race([
+    once(child, 'exit'),
+    new Promise((resolve) => setTimeout(() => resolve(['still running after 20 s']), 20_000)),
+  ])) as [number | string];
+  assert.equal(code, 0, output);
+  assert.ok(Date.now() - started < 15_000, `stopped in ${Date.now() - started} ms`);
+  assert.match(output, /pathwatch: stopped/);
+  assert.ok(!output.includes('ECONNREFUSED'), `Redis was not gone before the stack stopped:\n${output}`);
+  for (let attempt = 0; attempt < 50 && isAlive(redisPid); attempt++)
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  assert.ok(!isAlive(redisPid));
+});
