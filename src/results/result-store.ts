@@ -51,6 +51,8 @@ export class ResultStore {
     private readonly options: ResultStoreOptions,
   ) {
     this.runsPerSeries = options.runsPerSeries ?? 200;
+    // EVALSHA after the first call: the script text is not sent with every run.
+    redis.defineCommand('pathwatchTrimSeries', { numberOfKeys: 2, lua: TRIM_SERIES });
     this.runTtlSeconds = options.runTtlSeconds ?? 14 * 86_400;
   }
 
@@ -68,14 +70,19 @@ export class ResultStore {
     };
     const seriesKey = this.key('runs', result.checkId, result.location);
     const checkKey = this.key('runs', result.checkId);
-    await this.redis
+    const multi = this.redis
       .multi()
       .set(this.key('run', result.runId), JSON.stringify(result), 'EX', this.runTtlSeconds)
       .zadd(seriesKey, result.startedAt, result.runId)
       .zadd(checkKey, result.startedAt, result.runId)
-      .hset(this.key('latest', result.checkId), result.location, JSON.stringify(latest))
-      .eval(TRIM_SERIES, 2, seriesKey, checkKey, this.runsPerSeries, this.key('run', ''))
-      .exec();
+      .hset(this.key('latest', result.checkId), result.location, JSON.stringify(latest)) as ReturnType<
+      Redis['multi']
+    > & {
+      pathwatchTrimSeries(series: string, check: string, cap: number, runKeyPrefix: string): unknown;
+    };
+    // After the adds, so the series ends at its cap.
+    multi.pathwatchTrimSeries(seriesKey, checkKey, this.runsPerSeries, this.key('run', ''));
+    await multi.exec();
   }
 
   /**

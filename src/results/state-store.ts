@@ -89,7 +89,10 @@ export class StateStore {
   constructor(
     private readonly redis: Redis,
     private readonly prefix: string,
-  ) {}
+  ) {
+    // EVALSHA after the first call: the script text is not sent with every run.
+    redis.defineCommand('pathwatchApplyRun', { numberOfKeys: 2, lua: APPLY_RUN });
+  }
 
   private key(checkId: string, location: string): string {
     return `${this.prefix}:state:${checkId}:${location}`;
@@ -98,9 +101,10 @@ export class StateStore {
   /** Counts a run; returns the state change it caused, if any. */
   async apply(result: RunResult, policy: StatePolicy): Promise<StateChange | undefined> {
     const key = this.key(result.checkId, result.location);
-    const reply = (await this.redis.eval(
-      APPLY_RUN,
-      2,
+    const redis = this.redis as Redis & {
+      pathwatchApplyRun(...args: Array<string | number>): Promise<unknown>;
+    };
+    const reply = (await redis.pathwatchApplyRun(
       key,
       `${key}:applied`,
       result.runId,
