@@ -38,7 +38,7 @@ const finished = new Promise<void>((resolve) => {
     config,
     location: 'bench',
     connection: createRedisConnection(redisUrl),
-    recorder: new ResultsRecorder(connection, config),
+    recorder: new ResultsRecorder(createRedisConnection(redisUrl, { autoPipelining: true }), config),
     logger: createLogger('bench', 'silent'),
     concurrency: Number(concurrencyText),
     onResult: (result) => {

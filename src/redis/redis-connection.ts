@@ -1,8 +1,16 @@
 import { Redis } from 'ioredis';
 
-/** Connection for BullMQ and the stores: BullMQ requires `maxRetriesPerRequest: null`. */
-export function createRedisConnection(url: string): Redis {
-  return new Redis(url, { maxRetriesPerRequest: null, enableReadyCheck: true });
+/**
+ * Connection for BullMQ and the stores: BullMQ requires `maxRetriesPerRequest: null`.
+ * `autoPipelining` batches commands issued in the same tick into one write; only for
+ * connections that never block (the result stores), not BullMQ's.
+ */
+export function createRedisConnection(url: string, options: { autoPipelining?: boolean } = {}): Redis {
+  return new Redis(url, {
+    maxRetriesPerRequest: null,
+    enableReadyCheck: true,
+    enableAutoPipelining: options.autoPipelining ?? false,
+  });
 }
 
 export class RedisUnreachableError extends Error {

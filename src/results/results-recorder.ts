@@ -45,10 +45,16 @@ export class ResultsRecorder {
   }
 
   async record(result: RunResult, options: RecordOptions): Promise<StateChange | undefined> {
-    await this.runs.save(result);
-    if (!options.counted) return undefined;
-    await this.rollups.record(result);
-    const change = await this.states.apply(result, options.policy);
+    if (!options.counted) {
+      await this.runs.save(result);
+      return undefined;
+    }
+    // Issued together so they share round trips (and one write with auto-pipelining).
+    const [, , change] = await Promise.all([
+      this.runs.save(result),
+      this.rollups.record(result),
+      this.states.apply(result, options.policy),
+    ]);
     if (change) {
       const verdict = await this.verdict(result.checkId, undefined);
       await this.incidents.onStateChange(change, verdict.verdict);

@@ -60,8 +60,8 @@ export async function startStack(options: StartStackOptions): Promise<RunningSta
   const stoppers: Array<() => Promise<unknown>> = [];
   if (redis.privateServer) stoppers.push(() => redis.privateServer!.stop());
   const connections: Redis[] = [];
-  const connect = () => {
-    const connection = createRedisConnection(redis.url);
+  const connect = (options: { autoPipelining?: boolean } = {}) => {
+    const connection = createRedisConnection(redis.url, options);
     connection.on('error', (error) => logger.warn({ err: error.message }, 'redis connection error'));
     connections.push(connection);
     return connection;
@@ -78,7 +78,7 @@ export async function startStack(options: StartStackOptions): Promise<RunningSta
   };
   try {
     const prefix = config.settings.redis.prefix;
-    const recorder = new ResultsRecorder(connect(), config);
+    const recorder = new ResultsRecorder(connect({ autoPipelining: true }), config);
     let apiUrl: string | undefined;
     const journeys = options.journeys ?? [];
     let runNow: ((item: MonitoredItem) => Promise<string[]>) | undefined;
