@@ -1,11 +1,11 @@
 import { z } from 'zod';
 import { secretRef } from '../config/secret-resolver.ts';
 import { expected, strictObject } from '../config/zod-helpers.ts';
+import { certificateOptionsSchema } from './certificate-options.ts';
 import { checkBaseShape } from './check-base.ts';
 import { FtpSession } from './ftp/ftp-session.ts';
 import type { Probe } from './probe.ts';
-import { certificateOptionsSchema } from './smtp/certificate-options.ts';
-import { hostName, portNumber } from './smtp/remote-host.ts';
+import { hostAddress, portNumber } from './remote-endpoint.ts';
 
 const remotePath = () =>
   z
@@ -28,7 +28,7 @@ export const ftpCheckSchema = strictObject({
   ...checkBaseShape,
   kind: z.literal('ftp'),
   /** The FTP server: host name or IP address, no scheme or port. */
-  host: hostName('ftp.shop.example'),
+  host: hostAddress(),
   /** Control connection port; default 21, or 990 when `secure` is "implicit". */
   port: portNumber().optional(),
   /**

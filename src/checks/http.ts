@@ -16,6 +16,7 @@ import { checkBaseShape } from './check-base.ts';
 import { classifyNetworkError, timeoutError } from './network-error.ts';
 import { PhaseClock } from './phase-clock.ts';
 import type { Probe, ProbeContext } from './probe.ts';
+import { addPeer, formatTarget } from './remote-endpoint.ts';
 import type { Peer, RunError } from './run-result.ts';
 
 /** Bodies are read up to this size for assertions; the rest is drained and counted. */
@@ -269,12 +270,4 @@ function requestOnce(
     });
     request.end(body);
   });
-}
-
-function formatTarget(address: string, port: number): string {
-  return isIP(address) === 6 ? `[${address}]:${port}` : `${address}:${port}`;
-}
-
-function addPeer(peers: Peer[], ip: string, port: number): void {
-  if (!peers.some((peer) => peer.ip === ip && peer.port === port)) peers.push({ ip, port });
 }

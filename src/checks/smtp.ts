@@ -2,11 +2,11 @@ import { hostname } from 'node:os';
 import { z } from 'zod';
 import { secretRef } from '../config/secret-resolver.ts';
 import { expected, strictObject } from '../config/zod-helpers.ts';
+import { certificateOptionsSchema } from './certificate-options.ts';
 import { checkBaseShape } from './check-base.ts';
 import type { Probe } from './probe.ts';
-import { certificateOptionsSchema } from './smtp/certificate-options.ts';
+import { hostAddress, portNumber } from './remote-endpoint.ts';
 import { mailbox } from './smtp/mailbox.ts';
-import { hostName, portNumber } from './smtp/remote-host.ts';
 import { SmtpDialogue } from './smtp/smtp-dialogue.ts';
 
 /**
@@ -23,7 +23,7 @@ export const smtpCheckSchema = strictObject({
   ...checkBaseShape,
   kind: z.literal('smtp'),
   /** The mail server: host name or IP address, no scheme or port. */
-  host: hostName('mail.shop.example'),
+  host: hostAddress(),
   /** TCP port; default 25, or 465 when `tls` is "implicit" (submission is usually 587). */
   port: portNumber().optional(),
   /**

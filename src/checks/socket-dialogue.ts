@@ -5,6 +5,7 @@ import { resolve as resolvePath } from 'node:path';
 import tls, { type SecureVersion, type TLSSocket } from 'node:tls';
 import { classifyNetworkError, timeoutError } from './network-error.ts';
 import type { PhaseClock } from './phase-clock.ts';
+import { addPeer, formatTarget } from './remote-endpoint.ts';
 import type { Peer, RunError } from './run-result.ts';
 
 /**
@@ -67,11 +68,6 @@ interface Pending {
 
 function noop(): void {}
 
-/** `127.0.0.1:443` or `[::1]:443`. */
-export function formatTarget(ip: string, port: number): string {
-  return isIP(ip) === 6 ? `[${ip}]:${port}` : `${ip}:${port}`;
-}
-
 /** A received line for a message: one line, cut, quoted. */
 export function quoteLine(line: string): string {
   const flat = line.replace(/[\r\n]+/g, ' ');
@@ -133,7 +129,7 @@ export class SocketDialogue {
     clock.enter('connect');
     const failures: string[] = [];
     for (const [index, ip] of addresses.entries()) {
-      if (!peers.some((peer) => peer.ip === ip && peer.port === port)) peers.push({ ip, port });
+      addPeer(peers, ip, port);
       const target = formatTarget(ip, port);
       const outcome = await connectOnce(ip, port, target, signal, timeoutMs);
       if (outcome.socket) return new SocketDialogue(outcome.socket, target, { ip, port }, options);

@@ -1,10 +1,10 @@
-import { isIP } from 'node:net';
 import { z } from 'zod';
 import { evaluateCertificate, observeTlsSession } from '../assertions/certificate-checks.ts';
 import { expected, strictObject } from '../config/zod-helpers.ts';
 import { checkBaseShape } from './check-base.ts';
 import { PhaseClock } from './phase-clock.ts';
 import type { Probe } from './probe.ts';
+import { hostAddress, ipVersion, portNumber } from './remote-endpoint.ts';
 import type { AssertionResult, Peer, ProbeOutcome, RunError } from './run-result.ts';
 import { DialogueFailure, quoteLine, readTrustedCas, SocketDialogue } from './socket-dialogue.ts';
 
@@ -14,42 +14,6 @@ const DETAIL_LINE_LIMIT = 512;
 const LINE_ENDINGS = { crlf: '\r\n', lf: '\n', none: '' } as const;
 
 const SLASHED_REGEX = /^\/(.*)\/([imsu]*)$/;
-
-function isHostAddress(text: string): boolean {
-  const bare = text.replace(/^\[(.*)\]$/, '$1');
-  if (isIP(bare)) return true;
-  return (
-    bare.length <= 253 && /^(?!-)[A-Za-z0-9_-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9_-]{1,63}(?<!-))*\.?$/.test(bare)
-  );
-}
-
-/** A host name or IP address (IPv6 with or without brackets), without scheme, port or path. */
-export function hostAddress() {
-  return z
-    .string({ error: expected('a host name or IP address such as "mail.example" or "10.0.0.5"') })
-    .refine(isHostAddress, {
-      error: (issue) =>
-        `expected a host name or IP address without scheme, port or path, such as "mail.example", "10.0.0.5" or "::1", got ${JSON.stringify(issue.input)}`,
-    });
-}
-
-/** A TCP port, 1–65535. */
-export function portNumber() {
-  return z
-    .number({ error: expected('a port number from 1 to 65535') })
-    .int({ error: (issue) => `expected a port number from 1 to 65535, got ${JSON.stringify(issue.input)}` })
-    .min(1, {
-      error: (issue) => `expected a port number from 1 to 65535, got ${JSON.stringify(issue.input)}`,
-    })
-    .max(65_535, {
-      error: (issue) => `expected a port number from 1 to 65535, got ${JSON.stringify(issue.input)}`,
-    });
-}
-
-/** Address family to connect over when the host is a name: `any` (default) lets the resolver order decide. */
-export function ipVersion() {
-  return z.union([z.literal('any'), z.literal(4), z.literal(6)]).default('any');
-}
 
 /**
  * A regular expression one received line must match: a bare source such as `^SSH-2\.0`,

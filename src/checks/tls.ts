@@ -8,9 +8,9 @@ import { strictObject } from '../config/zod-helpers.ts';
 import { checkBaseShape } from './check-base.ts';
 import { PhaseClock } from './phase-clock.ts';
 import type { Probe } from './probe.ts';
+import { hostAddress, ipVersion, portNumber } from './remote-endpoint.ts';
 import type { Peer, RunError } from './run-result.ts';
 import { DialogueFailure, readTrustedCas, SocketDialogue } from './socket-dialogue.ts';
-import { hostAddress, ipVersion, portNumber } from './tcp.ts';
 
 /**
  * The handshake offers everything down to TLS 1.0 (OpenSSL security level 0) so that a

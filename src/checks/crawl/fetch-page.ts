@@ -2,6 +2,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { isIP, type Socket } from 'node:net';
 import { classifyNetworkError, timeoutError } from '../network-error.ts';
+import { formatTarget } from '../remote-endpoint.ts';
 import type { RunError } from '../run-result.ts';
 
 /** A page body is read up to this size for links and keywords; the rest is not downloaded. */
@@ -147,10 +148,6 @@ export function fetchPage(request: PageRequest): Promise<PageResponse> {
     outgoing.on('error', (error) => fail(classifyNetworkError(error, phase, target)));
     outgoing.end();
   });
-}
-
-function formatTarget(address: string, port: number): string {
-  return isIP(address) === 6 ? `[${address}]:${port}` : `${address}:${port}`;
 }
 
 function round(ms: number): number {

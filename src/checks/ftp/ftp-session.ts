@@ -1,13 +1,13 @@
 import { isIP, type Socket } from 'node:net';
 import type { ConnectionOptions, TLSSocket } from 'node:tls';
 import { Client, FTPError } from 'basic-ftp';
+import { CertificateFileError, summarizeTls, tlsConnectOptions } from '../certificate-options.ts';
 import type { FtpCheck } from '../ftp.ts';
 import { classifyNetworkError, timeoutError } from '../network-error.ts';
 import { PhaseClock } from '../phase-clock.ts';
 import type { ProbeContext } from '../probe.ts';
+import { addPeer, formatTarget, lookupHost, unbracket } from '../remote-endpoint.ts';
 import type { AssertionResult, Peer, ProbeOutcome, RunError } from '../run-result.ts';
-import { CertificateFileError, summarizeTls, tlsConnectOptions } from '../smtp/certificate-options.ts';
-import { addPeer, formatTarget, lookupHost, unbracket } from '../smtp/remote-host.ts';
 import { DownloadDigest, evaluateDownload } from './download-digest.ts';
 
 /** A listing longer than this is not something to monitor; basic-ftp's own cap is 40 MiB. */

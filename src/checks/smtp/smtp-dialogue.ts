@@ -1,12 +1,12 @@
 import { isIP, connect as netConnect, type Socket } from 'node:net';
 import { type ConnectionOptions, type TLSSocket, connect as tlsConnect } from 'node:tls';
+import { CertificateFileError, summarizeTls, tlsConnectOptions } from '../certificate-options.ts';
 import { classifyNetworkError, timeoutError } from '../network-error.ts';
 import { PhaseClock } from '../phase-clock.ts';
 import type { ProbeContext } from '../probe.ts';
+import { addPeer, formatTarget, lookupHost, unbracket } from '../remote-endpoint.ts';
 import type { AssertionResult, ErrorClass, Peer, ProbeOutcome, RunError } from '../run-result.ts';
 import type { SmtpCheck } from '../smtp.ts';
-import { CertificateFileError, summarizeTls, tlsConnectOptions } from './certificate-options.ts';
-import { addPeer, formatTarget, lookupHost, unbracket } from './remote-host.ts';
 import { SmtpClosedError, SmtpConnection, SmtpSyntaxError } from './smtp-connection.ts';
 import { ehloExtensions, extensionParameters, queuedAs, replyText, type SmtpReply } from './smtp-reply.ts';
 import { buildTestMessage } from './test-message.ts';

@@ -3,11 +3,11 @@ import { isIP } from 'node:net';
 import { resolve as resolvePath } from 'node:path';
 import { type ConnectionOptions, rootCertificates, type TLSSocket } from 'node:tls';
 import { z } from 'zod';
-import { strictObject } from '../../config/zod-helpers.ts';
-import type { RunError } from '../run-result.ts';
-import { hostName, unbracket } from './remote-host.ts';
+import { strictObject } from '../config/zod-helpers.ts';
+import { hostAddress, unbracket } from './remote-endpoint.ts';
+import type { RunError } from './run-result.ts';
 
-// Shared by the smtp and ftp probes: how a TLS peer is verified, and what is kept of it.
+// Shared by the smtp and ftp probes (TLS in the middle of a dialogue): how a TLS peer is verified, and what is kept of it.
 
 export const certificateOptionsSchema = strictObject({
   /**
@@ -21,7 +21,7 @@ export const certificateOptionsSchema = strictObject({
    * Name sent as SNI and checked against the certificate; default the configured host
    * (for an IP address no SNI is sent and the certificate must list that IP).
    */
-  serverName: hostName('mail.example.com').optional(),
+  serverName: hostAddress().optional(),
 });
 export type CertificateOptions = z.output<typeof certificateOptionsSchema>;
 

@@ -1,0 +1,82 @@
+import { lookup } from 'node:dns';
+import { isIP } from 'node:net';
+import { z } from 'zod';
+import { expected } from '../config/zod-helpers.ts';
+import type { Peer } from './run-result.ts';
+
+// What every socket-level probe (http, tcp, tls, smtp, ftp, crawl) needs about the far
+// end: the config fields that name it, how to write it in a message, and how to record it
+// as a peer for packet-capture slicing.
+
+/** `[::1]` → `::1`; anything else unchanged. */
+export function unbracket(host: string): string {
+  return host.replace(/^\[(.*)\]$/, '$1');
+}
+
+function isHostAddress(text: string): boolean {
+  const bare = unbracket(text);
+  if (isIP(bare)) return true;
+  return (
+    bare.length <= 253 && /^(?!-)[A-Za-z0-9_-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9_-]{1,63}(?<!-))*\.?$/.test(bare)
+  );
+}
+
+/** A host name or IP address (IPv6 with or without brackets), without scheme, port or path. */
+export function hostAddress() {
+  return z
+    .string({ error: expected('a host name or IP address such as "mail.example" or "10.0.0.5"') })
+    .refine(isHostAddress, {
+      error: (issue) =>
+        `expected a host name or IP address without scheme, port or path, such as "mail.example", "10.0.0.5" or "::1", got ${JSON.stringify(issue.input)}`,
+    });
+}
+
+/** A TCP port, 1–65535. */
+export function portNumber() {
+  const message = (issue: { input?: unknown }) =>
+    `expected a port number from 1 to 65535, got ${JSON.stringify(issue.input)}`;
+  return z
+    .number({ error: expected('a port number from 1 to 65535') })
+    .int({ error: message })
+    .min(1, { error: message })
+    .max(65_535, { error: message });
+}
+
+/** Address family to connect over when the host is a name: `any` (default) lets the resolver order decide. */
+export function ipVersion() {
+  return z.union([z.literal('any'), z.literal(4), z.literal(6)]).default('any');
+}
+
+/** `127.0.0.1:443` or `[::1]:443`. */
+export function formatTarget(address: string, port: number): string {
+  return isIP(address) === 6 ? `[${address}]:${port}` : `${address}:${port}`;
+}
+
+/** Records a remote ip:port once; IPv4-mapped IPv6 (`::ffff:1.2.3.4`) is kept as IPv4. */
+export function addPeer(peers: Peer[], ip: string | undefined, port: number | undefined): void {
+  if (!ip || !port) return;
+  const bare = ip.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, '');
+  if (!peers.some((peer) => peer.ip === bare && peer.port === port)) peers.push({ ip: bare, port });
+}
+
+/**
+ * Resolves `host` to one address (an IP literal is returned as is). dns.lookup cannot be
+ * cancelled, so an abort settles the promise at once and the late answer is ignored.
+ */
+export function lookupHost(host: string, signal: AbortSignal): Promise<string> {
+  const bare = unbracket(host);
+  if (isIP(bare) !== 0) return Promise.resolve(bare);
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(signal.reason ?? new Error('aborted'));
+    if (signal.aborted) {
+      onAbort();
+      return;
+    }
+    signal.addEventListener('abort', onAbort, { once: true });
+    lookup(bare, (error, address) => {
+      signal.removeEventListener('abort', onAbort);
+      if (error) reject(error);
+      else resolve(address);
+    });
+  });
+}
