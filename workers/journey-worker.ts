@@ -64,6 +64,7 @@ export function startJourneyWorker(options: JourneyWorkerOptions): JourneyWorker
         retries,
         retryDelay,
         policy: { downAfter, upAfter },
+        locations: journey.locations,
         recorder,
         logger,
         capture: options.capture,

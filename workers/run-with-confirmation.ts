@@ -14,6 +14,8 @@ export interface ConfirmationOptions {
   retries: number;
   retryDelay: number;
   policy: StatePolicy;
+  /** Where the check or journey runs, for its verdict. */
+  locations: string[];
   recorder: ResultsRecorder;
   logger: Logger;
   capture?: CaptureAgent;
@@ -31,7 +33,11 @@ export async function runWithConfirmation(options: ConfirmationOptions): Promise
     const runId = attempt === 1 ? options.baseRunId : `${options.baseRunId}-${attempt}`;
     const result = { ...(await options.attempt(attempt, runId)), host: HOST_ID };
     const counted = result.status !== 'fail' || attempt > options.retries;
-    const change = await recorder.record(result, { counted, policy: options.policy });
+    const change = await recorder.record(result, {
+      counted,
+      policy: options.policy,
+      locations: options.locations,
+    });
     logger.info(
       {
         checkId: result.checkId,

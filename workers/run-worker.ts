@@ -66,6 +66,7 @@ export function startRunWorker(options: RunWorkerOptions): Worker<RunJobData, Ru
         retries: check.retries,
         retryDelay: check.retryDelay,
         policy: check,
+        locations: check.locations,
         recorder,
         logger,
         capture: options.capture,

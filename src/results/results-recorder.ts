@@ -4,15 +4,20 @@ import type { LoadedConfig } from '../config/load-config.ts';
 import { IncidentStore } from './incident-store.ts';
 import { ResultStore } from './result-store.ts';
 import { RollupStore } from './rollup-store.ts';
-import { type StateChange, type StatePolicy, StateStore } from './state-store.ts';
-import { computeVerdict, sideOf, type Verdict } from './verdict.ts';
+import { type CheckState, type StateChange, type StatePolicy, StateStore } from './state-store.ts';
+import { computeVerdict, sideOf, type Verdict, type VerdictLocation } from './verdict.ts';
 import { WorkerRegistry } from './worker-registry.ts';
 
 export interface RecordOptions {
   /** The final attempt of a run: it counts toward state, rollups and incidents. */
   counted: boolean;
   policy: StatePolicy;
+  /** Every location the check or journey runs at, for the verdict when its state changes. */
+  locations: string[];
 }
+
+/** A location as a verdict sees it; `controlCheck` lets a check not be judged by itself. */
+export type LocationView = VerdictLocation & { controlCheck?: string };
 
 /**
  * Everything that happens to a finished run, in one place: stored (every attempt, with
@@ -56,34 +61,50 @@ export class ResultsRecorder {
       this.states.apply(result, options.policy),
     ]);
     if (change) {
-      const verdict = await this.verdict(result.checkId, undefined);
+      const verdict = await this.verdict(result.checkId, options.locations);
       await this.incidents.onStateChange(change, verdict.verdict);
     }
     return change;
   }
 
-  /** The verdict across the locations a check runs at (all declared ones when unknown). */
-  async verdict(checkId: string, checkLocations: string[] | undefined): Promise<Verdict> {
-    const locations = checkLocations ?? this.locationsOf(checkId);
+  /**
+   * Each location's side, liveness and control-check state. They do not depend on the
+   * check, so a page listing many checks reads them once and passes them to verdict().
+   */
+  async describeLocations(locations: string[] = this.config.locations): Promise<LocationView[]> {
     const settings = this.config.settings.locations;
-    const states = await this.states.forCheck(checkId, locations);
-    const described = await Promise.all(
+    return Promise.all(
       locations.map(async (id) => {
-        const control = settings[id]?.controlCheck;
-        const controlDown =
-          control && control !== checkId ? (await this.states.get(control, id)).state === 'DOWN' : false;
+        const controlCheck = settings[id]?.controlCheck;
+        const [liveWorkers, control] = await Promise.all([
+          this.workers.liveWorkers(id),
+          controlCheck ? this.states.get(controlCheck, id) : undefined,
+        ]);
         return {
           id,
           side: sideOf(id, settings[id]?.side),
-          live: (await this.workers.liveWorkers(id)) > 0,
-          controlDown,
+          live: liveWorkers > 0,
+          controlDown: control?.state === 'DOWN',
+          controlCheck,
         };
       }),
     );
-    return computeVerdict(described, states);
   }
 
-  private locationsOf(checkId: string): string[] {
-    return this.config.checks.find((check) => check.id === checkId)?.locations ?? this.config.locations;
+  /** The verdict across the locations a check runs at; pass what was already read. */
+  async verdict(
+    checkId: string,
+    locations: string[],
+    known: { states?: Record<string, CheckState>; views?: LocationView[] } = {},
+  ): Promise<Verdict> {
+    const [states, views] = await Promise.all([
+      known.states ?? this.states.forCheck(checkId, locations),
+      known.views ?? this.describeLocations(locations),
+    ]);
+    const described = views
+      .filter((view) => locations.includes(view.id))
+      // A control check is never blamed on its own location's fault.
+      .map((view) => ({ ...view, controlDown: view.controlDown && view.controlCheck !== checkId }));
+    return computeVerdict(described, states);
   }
 }

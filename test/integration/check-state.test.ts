@@ -12,6 +12,7 @@ import { deleteKeysWithPrefix, SHARED_REDIS_URL, uniquePrefix } from '../helpers
 import { startHttpServer, type TestServer } from '../helpers/test-servers.ts';
 
 const prefix = uniquePrefix('state');
+const locations = ['inside', 'outside'];
 let redis: Redis;
 let recorder: ResultsRecorder;
 let flaky: TestServer;
@@ -65,13 +66,13 @@ after(async () => {
 test('DOWN after N counted failures, UP after K passes, each run counted once', async () => {
   const policy = { downAfter: 2, upAfter: 1 };
   assert.equal(
-    await recorder.record(run('r1', 'fail'), { counted: true, policy }),
+    await recorder.record(run('r1', 'fail'), { counted: true, policy, locations }),
     undefined,
     'one failure is not DOWN yet',
   );
   assert.equal((await recorder.states.get('shop', 'inside')).consecutiveFailures, 1);
   assert.equal(
-    await recorder.record(run('r1', 'fail'), { counted: true, policy }),
+    await recorder.record(run('r1', 'fail'), { counted: true, policy, locations }),
     undefined,
     'the same run again changes nothing',
   );
@@ -80,13 +81,13 @@ test('DOWN after N counted failures, UP after K passes, each run counted once', 
     1,
     'a redone run is counted once',
   );
-  const down = await recorder.record(run('r2', 'fail'), { counted: true, policy });
+  const down = await recorder.record(run('r2', 'fail'), { counted: true, policy, locations });
   assert.deepEqual([down?.from, down?.to], ['UNKNOWN', 'DOWN']);
   const incident = (await recorder.incidents.list('shop'))[0];
   assert.deepEqual(incident.downNow, ['inside']);
   assert.equal(incident.firstError, 'connect to 127.0.0.1:1 refused');
   assert.equal(incident.end, undefined);
-  const up = await recorder.record(run('r3', 'pass'), { counted: true, policy });
+  const up = await recorder.record(run('r3', 'pass'), { counted: true, policy, locations });
   assert.deepEqual([up?.from, up?.to], ['DOWN', 'UP']);
   const closed = (await recorder.incidents.list('shop'))[0];
   assert.equal(closed.id, incident.id);
@@ -97,6 +98,7 @@ test('an attempt that is not counted is stored but moves nothing', async () => {
   await recorder.record(run('n1', 'fail', 'outside'), {
     counted: false,
     policy: { downAfter: 1, upAfter: 1 },
+    locations,
   });
   assert.equal((await recorder.states.get('shop', 'outside')).state, 'UNKNOWN');
   assert.equal((await recorder.runs.getRun('n1'))?.status, 'fail');
@@ -106,7 +108,11 @@ test('flapping is detected and shown', async () => {
   const policy = { downAfter: 1, upAfter: 1, flapThreshold: 4 };
   const start = Date.now();
   for (const [index, status] of (['fail', 'pass', 'fail', 'pass'] as const).entries()) {
-    await recorder.record(run(`f${index}`, status, 'outside', start + index), { counted: true, policy });
+    await recorder.record(run(`f${index}`, status, 'outside', start + index), {
+      counted: true,
+      policy,
+      locations,
+    });
   }
   assert.equal((await recorder.states.get('shop', 'outside')).flapping, true);
 });
@@ -153,4 +159,44 @@ test('a check that fails once then passes on the retry never becomes DOWN, and i
     [2, 'pass'],
   ]);
   assert.equal((await recorder.incidents.list('flaky')).length, 0, 'no incident was opened');
+});
+
+test("a location whose control check is DOWN is the probe host's fault; the control check itself is still judged", async () => {
+  const config = await parseConfig(
+    {
+      locations: { inside: {}, outside: { controlCheck: 'gateway' } },
+      checks: [
+        { id: 'shop', kind: 'http', url: 'http://127.0.0.1:1/' },
+        { id: 'gateway', kind: 'tcp', host: '127.0.0.1', port: 1 },
+      ],
+      redis: { prefix: `${prefix}-control` },
+    },
+    '/tmp/control.yaml',
+  );
+  const controlled = new ResultsRecorder(redis, config);
+  const stopInside = controlled.workers.start('inside');
+  const stopOutside = controlled.workers.start('outside');
+  try {
+    const policy = { downAfter: 1, upAfter: 1 };
+    await controlled.record({ ...run('c1', 'pass', 'inside') }, { counted: true, policy, locations });
+    await controlled.record({ ...run('c2', 'fail', 'outside') }, { counted: true, policy, locations });
+    await controlled.record(
+      { ...run('g1', 'fail', 'outside'), checkId: 'gateway' },
+      { counted: true, policy, locations },
+    );
+    await controlled.record(
+      { ...run('g2', 'pass', 'inside'), checkId: 'gateway' },
+      { counted: true, policy, locations },
+    );
+    const views = await controlled.describeLocations();
+    const shop = await controlled.verdict('shop', locations, { views });
+    assert.equal(shop.verdict, 'ok', JSON.stringify(shop));
+    assert.deepEqual(shop.probeHostFaults, ['outside']);
+    const gateway = await controlled.verdict('gateway', locations, { views });
+    assert.equal(gateway.verdict, 'outside-path', 'the control check is not excused by its own failure');
+  } finally {
+    await stopInside();
+    await stopOutside();
+    await deleteKeysWithPrefix(`${prefix}-control`);
+  }
 });

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
-import type { ResultsRecorder } from '../../results/results-recorder.ts';
+import type { LocationView, ResultsRecorder } from '../../results/results-recorder.ts';
 import { apiError } from '../api-error.ts';
 
 /** A check or a journey, as the API lists it. */
@@ -26,15 +26,24 @@ export const checksRoutes: FastifyPluginAsync<ChecksRoutesOptions> = async (
   { items, recorder, runNow },
 ) => {
   const byId = new Map(items.map((item) => [item.id, item]));
-  const describe = async (item: MonitoredItem) => ({
-    ...item,
-    latest: await recorder.runs.latest(item.id),
-    states: await recorder.states.forCheck(item.id, item.locations),
-    verdict: await recorder.verdict(item.id, item.locations),
-  });
+  const describe = async (item: MonitoredItem, views?: LocationView[]) => {
+    const [latest, states] = await Promise.all([
+      recorder.runs.latest(item.id),
+      recorder.states.forCheck(item.id, item.locations),
+    ]);
+    return {
+      ...item,
+      latest,
+      states,
+      verdict: await recorder.verdict(item.id, item.locations, { states, views }),
+    };
+  };
   const notFound = (id: string) => apiError('CHECK_NOT_FOUND', `no check or journey with id "${id}"`);
 
-  app.get('/api/v1/checks', async () => ({ checks: await Promise.all(items.map(describe)) }));
+  app.get('/api/v1/checks', async () => {
+    const views = await recorder.describeLocations(); // once for the whole list
+    return { checks: await Promise.all(items.map((item) => describe(item, views))) };
+  });
 
   app.get<{ Params: { id: string } }>('/api/v1/checks/:id', async (request, reply) => {
     const item = byId.get(request.params.id);
