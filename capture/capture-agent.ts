@@ -9,7 +9,7 @@ import { analyzeCapture, type CaptureAnalysis, formatAnalysis } from './analyze-
 import { checkCapturePermission } from './capture-permission.ts';
 import { CaptureUnavailableError } from './capture-unavailable-error.ts';
 import { sliceWindow, waitForWindow } from './slice-window.ts';
-import { type RingHealth, TcpdumpRing } from './tcpdump-ring.ts';
+import { type RingHealth, RingStartError, TcpdumpRing } from './tcpdump-ring.ts';
 
 export type CaptureSettings = NonNullable<ParsedConfig['capture']>;
 
@@ -67,8 +67,10 @@ export class CaptureAgent {
       return { capturing: true };
     } catch (error) {
       this.ring = undefined;
-      if (!(error instanceof CaptureUnavailableError) && !(error instanceof Error)) throw error;
-      this.unavailableReason = (error as Error).message;
+      // No privilege, or tcpdump would not start (a wrong interface, say): monitoring goes
+      // on without captures. Anything else is a bug and surfaces.
+      if (!(error instanceof CaptureUnavailableError) && !(error instanceof RingStartError)) throw error;
+      this.unavailableReason = error.message;
       this.logger.warn(
         { reason: this.unavailableReason },
         'packet capture unavailable; monitoring continues without captures',

@@ -246,3 +246,31 @@ test('the unfiltered window of a run can be asked for through the API, and is cu
   assert.equal(download.status, 200);
   assert.equal(Buffer.from(await download.arrayBuffer()).readUInt32LE(0), 0xa1b2c3d4, 'a classic pcap');
 });
+
+test('a ring that cannot start (no such interface) leaves the worker monitoring, with the reason in its health', async (t) => {
+  if (await skipUnlessCapturePermitted(t)) return;
+  const { CaptureAgent } = await import('../../capture/capture-agent.ts');
+  const { FilesystemArtifactStore } = await import('../../src/artifacts/filesystem-artifact-store.ts');
+  const { mkdtempSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const dir = mkdtempSync(join(tmpdir(), 'pathwatch-noiface-'));
+  const config = await loadConfig(
+    join(
+      createTempProject({
+        'pathwatch.config.yaml': 'locations:\n  inside: {}\ncapture: { interface: pwnosuch0 }\n',
+      }),
+      'pathwatch.config.yaml',
+    ),
+  );
+  const agent = new CaptureAgent(
+    config.settings.capture!,
+    join(dir, 'ring'),
+    new FilesystemArtifactStore(dir),
+    createLogger('test', 'silent'),
+  );
+  const started = await agent.start();
+  assert.equal(started.capturing, false);
+  assert.match(started.reason ?? '', /pwnosuch0/);
+  assert.deepEqual(agent.health(), { capturing: false, reason: started.reason });
+  await agent.stop();
+});
