@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { periodicCollectionsSchema } from '../../capture/periodic-collection.ts';
-import { MAX_TIMEOUT_MS } from '../checks/check-base.ts';
+import { checkSettings } from '../checks/check-base.ts';
 import { checkSchema } from '../checks/registry.ts';
 import { browserSettingsSchema } from '../journeys/browser-settings.ts';
 import { secretRef } from './secret-resolver.ts';
@@ -89,17 +89,17 @@ const captureSchema = strictObject({
 });
 
 const defaultsSchema = strictObject({
-  interval: duration({ min: 1000, max: 86_400_000 }).default(60_000),
-  timeout: duration({ min: 100, max: MAX_TIMEOUT_MS }).default(10_000),
-  locations: z.array(identifier('location')).min(1).optional(),
+  interval: checkSettings.interval().default(60_000),
+  timeout: checkSettings.timeout().default(10_000),
+  locations: checkSettings.locations().optional(),
   /** A failed run is tried again at once this many times before it counts (default 1). */
-  retries: z.number().int().min(0).max(5).default(1),
+  retries: checkSettings.retries().default(1),
   /** Pause before each retry (default 1s). */
-  retryDelay: duration({ max: 60_000 }).default(1000),
+  retryDelay: checkSettings.retryDelay().default(1000),
   /** Counted failures in a row that make a check DOWN at a location (default 1). */
-  downAfter: z.number().int().min(1).max(100).default(1),
+  downAfter: checkSettings.downAfter().default(1),
   /** Passes in a row that make a DOWN check UP again (default 1). */
-  upAfter: z.number().int().min(1).max(100).default(1),
+  upAfter: checkSettings.upAfter().default(1),
 });
 
 export const configSchema = strictObject({
