@@ -43,3 +43,53 @@ export function runCli(
     });
   });
 }
+
+export interface StartedPathwatch {
+  child: import('node:child_process').ChildProcess;
+  /** Everything it printed so far, stdout and stderr. */
+  output(): string;
+  apiUrl?: string;
+}
+
+/**
+ * Starts a long-running `pathwatch …` (REDIS_URL unset: it starts its own redis-server)
+ * and resolves once it prints that it is running, with the API address if it has one.
+ * `detached` gives it its own process group, as a shell does a foreground job.
+ */
+export async function startPathwatch(
+  args: string[],
+  options: { detached?: boolean } = {},
+): Promise<StartedPathwatch> {
+  const env: NodeJS.ProcessEnv = { ...process.env, PATHWATCH_LOG_LEVEL: 'warn' };
+  delete env.REDIS_URL;
+  const child = spawn(process.execPath, [CLI, ...args], {
+    cwd: REPO_ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: options.detached ?? false,
+  });
+  let output = '';
+  const collect = (chunk: Buffer) => {
+    output += chunk;
+  };
+  child.stdout.on('data', collect);
+  child.stderr.on('data', collect);
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`pathwatch ${args[0]} did not start within 30 s:\n${output}`)),
+      30_000,
+    );
+    const onData = () => {
+      if (!output.includes('pathwatch: running')) return;
+      clearTimeout(timer);
+      child.stdout.off('data', onData);
+      resolve();
+    };
+    child.stdout.on('data', onData);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`pathwatch ${args[0]} exited with ${code}:\n${output}`));
+    });
+  });
+  return { child, output: () => output, apiUrl: /pathwatch: API at (http:\/\/\S+)/.exec(output)?.[1] };
+}

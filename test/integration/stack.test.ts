@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { freePort } from '../../src/redis/private-redis-server.ts';
-import { CLI, REPO_ROOT } from '../helpers/run-cli.ts';
+import { startPathwatch } from '../helpers/run-cli.ts';
 
 function isAlive(pid: number): boolean {
   try {
@@ -39,39 +38,23 @@ test('pathwatch start runs the whole stack on its own Redis and serves stored ru
       '',
     ].join('\n'),
   );
-  const env: NodeJS.ProcessEnv = { ...process.env, PATHWATCH_LOG_LEVEL: 'warn' };
-  delete env.REDIS_URL;
-  const child = spawn(
-    process.execPath,
-    [CLI, 'start', '--config', configFile, '--api-port', '0', '--with-demo-shop', String(shopPort)],
-    {
-      cwd: REPO_ROOT,
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
+  const started = await startPathwatch([
+    'start',
+    '--config',
+    configFile,
+    '--api-port',
+    '0',
+    '--with-demo-shop',
+    String(shopPort),
+  ]);
+  const { child } = started;
   t.after(() => {
     // SIGINT first so the stack stops what it started; SIGKILL only if that hangs.
     if (child.exitCode === null) child.kill('SIGINT');
     setTimeout(() => child.exitCode === null && child.kill('SIGKILL'), 10_000).unref();
   });
-  let output = '';
-  child.stderr.on('data', (chunk) => {
-    output += chunk;
-  });
-  const apiUrl = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no API address within 30 s:\n${output}`)), 30_000);
-    child.stdout.on('data', (chunk) => {
-      output += chunk;
-      const match = /pathwatch: API at (http:\/\/\S+)/.exec(output);
-      if (match) {
-        clearTimeout(timer);
-        resolve(match[1]);
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`pathwatch start exited with ${code}:\n${output}`)));
-  });
-  assert.match(output, /pathwatch: redis at redis:\/\/127\.0\.0\.1:\d+ \(private/);
+  const apiUrl = started.apiUrl!;
+  assert.match(started.output(), /pathwatch: redis at redis:\/\/127\.0\.0\.1:\d+ \(private/);
   const redisPid = Number(readFileSync(join(dir, 'data', 'redis', 'redis.pid'), 'utf8'));
   assert.ok(isAlive(redisPid), 'the private redis-server runs');
 
@@ -81,7 +64,11 @@ test('pathwatch start runs the whole stack on its own Redis and serves stored ru
     await new Promise((resolve) => setTimeout(resolve, 250));
     runs = (await (await fetch(`${apiUrl}/api/v1/checks/shop-health/runs`)).json()).runs;
   }
-  assert.deepEqual([...new Set(runs.map((run) => run.location))].sort(), ['inside', 'outside'], output);
+  assert.deepEqual(
+    [...new Set(runs.map((run) => run.location))].sort(),
+    ['inside', 'outside'],
+    started.output(),
+  );
   assert.ok(
     runs.every((run) => run.status === 'pass'),
     JSON.stringify(runs),
@@ -105,8 +92,8 @@ test('pathwatch start runs the whole stack on its own Redis and serves stored ru
 
   child.kill('SIGINT');
   const [code] = await once(child, 'exit');
-  assert.equal(code, 0, output);
-  assert.match(output, /pathwatch: stopped/);
+  assert.equal(code, 0, started.output());
+  assert.match(started.output(), /pathwatch: stopped/);
   assert.ok(!isAlive(redisPid), 'the private redis-server stopped with the stack');
   assert.ok(
     existsSync(join(dir, 'data', 'redis', 'appendonlydir')),
@@ -118,26 +105,9 @@ test('a private redis-server does not outlive a pathwatch killed with SIGKILL', 
   const dir = mkdtempSync(join(tmpdir(), 'pathwatch-stack-'));
   const configFile = join(dir, 'pathwatch.config.yaml');
   writeFileSync(configFile, 'locations:\n  inside: {}\ndataDir: data\n');
-  const env: NodeJS.ProcessEnv = { ...process.env, PATHWATCH_LOG_LEVEL: 'warn' };
-  delete env.REDIS_URL;
-  const child = spawn(process.execPath, [CLI, 'start', '--config', configFile, '--api-port', '0'], {
-    cwd: REPO_ROOT,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const { child } = await startPathwatch(['start', '--config', configFile, '--api-port', '0']);
   t.after(() => {
     if (child.exitCode === null) child.kill('SIGKILL');
-  });
-  let output = '';
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`stack did not start within 30 s:\n${output}`)), 30_000);
-    child.stdout.on('data', (chunk) => {
-      output += chunk;
-      if (output.includes('pathwatch: running')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
   });
   const redisPid = Number(readFileSync(join(dir, 'data', 'redis', 'redis.pid'), 'utf8'));
   assert.ok(isAlive(redisPid));
@@ -164,30 +134,14 @@ test('Ctrl-C in a terminal (SIGINT to the whole process group) stops cleanly: Re
       '',
     ].join('\n'),
   );
-  const env: NodeJS.ProcessEnv = { ...process.env, PATHWATCH_LOG_LEVEL: 'warn' };
-  delete env.REDIS_URL;
   // Its own process group, as a shell gives a foreground job.
-  const child = spawn(
-    process.execPath,
-    [CLI, 'start', '--config', configFile, '--api-port', '0', '--with-demo-shop', String(shopPort)],
-    { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
+  const started = await startPathwatch(
+    ['start', '--config', configFile, '--api-port', '0', '--with-demo-shop', String(shopPort)],
+    { detached: true },
   );
+  const { child } = started;
   t.after(() => {
     if (child.exitCode === null) process.kill(-child.pid!, 'SIGKILL');
-  });
-  let output = '';
-  child.stderr.on('data', (chunk) => {
-    output += chunk;
-  });
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`stack did not start within 30 s:\n${output}`)), 30_000);
-    child.stdout.on('data', (chunk) => {
-      output += chunk;
-      if (output.includes('pathwatch: running')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
   });
   // Slow answers, so runs are in flight when Ctrl-C comes and must still be stored.
   await fetch(`http://127.0.0.1:${shopPort}/admin/faults`, {
@@ -196,16 +150,19 @@ test('Ctrl-C in a terminal (SIGINT to the whole process group) stops cleanly: Re
   });
   await new Promise((resolve) => setTimeout(resolve, 1200));
   const redisPid = Number(readFileSync(join(dir, 'data', 'redis', 'redis.pid'), 'utf8'));
-  const started = Date.now();
+  const stopAt = Date.now();
   process.kill(-child.pid!, 'SIGINT');
   const [code] = (await Promise.race([
     once(child, 'exit'),
     new Promise((resolve) => setTimeout(() => resolve(['still running after 20 s']), 20_000)),
   ])) as [number | string];
-  assert.equal(code, 0, output);
-  assert.ok(Date.now() - started < 15_000, `stopped in ${Date.now() - started} ms`);
-  assert.match(output, /pathwatch: stopped/);
-  assert.ok(!output.includes('ECONNREFUSED'), `Redis was not gone before the stack stopped:\n${output}`);
+  assert.equal(code, 0, started.output());
+  assert.ok(Date.now() - stopAt < 15_000, `stopped in ${Date.now() - stopAt} ms`);
+  assert.match(started.output(), /pathwatch: stopped/);
+  assert.ok(
+    !started.output().includes('ECONNREFUSED'),
+    `Redis was not gone before the stack stopped:\n${started.output()}`,
+  );
   for (let attempt = 0; attempt < 50 && isAlive(redisPid); attempt++)
     await new Promise((resolve) => setTimeout(resolve, 100));
   assert.ok(!isAlive(redisPid));
