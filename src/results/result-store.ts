@@ -44,6 +44,7 @@ export interface LatestRun {
  */
 export class ResultStore {
   private readonly runsPerSeries: number;
+  private readonly attaching = new Map<string, Promise<boolean>>();
   private readonly runTtlSeconds: number;
 
   constructor(
@@ -94,12 +95,24 @@ export class ResultStore {
     artifacts: RunResult['artifacts'],
     details: Record<string, unknown>,
   ): Promise<boolean> {
-    const run = await this.getRun(runId);
-    if (!run) return false;
-    run.artifacts = [...(run.artifacts ?? []), ...(artifacts ?? [])];
-    run.details = { ...run.details, ...details };
-    await this.redis.set(this.key('run', runId), JSON.stringify(run), 'KEEPTTL');
-    return true;
+    // Read-modify-write: two attaches to one run (its own slice and a requested unfiltered
+    // one) are queued, not interleaved, or one would drop the other's artifacts. Both
+    // happen on the host that ran the run, so queueing in this process is enough.
+    const previous = this.attaching.get(runId) ?? Promise.resolve(true);
+    const next = previous.then(async () => {
+      const run = await this.getRun(runId);
+      if (!run) return false;
+      run.artifacts = [...(run.artifacts ?? []), ...(artifacts ?? [])];
+      run.details = { ...run.details, ...details };
+      await this.redis.set(this.key('run', runId), JSON.stringify(run), 'KEEPTTL');
+      return true;
+    });
+    const settled = next.catch(() => false);
+    this.attaching.set(runId, settled);
+    void settled.then(() => {
+      if (this.attaching.get(runId) === settled) this.attaching.delete(runId);
+    });
+    return next;
   }
 
   async getRun(runId: string): Promise<RunResult | undefined> {

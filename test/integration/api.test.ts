@@ -199,3 +199,19 @@ test('locations, verdict, rollups, incidents and /metrics are served; run now ne
   assert.equal(runNow.statusCode, 503);
   assert.equal(runNow.json().error.code, 'NO_QUEUES');
 });
+
+test('evidence attached to one run at the same time is all kept', async () => {
+  await store.save(run({ runId: 'ev1', startedAt: 20_000 }));
+  await Promise.all(
+    ['capture.pcap', 'capture-unfiltered.pcap', 'extra.txt'].map((name) =>
+      store.attachEvidence('ev1', [{ kind: 'pcap', key: `runs/ev1/${name}` }], { [name]: true }),
+    ),
+  );
+  const stored = await store.getRun('ev1');
+  assert.deepEqual(stored?.artifacts?.map((artifact) => artifact.key).sort(), [
+    'runs/ev1/capture-unfiltered.pcap',
+    'runs/ev1/capture.pcap',
+    'runs/ev1/extra.txt',
+  ]);
+  assert.equal(await store.attachEvidence('nope', [], {}), false);
+});
