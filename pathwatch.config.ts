@@ -49,5 +49,6 @@ export default defineConfig({
   // The demo customer's password, for the example journeys (`${file:DEMO_SHOP_PASSWORD}`).
   secretsFile: 'journeys/demo.secrets.yaml',
   api: { host: apiHost, port: 4600 },
-  dataDir: '.pathwatch',
+  // Tests point it elsewhere so they never touch the private Redis of a running quick start.
+  dataDir: process.env.PATHWATCH_DATA_DIR ?? '.pathwatch',
 });

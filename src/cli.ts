@@ -8,7 +8,7 @@ import { findConfigFile, type LoadedConfig, loadConfig } from './config/load-con
 import type { DemoShop } from './demo-shop/demo-shop.ts';
 import { JourneyLoadError } from './journeys/load-journey.ts';
 import { loadJourneys, type ResolvedJourney } from './journeys/load-journeys.ts';
-import { RedisNotInstalledError } from './redis/private-redis-server.ts';
+import { DataDirInUseError, RedisNotInstalledError } from './redis/private-redis-server.ts';
 import { RedisUnreachableError } from './redis/redis-connection.ts';
 import { type RunningStack, type StackRoles, startStack } from './stack/start-stack.ts';
 import { createLogger } from './util/logger.ts';
@@ -322,7 +322,11 @@ async function runLongLived(
     });
   } catch (error) {
     await shop?.close();
-    if (error instanceof RedisNotInstalledError || error instanceof RedisUnreachableError) {
+    if (
+      error instanceof RedisNotInstalledError ||
+      error instanceof RedisUnreachableError ||
+      error instanceof DataDirInUseError
+    ) {
       throw new CliExit(EXIT_USAGE, error.message);
     }
     throw error;

@@ -47,7 +47,7 @@ export async function startPrivateRedisServer(dataDir: string): Promise<PrivateR
   const dir = join(dataDir, 'redis');
   mkdirSync(dir, { recursive: true });
   const pidFile = join(dir, 'redis.pid');
-  stopLeftover(pidFile);
+  stopLeftover(pidFile, dataDir);
   const port = await freePort();
   const redisArgs = [
     '--port',
@@ -87,16 +87,39 @@ export async function startPrivateRedisServer(dataDir: string): Promise<PrivateR
   };
 }
 
-function stopLeftover(pidFile: string): void {
+export class DataDirInUseError extends Error {
+  readonly code = 'DATA_DIR_IN_USE';
+}
+
+/**
+ * A redis-server named in the pid file is either left over from a crashed start (its
+ * parent is gone: stop it) or belongs to another pathwatch running on the same data dir
+ * (refuse, rather than pull its Redis away from under it).
+ */
+function stopLeftover(pidFile: string, dir: string): void {
   if (!existsSync(pidFile)) return;
   const pid = Number(readFileSync(pidFile, 'utf8').trim());
   if (!pid) return;
+  let command: string;
+  let parent: number;
   try {
-    const command = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-    if (command.includes('redis-server')) process.kill(pid, 'SIGTERM');
+    command = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
   } catch {
-    // not running any more: nothing to stop
+    return; // not running any more: nothing to stop
   }
+  if (!command.includes('redis-server')) return;
+  let parentCommand = '';
+  try {
+    parentCommand = readFileSync(`/proc/${parent}/cmdline`, 'utf8');
+  } catch {}
+  if (parentCommand.includes('pathwatch')) {
+    throw new DataDirInUseError(
+      `${dir} is in use by another pathwatch (its redis-server is pid ${pid}); stop that one, or give this one another dataDir`,
+    );
+  }
+  process.kill(pid, 'SIGTERM');
 }
 
 function waitUntilReady(child: ChildProcess, port: number): Promise<void> {

@@ -58,9 +58,9 @@ export interface StartedPathwatch {
  */
 export async function startPathwatch(
   args: string[],
-  options: { detached?: boolean } = {},
+  options: { detached?: boolean; env?: NodeJS.ProcessEnv } = {},
 ): Promise<StartedPathwatch> {
-  const env: NodeJS.ProcessEnv = { ...process.env, PATHWATCH_LOG_LEVEL: 'warn' };
+  const env: NodeJS.ProcessEnv = { ...process.env, PATHWATCH_LOG_LEVEL: 'warn', ...options.env };
   delete env.REDIS_URL;
   const child = spawn(process.execPath, [CLI, ...args], {
     cwd: REPO_ROOT,

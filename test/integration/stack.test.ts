@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { freePort } from '../../src/redis/private-redis-server.ts';
-import { startPathwatch } from '../helpers/run-cli.ts';
+import { runCli, startPathwatch } from '../helpers/run-cli.ts';
 
 function isAlive(pid: number): boolean {
   try {
@@ -166,4 +166,57 @@ test('Ctrl-C in a terminal (SIGINT to the whole process group) stops cleanly: Re
   for (let attempt = 0; attempt < 50 && isAlive(redisPid); attempt++)
     await new Promise((resolve) => setTimeout(resolve, 100));
   assert.ok(!isAlive(redisPid));
+});
+
+test('the bundled example (the quick start) stores a run of its HTTP check within two check intervals', async (t) => {
+  const shopPort = await freePort();
+  const dataDir = mkdtempSync(join(tmpdir(), 'pathwatch-example-'));
+  const { LOOPBACK_ONLY_CHROMIUM_ARGS } = await import('../helpers/loopback-browser.ts');
+  const started = await startPathwatch(
+    ['start', '--config', 'pathwatch.config.ts', '--api-port', '0', '--with-demo-shop', String(shopPort)],
+    {
+      env: {
+        DEMO_SHOP_URL: `http://127.0.0.1:${shopPort}`,
+        PATHWATCH_DATA_DIR: dataDir,
+        PATHWATCH_EXTRA_BROWSER_ARGS: LOOPBACK_ONLY_CHROMIUM_ARGS.join('\n'),
+      },
+    },
+  );
+  const { child } = started;
+  t.after(() => {
+    if (child.exitCode === null) child.kill('SIGINT');
+    setTimeout(() => child.exitCode === null && child.kill('SIGKILL'), 10_000).unref();
+  });
+  assert.ok(started.apiUrl, started.output());
+  const checks = (await (await fetch(`${started.apiUrl}/api/v1/checks/shop-health`)).json()) as {
+    intervalMs: number;
+  };
+  const deadline = Date.now() + 2 * checks.intervalMs;
+  let runs: Array<{ status: string }> = [];
+  while (runs.length === 0 && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    runs = (await (await fetch(`${started.apiUrl}/api/v1/checks/shop-health/runs`)).json()).runs;
+  }
+  assert.ok(runs.length > 0, `a run within ${2 * checks.intervalMs} ms:\n${started.output()}`);
+  assert.equal(runs[0].status, 'pass');
+});
+
+test("a second pathwatch on the same data dir is refused, and the first one's Redis is left alone", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'pathwatch-stack-'));
+  const configFile = join(dir, 'pathwatch.config.yaml');
+  writeFileSync(configFile, 'locations:\n  inside: {}\ndataDir: data\n');
+  const first = await startPathwatch(['start', '--config', configFile, '--api-port', '0']);
+  t.after(() => {
+    if (first.child.exitCode === null) first.child.kill('SIGKILL');
+  });
+  const redisPid = Number(readFileSync(join(dir, 'data', 'redis', 'redis.pid'), 'utf8'));
+  const env: NodeJS.ProcessEnv = { ...process.env, PATHWATCH_LOG_LEVEL: 'silent' };
+  delete env.REDIS_URL;
+  const second = await runCli(['start', '--config', configFile, '--api-port', '0'], { env });
+  assert.equal(second.code, 2);
+  assert.match(
+    second.stderr.trim(),
+    new RegExp(`data is in use by another pathwatch \\(its redis-server is pid ${redisPid}\\)`),
+  );
+  assert.ok(isAlive(redisPid), "the first one's Redis still runs");
 });
