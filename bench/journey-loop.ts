@@ -1,8 +1,10 @@
 /**
- * Child process of bench/journeys.ts: runs the checkout journey `count` times, either as a
- * bare Playwright script (`bare`) or through pathwatch's runner (`pathwatch`: trace kept on
- * failure, HAR on). Both launch one Chromium and use a fresh context per run.
- * Usage: tsx bench/journey-loop.ts bare|pathwatch|pathwatch-first-retry <count> <shopUrl>
+ * Child process of bench/journeys.ts: runs the checkout journey `count` times as a bare
+ * Playwright script without evidence (`bare`) or with pathwatch's default evidence recorded
+ * by hand (`bare-evidence`), or through pathwatch's runner (`pathwatch`: trace kept on
+ * failure, HAR on; `pathwatch-first-retry`). All launch one Chromium and use a fresh
+ * context per run.
+ * Usage: tsx bench/journey-loop.ts bare|bare-evidence|pathwatch|pathwatch-first-retry <count> <shopUrl>
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -38,15 +40,23 @@ function startLoop(): void {
   loopStartedAt = performance.now();
 }
 
-if (variant === 'bare') {
+if (variant === 'bare' || variant === 'bare-evidence') {
+  // `bare-evidence`: the same evidence as pathwatch's default, recorded the way a Playwright
+  // script would: a HAR per context and a trace every run, saved only when the run fails.
+  const evidence = variant === 'bare-evidence';
+  const evidenceDir = mkdtempSync(join(tmpdir(), 'pathwatch-bench-bare-'));
   const browser = await chromium.launch({
     executablePath: resolveExecutablePath(DEFAULT_BROWSER_SETTINGS),
     args,
   });
   startLoop();
   for (let index = 0; index < count; index++) {
-    const context = await browser.newContext();
+    const context = await browser.newContext(
+      evidence ? { recordHar: { path: join(evidenceDir, `run-${index}.har`), content: 'omit' } } : {},
+    );
+    if (evidence) await context.tracing.start({ snapshots: true, sources: true, screenshots: false });
     const page = await context.newPage();
+    let failed = false;
     try {
       await page.goto(shopUrl);
       await expect(page.getByRole('heading', { level: 1 })).toBeVisible();
@@ -67,11 +77,17 @@ if (variant === 'bare') {
       await page.getByRole('button', { name: 'Pay' }).click();
       await expect(page.getByRole('heading', { name: 'Thank you for your order' })).toBeVisible();
     } catch {
+      failed = true;
       failures++;
     }
+    if (evidence)
+      await (failed
+        ? context.tracing.stop({ path: join(evidenceDir, `run-${index}.zip`) })
+        : context.tracing.stop());
     await context.close();
   }
   await browser.close();
+  rmSync(evidenceDir, { recursive: true, force: true });
 } else {
   process.env.DEMO_SHOP_URL = shopUrl;
   const journey = await loadJourney(new URL('../journeys/checkout.journey.ts', import.meta.url).pathname);

@@ -12,6 +12,7 @@ import { DataDirInUseError, RedisNotInstalledError } from './redis/private-redis
 import { RedisUnreachableError } from './redis/redis-connection.ts';
 import { type RunningStack, type StackRoles, startStack } from './stack/start-stack.ts';
 import { createLogger } from './util/logger.ts';
+import { PATHWATCH_VERSION } from './version.ts';
 
 /** Exit codes: 0 pass/ok, 1 a check failed or the config has problems, 2 usage or setup error. */
 const EXIT_FAIL = 1;
@@ -56,7 +57,7 @@ const program = new Command('pathwatch')
   .description(
     'Synthetic monitoring: protocol checks and browser journeys from inside and outside, with packet captures of every timeout.',
   )
-  .version('0.1.0')
+  .version(PATHWATCH_VERSION)
   .showHelpAfterError()
   .exitOverride();
 

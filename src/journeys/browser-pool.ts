@@ -1,3 +1,6 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { type Browser, chromium } from 'playwright';
 import { type BrowserSettings, DEFAULT_CHROMIUM_ARGS, resolveExecutablePath } from './browser-settings.ts';
 
@@ -18,6 +21,8 @@ export class BrowserPool {
   private runsOnBrowser = 0;
   private active = 0;
   private closed = false;
+  private readonly tracesDirs = new WeakMap<Browser, string>();
+  private readonly tracesDirRemovals = new Set<Promise<void>>();
 
   constructor(private readonly options: BrowserPoolOptions) {}
 
@@ -36,6 +41,14 @@ export class BrowserPool {
     return browser;
   }
 
+  /**
+   * Where `browser` keeps the files of traces being recorded (Playwright's `tracesDir`):
+   * a run reads its trace's network log from here. Removed when the browser goes.
+   */
+  tracesDirOf(browser: Browser): string | undefined {
+    return this.tracesDirs.get(browser);
+  }
+
   async release(browser: Browser): Promise<void> {
     this.active--;
     if (browser !== this.browser) return;
@@ -51,19 +64,34 @@ export class BrowserPool {
     const browser = this.browser ?? (await this.launching?.catch(() => undefined));
     this.browser = undefined;
     await browser?.close().catch(() => {});
+    await Promise.all(this.tracesDirRemovals);
   }
 
   private async launch(): Promise<Browser> {
     const { settings } = this.options;
-    const browser = await chromium.launch({
-      executablePath: resolveExecutablePath(settings),
-      headless: settings.headless,
-      args: [...(settings.args ?? DEFAULT_CHROMIUM_ARGS), ...(this.options.extraArgs ?? [])],
-    });
+    const tracesDir = await mkdtemp(join(tmpdir(), 'pathwatch-traces-'));
+    let browser: Browser;
+    try {
+      browser = await chromium.launch({
+        executablePath: resolveExecutablePath(settings),
+        headless: settings.headless,
+        args: [...(settings.args ?? DEFAULT_CHROMIUM_ARGS), ...(this.options.extraArgs ?? [])],
+        tracesDir,
+      });
+    } catch (error) {
+      await rm(tracesDir, { recursive: true, force: true });
+      throw error;
+    }
     this.browser = browser;
+    this.tracesDirs.set(browser, tracesDir);
     this.runsOnBrowser = 0;
     browser.on('disconnected', () => {
       if (this.browser === browser) this.browser = undefined;
+      // Playwright leaves a given tracesDir in place; trace resources would pile up.
+      const removal: Promise<void> = rm(tracesDir, { recursive: true, force: true })
+        .catch(() => {})
+        .finally(() => this.tracesDirRemovals.delete(removal));
+      this.tracesDirRemovals.add(removal);
     });
     if (this.closed) {
       await browser.close();

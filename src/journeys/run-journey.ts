@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from '@playwright/test';
@@ -18,6 +18,7 @@ import { parseDuration } from '../util/duration.ts';
 import type { BrowserPool } from './browser-pool.ts';
 import type { BrowserSettings } from './browser-settings.ts';
 import { classifyJourneyError, compactPlaywrightMessage } from './classify-journey-error.ts';
+import { harFromTraceNetwork } from './har-from-trace.ts';
 import type { StepFunction } from './journey.ts';
 import type { LoadedJourney } from './load-journey.ts';
 import { redactHar } from './redact-har.ts';
@@ -156,6 +157,10 @@ export async function runJourney(journey: LoadedJourney, options: RunJourneyOpti
 
   const workDir = await mkdtemp(join(tmpdir(), 'pathwatch-journey-'));
   const harPath = join(workDir, 'network.har');
+  // A traced run takes its HAR from the trace's own network log (see har-from-trace.ts).
+  const traceName = `pathwatch-${runId}`;
+  const tracesDir = options.pool.tracesDirOf(browser);
+  const harFromTrace = tracing && settings.har && tracesDir !== undefined;
   let context: BrowserContext | undefined;
   let running: { index: number; name: string } | undefined;
   let interrupt: (reason: JourneyInterrupt) => void = () => {};
@@ -186,7 +191,7 @@ export async function runJourney(journey: LoadedJourney, options: RunJourneyOpti
   let page: Page | undefined;
   try {
     context = await browser.newContext(
-      options.settings.har ? { recordHar: { path: harPath, content: 'omit' } } : {},
+      settings.har && !harFromTrace ? { recordHar: { path: harPath, content: 'omit' } } : {},
     );
     if (tracing)
       await context.tracing.start({
@@ -196,6 +201,7 @@ export async function runJourney(journey: LoadedJourney, options: RunJourneyOpti
         snapshots: true,
         sources: true,
         title: journey.name,
+        name: traceName,
       });
     page = await context.newPage();
     const currentPage = page;
@@ -334,6 +340,7 @@ export async function runJourney(journey: LoadedJourney, options: RunJourneyOpti
   if (failure && page && !crashed && !page.isClosed()) await screenshot(page, 'failure.png');
   if (context && !crashed) {
     const keepTrace = settings.trace === 'on' || (settings.trace !== 'off' && failure !== undefined);
+    let harText: string | undefined;
     if (tracing) {
       const tracePath = join(workDir, 'trace.zip');
       await withTimeout(
@@ -341,11 +348,19 @@ export async function runJourney(journey: LoadedJourney, options: RunJourneyOpti
         EVIDENCE_TIMEOUT_MS,
       );
       if (keepTrace) await storeTrace(tracePath);
+      if (harFromTrace && tracesDir) {
+        // Complete once stop() returns: Playwright flushes requests still in flight then.
+        const network = await readFile(join(tracesDir, `${traceName}.network`), 'utf8').catch(
+          () => undefined,
+        );
+        if (network !== undefined) harText = harFromTraceNetwork(network, browser.version());
+        await removeTraceFiles(tracesDir, traceName);
+      }
     }
     await withTimeout(Promise.all(peerLookups), EVIDENCE_TIMEOUT_MS);
     await withTimeout(context.close(), EVIDENCE_TIMEOUT_MS);
     if (settings.har) {
-      const harText = await readFile(harPath, 'utf8').catch(() => undefined);
+      if (!harFromTrace) harText = await readFile(harPath, 'utf8').catch(() => undefined);
       if (harText) {
         const stored = await options.artifacts.put(
           `runs/${runId}/network.har`,
@@ -388,6 +403,16 @@ export async function runJourney(journey: LoadedJourney, options: RunJourneyOpti
     const stored = await options.artifacts.put(`runs/${runId}/trace.zip`, redacted, 'application/zip');
     artifacts.push({ kind: 'trace', key: stored.key, bytes: stored.bytes, contentType: stored.contentType });
   }
+}
+
+/** The run's own files in the browser's tracesDir (resources are shared, content-addressed). */
+async function removeTraceFiles(tracesDir: string, traceName: string): Promise<void> {
+  const names = await readdir(tracesDir).catch(() => [] as string[]);
+  await Promise.all(
+    names
+      .filter((name) => name.startsWith(`${traceName}.`) || name.startsWith(`${traceName}-`))
+      .map((name) => rm(join(tracesDir, name), { force: true })),
+  );
 }
 
 function describeFailure(

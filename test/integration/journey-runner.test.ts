@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -72,6 +72,61 @@ test('the example checkout journey passes, step by step, with peers and a clean 
   const har = artifactBytes(result, 'har').toString();
   assert.ok(har.includes('/api/pay'), 'the HAR holds the payment request');
   assert.ok(!har.includes('wonderland'), 'the password never reaches the HAR');
+});
+
+interface Har {
+  log: {
+    version: string;
+    pages: Array<{ id: string }>;
+    entries: Array<{
+      pageref?: string;
+      request: { method: string; url: string };
+      response: { status: number; content: Record<string, unknown> };
+    }>;
+  };
+}
+
+test('a traced run takes its HAR from the trace: the same requests as a HAR recorded on its own', async () => {
+  const traced = await run(checkout);
+  const untraced = await runJourney(checkout, {
+    pool,
+    artifacts,
+    secrets,
+    settings: { ...DEFAULT_BROWSER_SETTINGS, trace: 'off' },
+    location: 'test',
+  });
+  assert.equal(traced.status, 'pass', traced.error?.message);
+  assert.equal(untraced.status, 'pass', untraced.error?.message);
+  const requests = (har: Har) =>
+    har.log.entries.map((entry) => {
+      const url = new URL(entry.request.url);
+      return `${entry.request.method} ${url.pathname} ${entry.response.status}`;
+    });
+  const fromTrace = JSON.parse(artifactBytes(traced, 'har').toString()) as Har;
+  const recorded = JSON.parse(artifactBytes(untraced, 'har').toString()) as Har;
+  assert.equal(fromTrace.log.version, '1.2');
+  assert.deepEqual(requests(fromTrace), requests(recorded));
+  assert.ok(requests(fromTrace).includes('POST /api/pay 200'), requests(fromTrace).join('\n'));
+  const pageIds = new Set(fromTrace.log.pages.map((page) => page.id));
+  assert.ok(
+    fromTrace.log.entries.every((entry) => entry.pageref && pageIds.has(entry.pageref)),
+    'every entry belongs to a listed page',
+  );
+  assert.ok(
+    fromTrace.log.entries.every((entry) => !('_file' in entry.response.content)),
+    'no pointers into the trace',
+  );
+
+  // The runs' trace files are removed as they end; the directory goes with the browser.
+  const browser = await pool.acquire();
+  const tracesDir = pool.tracesDirOf(browser);
+  await pool.release(browser);
+  assert.ok(tracesDir && existsSync(tracesDir));
+  assert.deepEqual(
+    readdirSync(tracesDir).filter((name) => name.startsWith('pathwatch-')),
+    [],
+    'no trace files of ended runs are left',
+  );
 });
 
 test('with the pay button broken the journey fails at step "pay", with a trace grouped by step, a screenshot and a clean HAR', async () => {
@@ -254,8 +309,12 @@ test('the browser is recycled after the configured number of runs', async () => 
   }
 });
 
-test('after the pool closes no Chromium process is left', async () => {
+test('after the pool closes no Chromium process is left, nor its traces directory', async () => {
   assert.ok(chromiumProcesses().length > 0, 'a browser was running');
+  const browser = await pool.acquire();
+  const tracesDir = pool.tracesDirOf(browser);
+  await pool.release(browser);
   await pool.close();
   assert.deepEqual(chromiumProcesses(), []);
+  assert.ok(tracesDir && !existsSync(tracesDir), `${tracesDir} removed`);
 });

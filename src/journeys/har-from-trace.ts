@@ -1,0 +1,69 @@
+import { PATHWATCH_VERSION } from '../version.ts';
+
+/**
+ * While a trace records, Playwright already logs every request as a HAR entry (the trace's
+ * `.network` file, one `resource-snapshot` event per line). Recording a HAR next to it
+ * would log the same requests twice, so a traced run's HAR is built from that log
+ * instead. The entries are Playwright's own HAR entries; only pointers into the trace's
+ * resource store are dropped (the HAR, like the untraced one, omits bodies).
+ */
+
+interface TraceHarEntry {
+  pageref?: string;
+  startedDateTime?: string;
+  request?: { url?: string };
+  response?: { content?: Record<string, unknown> };
+  _resourceType?: string;
+  _monotonicTime?: number;
+  [field: string]: unknown;
+}
+
+interface HarPage {
+  startedDateTime: string;
+  id: string;
+  title: string;
+  pageTimings: Record<string, number>;
+}
+
+/** Fields of a trace entry that point into the trace's own files or clock. */
+const TRACE_ONLY_CONTENT_FIELDS = ['_file', '_sha1'];
+
+export function harFromTraceNetwork(networkText: string, browserVersion: string): string {
+  const entries: TraceHarEntry[] = [];
+  for (const line of networkText.split('\n')) {
+    if (!line.trim()) continue;
+    let event: { type?: string; snapshot?: TraceHarEntry };
+    try {
+      event = JSON.parse(line);
+    } catch {
+      continue; // a line cut short by a crash: the others still tell the story
+    }
+    if (event.type !== 'resource-snapshot' || !event.snapshot) continue;
+    const entry = event.snapshot;
+    for (const field of TRACE_ONLY_CONTENT_FIELDS) delete entry.response?.content?.[field];
+    delete entry._monotonicTime;
+    entries.push(entry);
+  }
+  entries.sort((a, b) => String(a.startedDateTime).localeCompare(String(b.startedDateTime)));
+
+  // The trace has no HAR page records; each page is named by the first document it loaded.
+  const pages = new Map<string, HarPage>();
+  for (const entry of entries) {
+    if (!entry.pageref || pages.has(entry.pageref)) continue;
+    pages.set(entry.pageref, {
+      startedDateTime: entry.startedDateTime ?? new Date(0).toISOString(),
+      id: entry.pageref,
+      title: entry.request?.url ?? '',
+      pageTimings: {},
+    });
+  }
+  return JSON.stringify({
+    log: {
+      version: '1.2',
+      creator: { name: 'pathwatch', version: PATHWATCH_VERSION },
+      browser: { name: 'chromium', version: browserVersion },
+      pages: [...pages.values()],
+      entries,
+    },
+  });
+}
