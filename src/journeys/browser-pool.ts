@@ -1,8 +1,35 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, chromium } from 'playwright';
 import { type BrowserSettings, DEFAULT_CHROMIUM_ARGS, resolveExecutablePath } from './browser-settings.ts';
+
+const TRACES_DIR_PREFIX = 'pathwatch-traces-';
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * A worker killed outright (SIGKILL, OOM) cannot remove its traces directory, and the raw
+ * trace files in it hold cookies and typed values before redaction. The next pool to
+ * launch a browser removes the directories whose owning process is gone.
+ */
+async function removeTracesDirsOfDeadProcesses(): Promise<void> {
+  const names = await readdir(tmpdir()).catch(() => [] as string[]);
+  await Promise.all(
+    names.map(async (name) => {
+      const owner = new RegExp(`^${TRACES_DIR_PREFIX}(\\d+)-`).exec(name)?.[1];
+      if (owner && !isAlive(Number(owner)))
+        await rm(join(tmpdir(), name), { recursive: true, force: true }).catch(() => {});
+    }),
+  );
+}
 
 export interface BrowserPoolOptions {
   settings: BrowserSettings;
@@ -69,7 +96,8 @@ export class BrowserPool {
 
   private async launch(): Promise<Browser> {
     const { settings } = this.options;
-    const tracesDir = await mkdtemp(join(tmpdir(), 'pathwatch-traces-'));
+    await removeTracesDirsOfDeadProcesses();
+    const tracesDir = await mkdtemp(join(tmpdir(), `${TRACES_DIR_PREFIX}${process.pid}-`));
     let browser: Browser;
     try {
       browser = await chromium.launch({

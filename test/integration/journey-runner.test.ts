@@ -1,5 +1,14 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -306,6 +315,26 @@ test('the browser is recycled after the configured number of runs', async () => 
     await recycling.release(second);
   } finally {
     await recycling.close();
+  }
+});
+
+test('the traces directory of a worker killed outright is removed by the next pool to launch', async () => {
+  const deadPid = spawnSync('true').pid; // exited before spawnSync returned
+  const orphan = join(tmpdir(), `pathwatch-traces-${deadPid}-orphan`);
+  mkdirSync(orphan, { recursive: true });
+  writeFileSync(join(orphan, 'pathwatch-run.network'), 'Cookie: session=secret\n');
+  const ownLive = mkdtempSync(join(tmpdir(), `pathwatch-traces-${process.pid}-`));
+  const fresh = new BrowserPool({
+    settings: DEFAULT_BROWSER_SETTINGS,
+    extraArgs: LOOPBACK_ONLY_CHROMIUM_ARGS,
+  });
+  try {
+    await fresh.release(await fresh.acquire());
+    assert.equal(existsSync(orphan), false, "the dead worker's traces are gone");
+    assert.equal(existsSync(ownLive), true, "a live process's directory is left alone");
+  } finally {
+    await fresh.close();
+    rmSync(ownLive, { recursive: true, force: true });
   }
 });
 
