@@ -21,13 +21,11 @@ import {
 } from '../src/journeys/browser-settings.ts';
 import { loadJourney } from '../src/journeys/load-journey.ts';
 import { runJourney } from '../src/journeys/run-journey.ts';
+import { LOOPBACK_ONLY_CHROMIUM_ARGS } from '../test/helpers/loopback-browser.ts';
 
 const [variant, countText, shopUrl] = process.argv.slice(2);
 const count = Number(countText);
-const args = [
-  ...DEFAULT_CHROMIUM_ARGS,
-  '--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE localhost , EXCLUDE 127.0.0.1',
-];
+const args = [...DEFAULT_CHROMIUM_ARGS, ...LOOPBACK_ONLY_CHROMIUM_ARGS];
 let failures = 0;
 // Module loading differs between the variants (pathwatch loads its config schema, zod, …)
 // and a worker pays it once, not per run: the parent subtracts this process's CPU up to
@@ -98,7 +96,7 @@ if (variant === 'bare' || variant === 'bare-evidence') {
     trace: variant === 'pathwatch-first-retry' ? ('on-first-retry' as const) : ('retain-on-failure' as const),
     har: true,
   };
-  const pool = new BrowserPool({ settings, extraArgs: args.slice(DEFAULT_CHROMIUM_ARGS.length) });
+  const pool = new BrowserPool({ settings, extraArgs: LOOPBACK_ONLY_CHROMIUM_ARGS });
   const artifactsDir = mkdtempSync(join(tmpdir(), 'pathwatch-bench-artifacts-'));
   const artifacts = new FilesystemArtifactStore(artifactsDir);
   const secrets = new SecretResolver({}, { DEMO_SHOP_PASSWORD: 'wonderland' });

@@ -260,34 +260,24 @@ export class CaptureAnalyzer {
     const key = `${endpointText(client)}|${endpointText(server)}|${message.id}|${question.name.toLowerCase()}|${question.type}`;
     const atMs = timestampUs / 1000;
     let query = this.#queries.get(key);
-    if (!message.qr) {
-      if (query) query.attempts += 1;
-      else
-        this.#queries.set(key, {
-          id: message.id,
-          name: question.name,
-          type: question.type,
-          client,
-          server,
-          atMs,
-          attempts: 1,
-          answered: false,
-          answers: [],
-        });
-      return;
-    }
-    // A response whose query is before the capture started still tells the rcode.
-    query ??= {
+    const firstSeen = (attempts: number) => ({
       id: message.id,
       name: question.name,
       type: question.type,
       client,
       server,
       atMs,
-      attempts: 0,
+      attempts,
       answered: false,
       answers: [],
-    };
+    });
+    if (!message.qr) {
+      if (query) query.attempts += 1;
+      else this.#queries.set(key, firstSeen(1));
+      return;
+    }
+    // A response whose query is before the capture started still tells the rcode.
+    query ??= firstSeen(0);
     this.#queries.set(key, query);
     if (query.answered) return;
     query.answered = true;

@@ -12,6 +12,7 @@ import { queueName, type RunJobData } from '../src/scheduler/run-queue.ts';
 import type { Logger } from '../src/util/logger.ts';
 import { runWithConfirmation } from './run-with-confirmation.ts';
 import { runIdForJob, scheduledAtOf } from './run-worker.ts';
+import { stalledRunOptions } from './stalled-run-options.ts';
 
 export interface JourneyWorkerOptions {
   config: LoadedConfig;
@@ -75,10 +76,7 @@ export function startJourneyWorker(options: JourneyWorkerOptions): JourneyWorker
       connection: options.connection,
       prefix: config.settings.redis.prefix,
       concurrency: config.settings.workers.browserConcurrency,
-      // The lock is renewed while a journey runs (every half lock), so only a dead worker
-      // lets it lapse; the stalled check then hands the job to another worker.
-      lockDuration: config.settings.workers.stalledAfter,
-      stalledInterval: Math.max(500, Math.floor(config.settings.workers.stalledAfter / 2)),
+      ...stalledRunOptions(config.settings.workers.stalledAfter),
     },
   );
   worker.on('failed', (job, error) =>

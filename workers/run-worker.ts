@@ -9,6 +9,7 @@ import type { ResultsRecorder } from '../src/results/results-recorder.ts';
 import { type RunJobData, runQueueName } from '../src/scheduler/run-queue.ts';
 import type { Logger } from '../src/util/logger.ts';
 import { runWithConfirmation } from './run-with-confirmation.ts';
+import { stalledRunOptions } from './stalled-run-options.ts';
 
 export interface RunWorkerOptions {
   config: LoadedConfig;
@@ -77,8 +78,7 @@ export function startRunWorker(options: RunWorkerOptions): Worker<RunJobData, Ru
       connection: options.connection,
       prefix: config.settings.redis.prefix,
       concurrency: options.concurrency ?? config.settings.workers.probeConcurrency,
-      lockDuration: config.settings.workers.stalledAfter,
-      stalledInterval: Math.max(500, Math.floor(config.settings.workers.stalledAfter / 2)),
+      ...stalledRunOptions(config.settings.workers.stalledAfter),
     },
   );
   worker.on('failed', (job, error) => logger.error({ jobId: job?.id, err: error.message }, 'run job failed'));

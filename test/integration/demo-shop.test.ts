@@ -2,23 +2,23 @@ import assert from 'node:assert/strict';
 import { after, before, type TestContext, test } from 'node:test';
 import { type Browser, chromium, type Page } from 'playwright';
 import { type DemoShop, startDemoShop } from '../../src/demo-shop/demo-shop.ts';
+import {
+  DEFAULT_BROWSER_SETTINGS,
+  DEFAULT_CHROMIUM_ARGS,
+  resolveExecutablePath,
+} from '../../src/journeys/browser-settings.ts';
+import { LOOPBACK_ONLY_CHROMIUM_ARGS } from '../helpers/loopback-browser.ts';
 
-// Debian's Chromium; the resolver rules keep every packet on loopback (see DESIGN.md).
-const LAUNCH_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-  '--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE localhost , EXCLUDE 127.0.0.1',
-];
+// pathwatch's own Chromium flags; the resolver rules keep every packet on loopback (DESIGN.md).
+const LAUNCH_ARGS = [...DEFAULT_CHROMIUM_ARGS, ...LOOPBACK_ONLY_CHROMIUM_ARGS];
 
 let browser: Browser;
 
 before(async () => {
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: LAUNCH_ARGS });
+  browser = await chromium.launch({
+    executablePath: resolveExecutablePath(DEFAULT_BROWSER_SETTINGS),
+    args: LAUNCH_ARGS,
+  });
 });
 
 after(async () => {
