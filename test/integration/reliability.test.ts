@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -128,6 +128,11 @@ test('kill -9 of a worker during a journey: another worker redoes it within the 
   t.after(async () => {
     for (const worker of workers)
       if (worker.exitCode === null && worker.signalCode === null) worker.kill('SIGKILL');
+    // Killed outright, the workers could not remove their traces directories.
+    const killedPrefixes = new Set(workers.map((worker) => `pathwatch-traces-${worker.pid}-`));
+    for (const name of readdirSync(tmpdir()))
+      if ([...killedPrefixes].some((prefix) => name.startsWith(prefix)))
+        rmSync(join(tmpdir(), name), { recursive: true, force: true });
     await queue.close();
     await redis.stop();
     await shop.close();
