@@ -3,7 +3,7 @@ import { isIP } from 'node:net';
 import { resolve as resolvePath } from 'node:path';
 import { type ConnectionOptions, rootCertificates, type TLSSocket } from 'node:tls';
 import { z } from 'zod';
-import { strictObject } from '../config/zod-helpers.ts';
+import { caFile, strictObject } from '../config/zod-helpers.ts';
 import { hostAddress, unbracket } from './remote-endpoint.ts';
 import type { RunError } from './run-result.ts';
 
@@ -16,7 +16,7 @@ export const certificateOptionsSchema = strictObject({
    */
   verify: z.boolean().default(true),
   /** PEM file of CAs to trust besides the system store, relative to the config file. */
-  ca: z.string().min(1).optional(),
+  ca: caFile().optional(),
   /**
    * Name sent as SNI and checked against the certificate; default the configured host
    * (for an IP address no SNI is sent and the certificate must list that IP).

@@ -80,6 +80,13 @@ const captureSchema = strictObject({
   fileSize: byteSize().default(16 * 1024 ** 2),
   maxAge: duration({ min: 60_000 }).default(3_600_000),
   snaplen: z.number().int().min(64).max(262_144).default(262_144),
+  /**
+   * What slices and collections keep of each packet. `headers` (default): link, IP, TCP/UDP
+   * and ICMP headers, whole DNS messages and clear-text TLS handshake records; every other
+   * payload byte is cut (HTTP headers such as Authorization included). `full`: packets as
+   * captured, up to the snaplen.
+   */
+  payload: z.enum(['headers', 'full']).default('headers'),
   bufferSize: byteSize().default(16 * 1024 ** 2),
   /** Scheduled slices of the ring kept as artifacts: `[{ id, every, window, peers, ports, includeDns, keep }]`. */
   collections: periodicCollectionsSchema.default([]),

@@ -1,6 +1,7 @@
 import { closestMatch } from '../util/closest-match.ts';
 import type { ConfigIssue } from './config-error.ts';
 import { formatPath } from './config-error.ts';
+import { malformedSecretRefsIn } from './malformed-secret-refs.ts';
 import type { SecretResolver } from './secret-resolver.ts';
 import { secretRefsIn } from './secret-resolver.ts';
 
@@ -64,6 +65,9 @@ export function crossCheckConfig(raw: unknown, secrets: SecretResolver): ConfigI
     }
   }
   walkStrings(root, [], (text, path) => {
+    for (const { ref, problem } of malformedSecretRefsIn(text)) {
+      issues.push({ path: formatPath(path), message: `secret ${ref}: ${problem}` });
+    }
     for (const ref of secretRefsIn(text)) {
       if (!secrets.has(ref.source, ref.name)) {
         issues.push({
@@ -79,6 +83,7 @@ export function crossCheckConfig(raw: unknown, secrets: SecretResolver): ConfigI
   return issues;
 }
 
+/** Every string in the tree. The tree is plain data already (`toPlainConfigValue`): finite and acyclic. */
 function walkStrings(
   value: unknown,
   path: PropertyKey[],

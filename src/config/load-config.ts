@@ -1,12 +1,14 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, extname, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import YAML from 'yaml';
 import type { CheckConfig } from '../checks/registry.ts';
+import { inConfigDir } from './config-dir-scope.ts';
 import { ConfigError, type ConfigIssue, formatPath } from './config-error.ts';
 import { configSchema, type ParsedConfig } from './config-schema.ts';
 import { crossCheckConfig } from './cross-checks.ts';
+import { importConfigModule } from './import-config-module.ts';
+import { parseYamlText } from './parse-yaml-text.ts';
+import { toPlainConfigValue } from './plain-config-value.ts';
 import { SecretResolver } from './secret-resolver.ts';
 
 /** Looked for, in this order, when no `--config` is given. */
@@ -52,39 +54,66 @@ export function findConfigFile(explicit: string | undefined, cwd = process.cwd()
   ]);
 }
 
-/** Reads, validates and resolves a config file; throws ConfigError listing every problem. */
+export interface LoadConfigOptions {
+  /** Longest a TS config may take to load (default CONFIG_IMPORT_DEADLINE_MS). */
+  importDeadlineMs?: number;
+}
+
+/**
+ * Reads, validates and resolves a config file; throws ConfigError listing every problem.
+ * Whatever the file holds, this ends in bounded time with a config or a ConfigError.
+ */
 export async function loadConfig(
   file: string,
   env: Record<string, string | undefined> = process.env,
+  options: LoadConfigOptions = {},
 ): Promise<LoadedConfig> {
-  const raw = await readRawConfig(file);
-  return parseConfig(raw, file, env);
+  const raw = await readRawConfig(file, options);
+  return parseConfig(raw, file, env, { checkFiles: true });
 }
 
+/**
+ * Validates a loaded config value. The value is first copied into plain data
+ * (`toPlainConfigValue`), so that zod, the cross-checks and every message after it walk a
+ * finite tree of plain values whatever the file exported.
+ */
 export async function parseConfig(
-  raw: unknown,
+  input: unknown,
   file: string,
   env: Record<string, string | undefined> = process.env,
+  options: { checkFiles?: boolean } = {},
 ): Promise<LoadedConfig> {
   const dir = dirname(file);
+  const { value: raw, issues: shapeIssues } = toPlainConfigValue(input);
+  // Past a getter that throws or a cycle the tree is not the one written: say only that.
+  if (shapeIssues.length > 0) throw new ConfigError(file, shapeIssues);
+  const issues: ConfigIssue[] = [];
   const secretsFile = (raw as { secretsFile?: unknown } | null)?.secretsFile;
-  const fileSecrets =
-    typeof secretsFile === 'string' ? await readSecretsFile(resolve(dir, secretsFile), file) : {};
+  let fileSecrets: Record<string, string> = {};
+  if (typeof secretsFile === 'string') {
+    const read = await readSecretsFile(resolve(dir, secretsFile));
+    fileSecrets = read.secrets;
+    issues.push(...read.issues);
+  }
   const secrets = new SecretResolver(
     env,
     fileSecrets,
     typeof secretsFile === 'string' ? secretsFile : undefined,
   );
-  const parsed = configSchema.safeParse(raw);
-  const issues: ConfigIssue[] = parsed.success
-    ? []
-    : parsed.error.issues.map((issue) => {
-        const keys = issue.code === 'unrecognized_keys' ? issue.keys : [];
-        return {
-          path: formatPath(keys.length === 1 ? [...issue.path, keys[0]] : issue.path),
-          message: issue.message,
-        };
+  // Files the config names (CA bundles) are checked on disk when `file` is a real config
+  // file; a value built in code with a nominal path is validated as data only.
+  const parsed = options.checkFiles
+    ? inConfigDir(dir, () => configSchema.safeParse(raw))
+    : configSchema.safeParse(raw);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const keys = issue.code === 'unrecognized_keys' ? issue.keys : [];
+      issues.push({
+        path: formatPath(keys.length === 1 ? [...issue.path, keys[0]] : issue.path),
+        message: issue.message,
       });
+    }
+  }
   issues.push(...crossCheckConfig(raw, secrets));
   if (!parsed.success || issues.length > 0) throw new ConfigError(file, sortIssues(issues));
   const settings = parsed.data;
@@ -113,59 +142,75 @@ function sortIssues(issues: ConfigIssue[]): ConfigIssue[] {
   return [...issues].sort((a, b) => (key(a.path) < key(b.path) ? -1 : key(a.path) > key(b.path) ? 1 : 0));
 }
 
-async function readRawConfig(file: string): Promise<unknown> {
+async function readRawConfig(file: string, options: LoadConfigOptions): Promise<unknown> {
   if (!existsSync(file)) throw new ConfigError(file, [{ path: '', message: 'file not found' }]);
   const extension = extname(file);
   if (extension === '.yaml' || extension === '.yml' || extension === '.json') {
-    const text = await readFile(file, 'utf8');
-    const document = YAML.parseDocument(text, { prettyErrors: true });
-    if (document.errors.length > 0) {
-      throw new ConfigError(
-        file,
-        document.errors.map((error) => ({
-          path: error.linePos ? `line ${error.linePos[0].line}, column ${error.linePos[0].col}` : '',
-          message: error.message.split('\n')[0],
-        })),
-      );
-    }
-    return document.toJS();
+    const parsed = parseYamlText(await readTextFile(file, file, ''));
+    if (parsed.issues.length > 0) throw new ConfigError(file, parsed.issues);
+    return parsed.value;
   }
   if (['.ts', '.mts', '.js', '.mjs'].includes(extension)) {
-    const { tsImport } = await import('tsx/esm/api');
-    let module: { default?: unknown };
-    try {
-      module = (await tsImport(pathToFileURL(file).href, import.meta.url)) as { default?: unknown };
-    } catch (error) {
-      throw new ConfigError(file, [
-        { path: '', message: `could not load: ${(error as Error).message.split('\n')[0]}` },
-      ]);
-    }
-    if (module.default === undefined) {
-      throw new ConfigError(file, [
-        { path: '', message: 'has no default export; write `export default defineConfig({...})`' },
-      ]);
-    }
-    return module.default;
+    const imported = await importConfigModule(file, options.importDeadlineMs);
+    if (imported.issues.length > 0) throw new ConfigError(file, imported.issues);
+    return imported.value;
   }
   throw new ConfigError(file, [
     { path: '', message: `unsupported config type "${extension}"; use .ts, .yaml or .yml` },
   ]);
 }
 
-async function readSecretsFile(path: string, configFile: string): Promise<Record<string, string>> {
+async function readTextFile(path: string, configFile: string, field: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(configFile, [
+      {
+        path: field,
+        message: `cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? 'unreadable'}`,
+      },
+    ]);
+  }
+}
+
+/** A YAML map of NAME: value. Problems are the `secretsFile` field's, reported with the rest. */
+async function readSecretsFile(
+  path: string,
+): Promise<{ secrets: Record<string, string>; issues: ConfigIssue[] }> {
+  const problem = (message: string) => ({ secrets: {}, issues: [{ path: 'secretsFile', message }] });
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    throw new ConfigError(configFile, [
-      { path: 'secretsFile', message: `cannot read ${path}: ${(error as NodeJS.ErrnoException).code}` },
-    ]);
+    return problem(`cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? 'unreadable'}`);
   }
-  const values = YAML.parse(text) as unknown;
+  const parsed = parseYamlText(text);
+  if (parsed.issues.length > 0) {
+    // Never echo the file's text: it holds the secrets.
+    return {
+      secrets: {},
+      issues: parsed.issues.map((issue) => ({
+        path: 'secretsFile',
+        message: `${path}${issue.path ? ` ${issue.path}` : ''}: ${issue.message}`,
+      })),
+    };
+  }
+  const values = parsed.value;
   if (values === null || typeof values !== 'object' || Array.isArray(values)) {
-    throw new ConfigError(configFile, [
-      { path: 'secretsFile', message: `${path} must be a YAML map of NAME: value` },
-    ]);
+    return problem(`${path} must be a YAML map of NAME: value`);
   }
-  return Object.fromEntries(Object.entries(values).map(([name, value]) => [name, String(value)]));
+  const secrets: Record<string, string> = {};
+  const issues: ConfigIssue[] = [];
+  for (const [name, value] of Object.entries(values)) {
+    if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') {
+      secrets[name] = String(value);
+    } else {
+      const got = value === null ? 'no value' : Array.isArray(value) ? 'a list' : 'a map';
+      issues.push({
+        path: 'secretsFile',
+        message: `${path}: ${formatPath([name])} must be a single value (a string), got ${got}`,
+      });
+    }
+  }
+  return { secrets, issues };
 }

@@ -1,7 +1,25 @@
+import { resolve } from 'node:path';
 import { z } from 'zod';
 import { parseBytes } from '../util/bytes.ts';
 import { closestMatch } from '../util/closest-match.ts';
 import { formatDuration, parseDuration } from '../util/duration.ts';
+import { currentConfigDir } from './config-dir-scope.ts';
+import { pemFileProblem } from './pem-file-problem.ts';
+
+/** Longest value echoed back in a problem line: a 1 MB string is named, not repeated. */
+const MAX_SHOWN_VALUE = 80;
+
+/** A value as a problem line shows it: JSON, cut short, and never a throw (BigInt, cycles). */
+export function showValue(value: unknown): string {
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(value);
+  } catch {
+    text = undefined;
+  }
+  text ??= typeof value === 'bigint' ? `${value}n` : typeof value;
+  return text.length > MAX_SHOWN_VALUE ? `${text.slice(0, MAX_SHOWN_VALUE)}…` : text;
+}
 
 /**
  * The error for a value of the wrong type, or a missing one: "required, expected X" reads
@@ -11,7 +29,7 @@ export function expected(what: string) {
   return (issue: { input?: unknown; code?: string }) =>
     issue.input === undefined
       ? `required, expected ${what}`
-      : `expected ${what}, got ${JSON.stringify(issue.input)}`;
+      : `expected ${what}, got ${showValue(issue.input)}`;
 }
 
 z.config({
@@ -19,7 +37,7 @@ z.config({
     if (issue.code !== 'invalid_type') return undefined;
     return issue.input === undefined
       ? `required, expected ${issue.expected}`
-      : `expected ${issue.expected}, got ${JSON.stringify(issue.input)}`;
+      : `expected ${issue.expected}, got ${showValue(issue.input)}`;
   },
 });
 
@@ -93,24 +111,47 @@ export function byteSize() {
 
 /** An http(s) URL; the message says what was wrong instead of zod's generic "Invalid URL". */
 export function httpUrl() {
-  return z.string({ error: expected('a URL such as "https://shop.example/health"') }).refine(
-    (text) => {
-      try {
-        const url = new URL(text);
-        return url.protocol === 'http:' || url.protocol === 'https:';
-      } catch {
-        return false;
-      }
-    },
-    { error: (issue) => `expected an http:// or https:// URL, got ${JSON.stringify(issue.input)}` },
-  );
+  return z
+    .string({ error: expected('a URL such as "https://shop.example/health"') })
+    .refine(
+      (text) => {
+        try {
+          const url = new URL(text);
+          return url.protocol === 'http:' || url.protocol === 'https:';
+        } catch {
+          return false;
+        }
+      },
+      { error: (issue) => `expected an http:// or https:// URL, got ${showValue(issue.input)}` },
+    )
+    .refine((text) => !urlHoldsCredentials(text), {
+      // The URL is shown without its credentials: the message itself must not leak them.
+      error: (issue) =>
+        `must not hold credentials ("user:password@" in ${showValue(withoutCredentials(String(issue.input)))}): they would be sent in clear to every redirect and kept in every result; use "auth" (basic: { username, password: "\${env:NAME}" } or bearer: "\${env:NAME}") with a secret reference`,
+    });
+}
+
+function urlHoldsCredentials(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return url.username !== '' || url.password !== '';
+  } catch {
+    return false;
+  }
+}
+
+function withoutCredentials(text: string): string {
+  const url = new URL(text);
+  url.username = '***';
+  url.password = '';
+  return url.href;
 }
 
 /** Identifier used in keys, queue names and URLs: no spaces, no colons. */
 export function identifier(what: string) {
   return z.string({ error: expected(`a ${what} id`) }).regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/, {
     error: (issue) =>
-      `${what} id must be letters, digits, "-", "_" or "." (at most 100), got ${JSON.stringify(issue.input)}`,
+      `${what} id must be letters, digits, "-", "_" or "." (at most 100), got ${showValue(issue.input)}`,
   });
 }
 
@@ -130,5 +171,22 @@ export function regexSource() {
           message: `not a valid regular expression: ${JSON.stringify(source)} (${(error as Error).message})`,
         });
       }
+    });
+}
+
+/**
+ * A PEM file of CA certificates, relative to the config file. While a config is loaded
+ * (`inConfigDir`) the file must exist and hold a certificate, so a typo in the path is a
+ * problem `validate` reports, not a probe that crashes at every run.
+ */
+export function caFile() {
+  return z
+    .string({ error: expected('a PEM file of CA certificates, relative to the config file') })
+    .min(1)
+    .superRefine((file, ctx) => {
+      const dir = currentConfigDir();
+      if (dir === undefined || file === '') return;
+      const problem = pemFileProblem(resolve(dir, file));
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
     });
 }

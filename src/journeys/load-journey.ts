@@ -3,6 +3,8 @@ import { relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { type ConfigIssue, formatPath } from '../config/config-error.ts';
+import { describeImportError } from '../config/describe-import-error.ts';
+import { describeThrown } from '../config/describe-thrown.ts';
 import { secretRef } from '../config/secret-resolver.ts';
 import { duration, identifier, strictObject } from '../config/zod-helpers.ts';
 import type { JourneyDefinition } from './journey.ts';
@@ -10,6 +12,12 @@ import type { JourneyDefinition } from './journey.ts';
 /** Longest a journey may run: a checkout is minutes, not hours. */
 export const MAX_JOURNEY_TIMEOUT_MS = 600_000;
 export const DEFAULT_JOURNEY_TIMEOUT_MS = 60_000;
+/**
+ * Longest a journey file may take to import. A journey holds functions, so it is imported
+ * here rather than in a disposable thread; a top-level await that never settles is still
+ * reported instead of hanging start-up or `validate`.
+ */
+export const JOURNEY_IMPORT_DEADLINE_MS = 20_000;
 
 const journeySchema = strictObject({
   id: identifier('journey'),
@@ -58,32 +66,45 @@ export class JourneyLoadError extends Error {
   }
 }
 
-/** esbuild: "Transform failed with 1 error:\n/abs/x.journey.ts:3:9: ERROR: Expected ...". */
-function describeImportError(error: unknown, file: string): string {
-  const message = (error as Error)?.message ?? String(error);
-  const located = new RegExp(
-    `${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:(\\d+):(\\d+): ERROR: (.*)`,
-  ).exec(message);
-  if (located) return `line ${located[1]}, column ${located[2]}: does not compile: ${located[3]}`;
-  const frame = ((error as Error)?.stack ?? '')
-    .split('\n')
-    .map((line) => new RegExp(`${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:(\\d+):(\\d+)`).exec(line))
-    .find(Boolean);
-  const first = message.split('\n')[0];
-  return frame ? `line ${frame[1]}: threw while loading: ${first}` : `could not load: ${first}`;
-}
-
 export async function loadJourney(file: string): Promise<LoadedJourney> {
   const shown = relative(process.cwd(), file) || file;
   if (!existsSync(file)) throw new JourneyLoadError(shown, [{ path: '', message: 'file not found' }]);
   let module: Record<string, unknown>;
+  let deadline: NodeJS.Timeout | undefined;
   try {
     const { tsImport } = await import('tsx/esm/api');
-    module = (await tsImport(pathToFileURL(file).href, import.meta.url)) as Record<string, unknown>;
+    const timedOut = new Promise<never>((_resolve, reject) => {
+      deadline = setTimeout(
+        () =>
+          reject(
+            new JourneyLoadError(shown, [
+              {
+                path: '',
+                message: `did not finish loading within ${JOURNEY_IMPORT_DEADLINE_MS / 1000} s (a top-level await that never settles?)`,
+              },
+            ]),
+          ),
+        JOURNEY_IMPORT_DEADLINE_MS,
+      );
+    });
+    module = (await Promise.race([tsImport(pathToFileURL(file).href, import.meta.url), timedOut])) as Record<
+      string,
+      unknown
+    >;
   } catch (error) {
+    if (error instanceof JourneyLoadError) throw error;
     throw new JourneyLoadError(shown, [{ path: '', message: describeImportError(error, file) }]);
+  } finally {
+    clearTimeout(deadline);
   }
-  const exported = module.default ?? module.journey;
+  let exported: unknown;
+  try {
+    exported = module.default ?? module.journey;
+  } catch (error) {
+    throw new JourneyLoadError(shown, [
+      { path: '', message: `its export could not be read: ${describeThrown(error)}` },
+    ]);
+  }
   if (exported === undefined || exported === null || typeof exported !== 'object') {
     throw new JourneyLoadError(shown, [
       {
@@ -93,7 +114,15 @@ export async function loadJourney(file: string): Promise<LoadedJourney> {
       },
     ]);
   }
-  const parsed = journeySchema.safeParse(exported);
+  let parsed: ReturnType<typeof journeySchema.safeParse>;
+  try {
+    parsed = journeySchema.safeParse(exported);
+  } catch (error) {
+    // A getter or proxy trap in the exported object threw while it was read.
+    throw new JourneyLoadError(shown, [
+      { path: '', message: `the journey could not be read: ${describeThrown(error)}` },
+    ]);
+  }
   if (!parsed.success) {
     throw new JourneyLoadError(
       shown,

@@ -17,11 +17,22 @@ export async function loadJourneys(
   config: LoadedConfig,
 ): Promise<{ journeys: ResolvedJourney[]; issues: ConfigIssue[] }> {
   const globs = config.settings.journeys === undefined ? [] : [config.settings.journeys].flat();
-  const files = await globFiles(config.dir, globs);
   const journeys: ResolvedJourney[] = [];
   const issues: ConfigIssue[] = [];
+  const files = new Set<string>();
+  for (const [index, glob] of globs.entries()) {
+    const matched = await globFiles(config.dir, [glob]);
+    // A glob that names nothing is a typo or a missing directory, and a journey that never runs.
+    if (matched.length === 0) {
+      issues.push({
+        path: Array.isArray(config.settings.journeys) ? `journeys[${index}]` : 'journeys',
+        message: `"${glob}" matches no file under ${config.dir}`,
+      });
+    }
+    for (const file of matched) files.add(file);
+  }
   const checkIds = new Set(config.checks.map((check) => check.id));
-  for (const file of files) {
+  for (const file of [...files].sort()) {
     try {
       const journey = await loadJourney(file);
       const locations = journey.locations ?? config.settings.defaults.locations ?? config.locations;

@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import { ConfigError } from '../../src/config/config-error.ts';
 import { loadConfig, parseConfig } from '../../src/config/load-config.ts';
+import { MALFORMED_CONFIGS } from '../helpers/malformed-configs.ts';
+import { createTempProject } from '../helpers/temp-project.ts';
 
 const fixture = (name: string) => new URL(`../fixtures/config/${name}`, import.meta.url).pathname;
 
@@ -149,4 +151,129 @@ test('a YAML syntax error names the line', async () => {
     assert.match(error.issues[0].path, /^line \d+, column \d+$/);
     return true;
   });
+});
+
+const projects: string[] = [];
+after(() => {
+  for (const dir of projects) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A throw-away project, removed when the file's tests end. */
+function project(files: Record<string, string>): string {
+  const dir = createTempProject(files);
+  projects.push(dir);
+  return dir;
+}
+
+/** The problem lines of a config that must not load; fails if it loads. */
+async function loadProblems(file: string, options: Parameters<typeof loadConfig>[2] = {}): Promise<string[]> {
+  try {
+    await loadConfig(file, {}, options);
+  } catch (error) {
+    assert.ok(error instanceof ConfigError, `expected ConfigError, got ${(error as Error)?.stack ?? error}`);
+    return error.issues.map((issue) => `${issue.path}: ${issue.message}`);
+  }
+  assert.fail(`${file} loaded`);
+}
+
+test('a TS config that never finishes loading is a problem once its deadline passes, and nothing keeps running', async () => {
+  const dir = project({
+    'loop.config.ts': 'while (true) {}\nexport default {};\n',
+    'await.config.ts':
+      'await new Promise((resolve) => setTimeout(resolve, 3_600_000));\nexport default {};\n',
+    'never.config.ts': 'await new Promise(() => {});\nexport default {};\n',
+    'exit.config.ts': 'process.exit(3);\nexport default {};\n',
+  });
+  // Short enough for a test, long enough for a worker thread to start on a busy machine.
+  const deadline = { importDeadlineMs: 8000 };
+  const timedOut =
+    ': did not finish loading within 8 s (an endless loop, or a top-level await that never settles?)';
+  const [loop, wait, never, exit] = await Promise.all([
+    loadProblems(join(dir, 'loop.config.ts'), deadline),
+    loadProblems(join(dir, 'await.config.ts'), deadline),
+    loadProblems(join(dir, 'never.config.ts'), deadline),
+    loadProblems(join(dir, 'exit.config.ts'), { importDeadlineMs: 60_000 }),
+  ]);
+  assert.deepEqual(loop, [timedOut]);
+  assert.deepEqual(wait, [timedOut]);
+  // The thread either runs out of work or waits out the deadline (when a loader hook keeps it alive).
+  assert.match(
+    never[0],
+    /^: (stopped while loading, before exporting a config \(a top-level await that nothing settles\?\)|did not finish loading within 8 s)/,
+  );
+  assert.deepEqual(exit, [': stopped while loading, before exporting a config (process.exit(3)?)']);
+});
+
+test('values that are not plain data are problems with their paths, before any schema runs', async () => {
+  class Settings {
+    interval = '10s';
+  }
+  const nested: Record<string, unknown> = {};
+  let deepest = nested;
+  for (let level = 0; level < 100; level++) {
+    deepest.next = {};
+    deepest = deepest.next as Record<string, unknown>;
+  }
+  const revoked = Proxy.revocable({}, {});
+  revoked.revoke();
+  const lines = await problems({
+    ...base,
+    defaults: new Settings(),
+    dataDir: new Date(0),
+    journeys: [/x/],
+    alerting: new Map(),
+    api: { host: Symbol('h') },
+    redis: revoked.proxy,
+    workers: nested,
+  });
+  const deep = lines.pop();
+  // The path is cut at 200 characters: one readable line.
+  assert.match(deep ?? '', /^workers(\.next)+\.n?…: nested deeper than 64 levels$/);
+  assert.deepEqual(lines, [
+    'defaults: expected plain data, got an instance of Settings; write an object literal',
+    'dataDir: expected plain data, got a Date; write it as a string',
+    'journeys[0]: expected plain data, got a RegExp; write its source as a string, e.g. "^/docs/"',
+    'alerting: expected plain data, got a Map; write an object',
+    'api.host: expected plain data, got a symbol (h)',
+    "redis: could not be read: TypeError: Cannot perform 'IsArray' on a proxy that has been revoked",
+  ]);
+});
+
+test('a "__proto__" key stays a key and does not change any prototype', async () => {
+  const dir = project({
+    'pathwatch.config.yaml': 'locations: { inside: {} }\n__proto__: { polluted: true }\n',
+  });
+  assert.deepEqual(await loadProblems(join(dir, 'pathwatch.config.yaml')), [
+    '__proto__: unknown key "__proto__"',
+  ]);
+  assert.equal(({} as { polluted?: boolean }).polluted, undefined);
+});
+
+test('a config that reuses one anchor in 150 checks is valid: only alias bombs are refused', async () => {
+  const lines = ['locations: { inside: {} }', 'checks:'];
+  lines.push('  - { id: c0, kind: http, url: "http://127.0.0.1/", tags: &tags [shop, eu] }');
+  for (let index = 1; index < 150; index++)
+    lines.push(`  - { id: c${index}, kind: http, url: "http://127.0.0.1/", tags: *tags }`);
+  const dir = project({ 'pathwatch.config.yaml': `${lines.join('\n')}\n` });
+  const config = await loadConfig(join(dir, 'pathwatch.config.yaml'), {});
+  assert.equal(config.checks.length, 150);
+  assert.deepEqual(config.checks[149].tags, ['shop', 'eu']);
+});
+
+test('every malformed config of the CLI test is a ConfigError in process too', async () => {
+  const cases = MALFORMED_CONFIGS.filter((malformed) => !malformed.name.includes('journeys glob'));
+  await Promise.all(
+    cases.map(async (malformed) => {
+      const dir = project(malformed.files);
+      const lines = (await loadProblems(join(dir, malformed.config))).map(
+        (line) => `  ${line.replace(/^: /, '')}`,
+      );
+      for (const pattern of malformed.expect) {
+        assert.ok(
+          lines.some((line) => pattern.test(line)),
+          `${malformed.name}: ${pattern} in\n${lines.join('\n')}`,
+        );
+      }
+    }),
+  );
 });
