@@ -3,7 +3,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { resolve as resolvePath } from 'node:path';
 import { z } from 'zod';
-import { duration, httpUrl, regexSource, strictObject } from '../config/zod-helpers.ts';
+import { caFile, duration, httpUrl, regexSource, strictObject } from '../config/zod-helpers.ts';
 import { checkBaseShape, MAX_TIMEOUT_MS } from './check-base.ts';
 import { crawlScope } from './crawl/crawl-scope.ts';
 import { crawlSite } from './crawl/crawl-site.ts';
@@ -60,7 +60,7 @@ export const crawlCheckSchema = strictObject({
     /** Verify the chain and host name (default true). */
     verify: z.boolean().default(true),
     /** PEM file of extra trusted CAs, relative to the config file. */
-    ca: z.string().optional(),
+    ca: caFile().optional(),
   }).default({ verify: true }),
 });
 export type CrawlCheck = z.output<typeof crawlCheckSchema>;

@@ -10,12 +10,13 @@ import {
   evaluateHttpExpectations,
   httpExpectationsSchema,
 } from '../assertions/http-expectations.ts';
-import { secretRef } from '../config/secret-resolver.ts';
-import { httpUrl, strictObject } from '../config/zod-helpers.ts';
+import { secretRef, secretRefsIn } from '../config/secret-resolver.ts';
+import { caFile, httpUrl, strictObject } from '../config/zod-helpers.ts';
 import { checkBaseShape } from './check-base.ts';
 import { classifyNetworkError, timeoutError } from './network-error.ts';
 import { PhaseClock } from './phase-clock.ts';
 import type { Probe, ProbeContext } from './probe.ts';
+import { tokensInBody, tokensInHeader, tokensInUrl } from './received-tokens.ts';
 import { addPeer, formatTarget } from './remote-endpoint.ts';
 import type { Peer, RunError } from './run-result.ts';
 
@@ -38,11 +39,17 @@ export const httpCheckSchema = strictObject({
     .optional(),
   /** true: follow up to 10; a number: follow up to that many; false: a redirect is the answer. */
   followRedirects: z.union([z.boolean(), z.number().int().min(0).max(30)]).default(true),
+  /**
+   * Send Authorization, Proxy-Authorization, Cookie and every header holding a secret
+   * reference on to a redirect that leaves the URL's origin (scheme, host, port). Off by
+   * default, as in curl and Go: a redirect must not hand the credentials to another server.
+   */
+  forwardCredentialsOnRedirect: z.boolean().default(false),
   tls: strictObject({
     /** Verify the chain and host name (default true). */
     verify: z.boolean().default(true),
     /** PEM file of extra trusted CAs, relative to the config file. */
-    ca: z.string().optional(),
+    ca: caFile().optional(),
     /** SNI / verification name when it differs from the URL host. */
     serverName: z.string().optional(),
   }).default({ verify: true }),
@@ -75,6 +82,8 @@ export const httpProbe: Probe<HttpCheck> = {
     const maxRedirects =
       check.followRedirects === true ? 10 : check.followRedirects === false ? 0 : check.followRedirects;
     const requestOptions = await buildRequestOptions(check, context);
+    const credentialFree = withoutHeaders(requestOptions, requestOptions.credentialHeaders);
+    const origin = new URL(check.url).origin;
     let url = new URL(check.url);
     let method = check.method;
     let body = check.body;
@@ -82,7 +91,18 @@ export const httpProbe: Probe<HttpCheck> = {
     let redirects = 0;
     try {
       for (;;) {
-        hop = await requestOnce(url, method, body, requestOptions, check, context, clock, peers);
+        const sameOrigin = url.origin === origin || check.forwardCredentialsOnRedirect;
+        hop = await requestOnce(
+          url,
+          method,
+          body,
+          sameOrigin ? requestOptions : credentialFree,
+          check,
+          context,
+          clock,
+          peers,
+        );
+        noteReceivedTokens(hop, url, context);
         const location = hop.headers.location;
         if (hop.status >= 300 && hop.status < 400 && location && redirects < maxRedirects) {
           redirects++;
@@ -138,6 +158,8 @@ export const httpProbe: Probe<HttpCheck> = {
 
 interface SharedRequestOptions {
   headers: Record<string, string>;
+  /** Headers that carry credentials: never sent to another origin unless the check opts in. */
+  credentialHeaders: Set<string>;
   rejectUnauthorized: boolean;
   ca?: Buffer;
   servername?: string;
@@ -146,21 +168,46 @@ interface SharedRequestOptions {
 
 async function buildRequestOptions(check: HttpCheck, context: ProbeContext): Promise<SharedRequestOptions> {
   const headers: Record<string, string> = { 'user-agent': 'pathwatch/0.1 (synthetic monitoring)' };
-  for (const [name, value] of Object.entries(check.headers))
+  const credentialHeaders = new Set(['authorization', 'proxy-authorization', 'cookie']);
+  for (const [name, value] of Object.entries(check.headers)) {
     headers[name.toLowerCase()] = context.secrets.interpolate(value);
+    if (secretRefsIn(value).length > 0) credentialHeaders.add(name.toLowerCase());
+  }
   if (check.auth && 'basic' in check.auth) {
     const password = context.secrets.interpolate(check.auth.basic.password);
-    headers.authorization = `Basic ${Buffer.from(`${check.auth.basic.username}:${password}`).toString('base64')}`;
+    const userPass = `${check.auth.basic.username}:${password}`;
+    // The pair is a secret of its own: its base64 is what the header carries.
+    context.secrets.maskAlso(userPass);
+    headers.authorization = `Basic ${Buffer.from(userPass).toString('base64')}`;
   } else if (check.auth && 'bearer' in check.auth) {
     headers.authorization = `Bearer ${context.secrets.interpolate(check.auth.bearer)}`;
   }
   return {
     headers,
+    credentialHeaders,
     rejectUnauthorized: check.tls.verify,
     ca: check.tls.ca ? await readFile(resolvePath(context.configDir, check.tls.ca)) : undefined,
     servername: check.tls.serverName,
     family: check.ipVersion === 'any' ? undefined : check.ipVersion,
   };
+}
+
+function withoutHeaders(options: SharedRequestOptions, names: Set<string>): SharedRequestOptions {
+  return {
+    ...options,
+    headers: Object.fromEntries(Object.entries(options.headers).filter(([name]) => !names.has(name))),
+  };
+}
+
+/** A session cookie or token in an answer is masked in this run's result like a secret. */
+function noteReceivedTokens(hop: HopResult, url: URL, context: ProbeContext): void {
+  const tokens = tokensInUrl(url.href);
+  for (const [name, value] of Object.entries(hop.headers)) {
+    for (const one of Array.isArray(value) ? value : [value ?? '']) tokensInHeader(name, one, tokens);
+  }
+  if (typeof hop.headers.location === 'string') tokensInUrl(hop.headers.location, tokens);
+  tokensInBody(hop.body, tokens);
+  for (const token of tokens) context.secrets.maskAlso(token);
 }
 
 function requestOnce(
@@ -210,7 +257,7 @@ function requestOnce(
       socket.on('connect', () => {
         if (socket.remoteAddress) {
           target = formatTarget(socket.remoteAddress, port);
-          addPeer(peers, socket.remoteAddress, socket.remotePort ?? port);
+          addPeer(peers, socket.remoteAddress, socket.remotePort ?? port, socket.localPort);
         }
         clock.enter(isHttps ? 'tls' : 'firstByte');
       });

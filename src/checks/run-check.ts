@@ -2,8 +2,10 @@ import { randomUUID } from 'node:crypto';
 import type { ResolvedCheck } from '../config/load-config.ts';
 import type { SecretResolver } from '../config/secret-resolver.ts';
 import { SecretError } from '../config/secret-resolver.ts';
+import { maskRunResult } from './mask-run-result.ts';
 import { timeoutError } from './network-error.ts';
 import { probeFor } from './registry.ts';
+import { localPortsOf } from './remote-endpoint.ts';
 import type { ProbeOutcome, RunResult } from './run-result.ts';
 
 export interface RunCheckOptions {
@@ -29,6 +31,8 @@ const PROBE_GRACE_MS = 1000;
  */
 export async function runCheck(check: ResolvedCheck, options: RunCheckOptions): Promise<RunResult> {
   const startedAt = Date.now();
+  // The run's own resolver: tokens the probe receives are masked in this result too.
+  const secrets = options.secrets.forRun();
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(new Error('timeout')), check.timeout);
   const onOuterAbort = () => controller.abort(options.signal?.reason);
@@ -41,7 +45,7 @@ export async function runCheck(check: ResolvedCheck, options: RunCheckOptions): 
       deadline: startedAt + check.timeout,
       timeoutMs: check.timeout,
       location: options.location,
-      secrets: options.secrets,
+      secrets,
       configDir: options.configDir,
     });
     const hardStop = new Promise<ProbeOutcome>((resolve) => {
@@ -75,8 +79,9 @@ export async function runCheck(check: ResolvedCheck, options: RunCheckOptions): 
     clearTimeout(graceTimer);
     options.signal?.removeEventListener('abort', onOuterAbort);
   }
-  if (outcome.error) outcome.error.message = options.secrets.mask(outcome.error.message);
-  return {
+  // Masked whole where it leaves the probe: every field (an assertion's `actual` holding
+  // `Bearer …` included), in every encoding.
+  const result: RunResult = {
     runId: options.runId ?? randomUUID(),
     checkId: check.id,
     kind: check.kind,
@@ -85,6 +90,12 @@ export async function runCheck(check: ResolvedCheck, options: RunCheckOptions): 
     startedAt,
     finishedAt: Date.now(),
     attempt: options.attempt ?? 1,
+    timeoutMs: check.timeout,
+    intervalMs: check.interval,
     ...outcome,
   };
+  // The probe's sockets' own ports, so a capture can tell this run's flows from others'.
+  const localPorts = localPortsOf(outcome.peers);
+  if (localPorts.length > 0) result.localPorts = localPorts;
+  return maskRunResult(result, (text) => secrets.mask(text));
 }

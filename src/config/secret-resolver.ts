@@ -1,11 +1,12 @@
 import { z } from 'zod';
+import { MASK, processSecretMasker, type SecretMasker } from './secret-masker.ts';
 import { expected } from './zod-helpers.ts';
+
+export { MASK };
 
 /** `${env:NAME}` reads the environment; `${file:NAME}` reads the secrets file. */
 const SECRET_REF_RE = /\$\{(env|file):([A-Za-z_][A-Za-z0-9_]*)\}/g;
 const WHOLE_SECRET_REF_RE = /^\$\{(env|file):([A-Za-z_][A-Za-z0-9_]*)\}$/;
-
-export const MASK = '***';
 
 /**
  * A field that holds a secret accepts only a reference, so a password can never be
@@ -33,16 +34,47 @@ export class SecretError extends Error {
 
 /**
  * Resolves secret references and remembers every value it handed out so that logs,
- * results, HAR files and emails can mask them.
+ * results, traces, HAR files and emails can mask them, in every encoding (secret-masker.ts).
  */
 export class SecretResolver {
-  private readonly handedOut = new Set<string>();
+  private readonly handedOut: Set<string>;
 
   constructor(
     private readonly env: Record<string, string | undefined> = process.env,
     private readonly fileSecrets: Record<string, string> = {},
     private readonly secretsFilePath?: string,
-  ) {}
+    /**
+     * Where handed-out values are recorded. The default is the process's own masker, which
+     * the logger also masks with: a value resolved anywhere in the process never reaches a log line.
+     */
+    private readonly masker: SecretMasker = processSecretMasker,
+    /** Values a run received (tokens, cookies): masked in that run only. */
+    private readonly runMasker?: SecretMasker,
+    handedOut?: Set<string>,
+  ) {
+    this.handedOut = handedOut ?? new Set();
+  }
+
+  /**
+   * A resolver for one run: it resolves and records like this one, and `maskAlso` adds
+   * values the run received (a session cookie, a bearer token) that are masked in this
+   * run's result and evidence and forgotten with it.
+   */
+  forRun(): SecretResolver {
+    return new SecretResolver(
+      this.env,
+      this.fileSecrets,
+      this.secretsFilePath,
+      this.masker,
+      (this.runMasker ?? this.masker).extend(),
+      this.handedOut,
+    );
+  }
+
+  /** Masks `value` like a secret from now on (in this run only, for a run's resolver). */
+  maskAlso(value: string): void {
+    (this.runMasker ?? this.masker).add(value);
+  }
 
   /** Replaces every `${env:…}`/`${file:…}` in `text`; throws SecretError naming the missing one. */
   interpolate(text: string): string {
@@ -53,13 +85,9 @@ export class SecretResolver {
     return source === 'env' ? this.env[name] !== undefined : this.fileSecrets[name] !== undefined;
   }
 
-  /** Replaces every secret value this resolver handed out with `***`. */
+  /** Replaces every secret value handed out (and every value received in this run) with `***`, in any encoding. */
   mask(text: string): string {
-    let masked = text;
-    for (const value of this.handedOut) {
-      if (value.length >= 3) masked = masked.split(value).join(MASK);
-    }
-    return masked;
+    return (this.runMasker ?? this.masker).mask(text);
   }
 
   get values(): readonly string[] {
@@ -76,6 +104,7 @@ export class SecretResolver {
       throw new SecretError(`secret \${${source}:${name}}: ${where}`);
     }
     this.handedOut.add(value);
+    this.masker.add(value);
     return value;
   }
 }

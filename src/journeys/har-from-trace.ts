@@ -5,13 +5,14 @@ import { PATHWATCH_VERSION } from '../version.ts';
  * `.network` file, one `resource-snapshot` event per line). Recording a HAR next to it
  * would log the same requests twice, so a traced run's HAR is built from that log
  * instead. The entries are Playwright's own HAR entries; only pointers into the trace's
- * resource store are dropped (the HAR, like the untraced one, omits bodies).
+ * resource store are dropped (the HAR, like the untraced one, omits bodies). Those pointers
+ * are the SHA-1 of the bodies: a form post's would let a guessed password be confirmed.
  */
 
 interface TraceHarEntry {
   pageref?: string;
   startedDateTime?: string;
-  request?: { url?: string };
+  request?: { url?: string; postData?: Record<string, unknown> };
   response?: { content?: Record<string, unknown> };
   _resourceType?: string;
   _monotonicTime?: number;
@@ -40,7 +41,10 @@ export function harFromTraceNetwork(networkText: string, browserVersion: string)
     }
     if (event.type !== 'resource-snapshot' || !event.snapshot) continue;
     const entry = event.snapshot;
-    for (const field of TRACE_ONLY_CONTENT_FIELDS) delete entry.response?.content?.[field];
+    for (const field of TRACE_ONLY_CONTENT_FIELDS) {
+      delete entry.response?.content?.[field];
+      delete entry.request?.postData?.[field];
+    }
     delete entry._monotonicTime;
     entries.push(entry);
   }
