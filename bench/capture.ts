@@ -251,6 +251,7 @@ async function main(): Promise<void> {
     fileSize: FILE_SIZE,
     maxAge: 3_600_000,
     snaplen: 262_144,
+    payload: 'headers',
     bufferSize: 32 * 1024 ** 2,
     before: BEFORE_MS,
     after: AFTER_MS,

@@ -8,10 +8,21 @@ import type { Logger } from '../src/util/logger.ts';
 import { analyzeCapture, type CaptureAnalysis, formatAnalysis } from './analyze-capture.ts';
 import { checkCapturePermission } from './capture-permission.ts';
 import { CaptureUnavailableError } from './capture-unavailable-error.ts';
+import { combineFilters, ExcludedListeners } from './excluded-listeners.ts';
+import { RingStartError } from './ring-start-error.ts';
+import { type ElsewhereOutcome, runScopeOf } from './run-scope.ts';
 import { sliceWindow, waitForWindow } from './slice-window.ts';
-import { type RingHealth, RingStartError, TcpdumpRing } from './tcpdump-ring.ts';
+import { type RingHealth, TcpdumpRing } from './tcpdump-ring.ts';
 
 export type CaptureSettings = NonNullable<ParsedConfig['capture']>;
+
+export interface CaptureAgentOptions {
+  /**
+   * Local TCP ports whose traffic is never captured into a slice (the API's: its requests
+   * carry its tokens). More can be added once known with excludeListener().
+   */
+  excludePorts?: number[];
+}
 
 export interface CaptureEvidence {
   artifacts: ArtifactRef[];
@@ -33,13 +44,23 @@ export class CaptureAgent {
   private ring: TcpdumpRing | undefined;
   private unavailableReason: string | undefined;
   private readonly pending = new Set<Promise<unknown>>();
+  /** Shared with the periodic collector of this host, so both leave the API's traffic out. */
+  readonly excludedListeners: ExcludedListeners;
 
   constructor(
     private readonly settings: CaptureSettings,
     private readonly ringDir: string,
     private readonly artifacts: ArtifactStore,
     private readonly logger: Logger,
-  ) {}
+    options: CaptureAgentOptions = {},
+  ) {
+    this.excludedListeners = new ExcludedListeners(options.excludePorts);
+  }
+
+  /** Leaves this local port's traffic out of every slice from now on (the API, once it listens on a port the kernel chose). */
+  excludeListener(port: number): void {
+    this.excludedListeners.add(port);
+  }
 
   /** Starts the ring; resolves with the reason when capture is not possible here. */
   async start(): Promise<{ capturing: boolean; reason?: string }> {
@@ -48,7 +69,8 @@ export class CaptureAgent {
       this.ring = new TcpdumpRing({
         dir: this.ringDir,
         interface: this.settings.interface,
-        filter: this.settings.filter,
+        // The ports known now are left out of the ring too; ones added later only out of slices.
+        filter: combineFilters(this.settings.filter, this.excludedListeners.tcpdumpExpression()),
         ringSize: this.settings.ringSize,
         fileSize: this.settings.fileSize,
         maxAge: this.settings.maxAge,
@@ -57,11 +79,20 @@ export class CaptureAgent {
         onEvent: (event) => {
           if (event.type === 'exited' || event.type === 'restarting')
             this.logger.warn({ event }, 'tcpdump ring');
+          else if (event.type === 'orphan-killed')
+            this.logger.warn({ event }, 'stopped a tcpdump left writing the ring by a pathwatch that died');
+          else if (event.type === 'stale-lock-taken-over')
+            this.logger.warn({ event }, 'took over the capture ring of a pathwatch that died');
         },
       });
       await this.ring.start();
       this.logger.info(
-        { dir: this.ringDir, interface: this.settings.interface },
+        {
+          dir: this.ringDir,
+          interface: this.settings.interface,
+          payload: this.settings.payload,
+          boundToParent: this.ring.health().boundToParent,
+        },
         'packet capture ring started',
       );
       return { capturing: true };
@@ -98,9 +129,12 @@ export class CaptureAgent {
    * Saves the slice around `result` as artifacts of its run. Runs in the background of the
    * worker (the window closes `after` the run ended); stop() waits for slices in flight.
    */
-  async collect(result: RunResult): Promise<CaptureEvidence | undefined> {
+  async collect(
+    result: RunResult,
+    options: { elsewhere?: () => Promise<ElsewhereOutcome | undefined> } = {},
+  ): Promise<CaptureEvidence | undefined> {
     if (!this.wants(result)) return undefined;
-    const work = this.slice(result);
+    const work = this.slice(result, 'capture', false, options.elsewhere);
     this.pending.add(work);
     try {
       return await work;
@@ -135,6 +169,7 @@ export class CaptureAgent {
     result: RunResult,
     name = 'capture',
     unfiltered = false,
+    elsewhere?: () => Promise<ElsewhereOutcome | undefined>,
   ): Promise<CaptureEvidence | undefined> {
     const from = result.startedAt - this.settings.before;
     const to = result.finishedAt + this.settings.after;
@@ -151,9 +186,13 @@ export class CaptureAgent {
         to,
         peers: unfiltered || result.peers.length === 0 ? undefined : result.peers,
         includeDns: true,
+        exclude: this.excludedListeners.matcher(),
+        payload: this.settings.payload,
         outputPath: output,
       });
-      const analysis = await analyzeCapture(output);
+      // The run's own flows are diagnosed, the rest of the window is context; how the other
+      // locations fared in the same slot decides between "the path" and "the target".
+      const analysis = await analyzeCapture(output, runScopeOf(result, await elsewhere?.()));
       const base = `runs/${result.runId}`;
       const pcap = await this.artifacts.put(
         `${base}/${name}.pcap`,

@@ -7,6 +7,8 @@ import type { ArtifactStore, StoredArtifact } from '../src/artifacts/artifact-st
 import { duration, expected, identifier, strictObject } from '../src/config/zod-helpers.ts';
 import type { Logger } from '../src/util/logger.ts';
 import { analyzeCapture, type CaptureAnalysis } from './analyze-capture.ts';
+import type { ExcludedListeners } from './excluded-listeners.ts';
+import type { PayloadMode } from './headers-only-length.ts';
 import { type DecodedPacket, normalizeIp } from './packet-decoder.ts';
 import { LastPacketIndex } from './ring-files.ts';
 import { sliceWindow, waitForWindow } from './slice-window.ts';
@@ -128,6 +130,10 @@ export interface PeriodicCollectorOptions {
   intervalMsOverride?: number;
   /** How long a collection waits for the ring to hold its window's end (default 5 s). */
   waitTimeoutMs?: number;
+  /** `headers` (default): payloads cut after the headers, as in run slices; `full`: as captured. */
+  payload?: PayloadMode;
+  /** Local ports whose traffic is left out (the capture agent's: the API's own). */
+  excludedListeners?: ExcludedListeners;
 }
 
 /**
@@ -226,6 +232,8 @@ export class PeriodicCollector {
         from,
         to,
         match: collectionMatcher(entry),
+        exclude: this.#options.excludedListeners?.matcher(),
+        payload: this.#options.payload ?? 'headers',
         outputPath: output,
       });
       const analysis: CaptureAnalysis = { ...(await analyzeCapture(output)), file: undefined };

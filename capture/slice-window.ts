@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Peer } from '../src/checks/run-result.ts';
+import { headersOnlyLength, type PayloadMode } from './headers-only-length.ts';
 import { type DecodedPacket, decodePacket, normalizeIp } from './packet-decoder.ts';
 import { PcapFormatError } from './pcap-format-error.ts';
 import { readPcap } from './pcap-reader.ts';
@@ -21,6 +22,13 @@ export interface SliceWindowOptions {
    * accepts it; without `peers` and `match` everything is kept, as before.
    */
   match?: (packet: DecodedPacket) => boolean;
+  /** Packets this accepts are never written, whatever else matches (the API's own traffic). */
+  exclude?: (packet: DecodedPacket) => boolean;
+  /**
+   * `headers` (default): each packet is cut after its headers (see headersOnlyLength), its
+   * original length kept; `full`: packets as the ring holds them.
+   */
+  payload?: PayloadMode;
   outputPath: string;
 }
 
@@ -53,6 +61,8 @@ export async function sliceWindow(options: SliceWindowOptions): Promise<SliceRes
   const linkType = overlapping[0]?.linkType ?? files[0]?.linkType ?? 1;
   const writer = await PcapWriter.create(options.outputPath, { linkType });
   const keep = packetFilter(options.peers, options.includeDns ?? false, options.match);
+  const { exclude } = options;
+  const headersOnly = (options.payload ?? 'headers') === 'headers';
   const fromUs = options.from * 1000;
   const toUs = options.to * 1000;
   let bytesRead = 0;
@@ -72,10 +82,13 @@ export async function sliceWindow(options: SliceWindowOptions): Promise<SliceRes
         (record) => {
           if (record.timestampUs > toUs + READ_PAST_WINDOW_US) return false;
           if (record.timestampUs < fromUs || record.timestampUs > toUs) return undefined;
-          if (keep(decodePacket(linkType, record.data))) {
+          const packet = decodePacket(linkType, record.data);
+          if (keep(packet) && !exclude?.(packet)) {
             writer.write({
               timestampUs: record.timestampUs,
-              data: record.data,
+              data: headersOnly
+                ? record.data.subarray(0, headersOnlyLength(linkType, record.data))
+                : record.data,
               originalLength: record.originalLength,
             });
           }
@@ -120,6 +133,9 @@ function packetFilter(
   const wanted = new Set((peers ?? []).map((peer) => `${normalizeIp(peer.ip)}|${peer.port}`));
   return (packet) => {
     if (match?.(packet)) return true;
+    // An ICMP unreachable about a peer's flow is that flow's answer (a REJECT, a missing route).
+    const quoted = packet.unreachable?.original;
+    if (quoted?.dstPort !== undefined && wanted.has(`${quoted.dst}|${quoted.dstPort}`)) return true;
     const transport = packet.tcp ?? packet.udp;
     if (!packet.ip || !transport) return false;
     if (includeDns && (transport.srcPort === 53 || transport.dstPort === 53)) return true;

@@ -1,8 +1,13 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdir, unlink } from 'node:fs/promises';
+import { chmod, mkdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type CapturePermission, checkCapturePermission } from './capture-permission.ts';
+import { parentDeathCommand } from './parent-death-command.ts';
 import { listRingFiles, RING_FILE_PREFIX, type RingFile, ringBytes } from './ring-files.ts';
+import { RingLock, type RingLockEvent } from './ring-lock.ts';
+import { RingStartError } from './ring-start-error.ts';
+
+export { RingStartError } from './ring-start-error.ts';
 
 export interface TcpdumpRingOptions {
   /** Directory of the ring files (created if missing). */
@@ -31,7 +36,8 @@ export interface TcpdumpRingOptions {
 }
 
 export type RingEvent =
-  | { type: 'started'; pid: number | undefined; args: string[] }
+  | { type: 'started'; pid: number | undefined; args: string[]; boundToParent: boolean }
+  | RingLockEvent
   | { type: 'exited'; code: number | null; signal: string | null; stderr: string; dropped: number }
   | { type: 'restarting'; inMs: number; restarts: number }
   | { type: 'pruned'; file: string; ageMs: number };
@@ -48,10 +54,8 @@ export interface RingHealth {
   bytes: number;
   /** The ring's budget as tcpdump enforces it: files × file size. */
   budgetBytes: number;
-}
-
-export class RingStartError extends Error {
-  readonly code = 'CAPTURE_START_FAILED';
+  /** tcpdump dies with this process (setpriv --pdeathsig); false where setpriv is missing. */
+  boundToParent: boolean;
 }
 
 /** tcpdump's "listening on" line arrives once the device is open; this long without it is a failure. */
@@ -80,6 +84,8 @@ export class TcpdumpRing {
   #pruneTimer?: NodeJS.Timeout;
   #backoffMs: number;
   #stats = { files: 0, bytes: 0 };
+  #lock?: RingLock;
+  #deathPrefix?: string[];
 
   constructor(readonly options: TcpdumpRingOptions) {
     this.fileMegabytes = Math.max(1, Math.floor(options.fileSize / 1_000_000));
@@ -119,11 +125,25 @@ export class TcpdumpRing {
     return args;
   }
 
+  /**
+   * Takes the ring's lock (RingLockedError when another live pathwatch holds it; a dead
+   * holder's orphaned tcpdump is stopped first), then starts tcpdump bound to this process.
+   */
   async start(): Promise<void> {
     this.#permission = await checkCapturePermission({ tcpdumpPath: this.options.tcpdumpPath });
-    await mkdir(this.options.dir, { recursive: true });
+    // The ring holds packets up to the snaplen, payloads included: readable by its owner only.
+    await mkdir(this.options.dir, { recursive: true, mode: 0o700 });
+    await chmod(this.options.dir, 0o700);
+    this.#lock = await RingLock.acquire(this.options.dir, this.options.onEvent);
+    this.#deathPrefix = await parentDeathCommand();
     this.#stopping = false;
-    await this.#spawn();
+    try {
+      await this.#spawn();
+    } catch (error) {
+      await this.#lock.release();
+      this.#lock = undefined;
+      throw error;
+    }
     const interval =
       this.options.pruneIntervalMs ?? Math.min(30_000, Math.max(1000, this.options.maxAge / 4));
     this.#pruneTimer = setInterval(() => void this.prune().catch(() => {}), interval);
@@ -140,6 +160,7 @@ export class TcpdumpRing {
       files: this.#stats.files,
       bytes: this.#stats.bytes,
       budgetBytes: this.fileCount * this.fileMegabytes * 1_000_000,
+      boundToParent: this.#deathPrefix !== undefined,
     };
   }
 
@@ -177,15 +198,19 @@ export class TcpdumpRing {
       await this.#childExit;
       clearTimeout(killer);
     }
+    await this.#lock?.release();
+    this.#lock = undefined;
     await this.refresh().catch(() => {});
   }
 
   async #spawn(): Promise<void> {
     const permission = this.#permission!;
     const args = this.args(permission);
-    const [command, argv] = this.options.netns
-      ? ['ip', ['netns', 'exec', this.options.netns, permission.tcpdumpPath, ...args]]
-      : [permission.tcpdumpPath, args];
+    const tcpdump = this.options.netns
+      ? ['ip', 'netns', 'exec', this.options.netns, permission.tcpdumpPath, ...args]
+      : [permission.tcpdumpPath, ...args];
+    // setpriv and `ip netns exec` both exec in place: the child's pid is tcpdump's.
+    const [command, ...argv] = [...(this.#deathPrefix ?? []), ...tcpdump];
     const child = spawn(command, argv, { stdio: ['ignore', 'ignore', 'pipe'] });
     this.#child = child;
     const startedAt = Date.now();
@@ -241,7 +266,13 @@ export class TcpdumpRing {
         }
       });
     });
-    this.options.onEvent?.({ type: 'started', pid: child.pid, args });
+    await this.#lock?.setTcpdump(child.pid);
+    this.options.onEvent?.({
+      type: 'started',
+      pid: child.pid,
+      args,
+      boundToParent: this.#deathPrefix !== undefined,
+    });
   }
 
   #scheduleRestart(ranMs: number): void {

@@ -8,6 +8,7 @@ import { buffer } from 'node:stream/consumers';
 import { after, before, test } from 'node:test';
 import { analyzeCapture } from '../../capture/analyze-capture.ts';
 import { checkCapturePermission } from '../../capture/capture-permission.ts';
+import { ExcludedListeners } from '../../capture/excluded-listeners.ts';
 import {
   type PeriodicCollectionResult,
   PeriodicCollector,
@@ -67,10 +68,10 @@ after(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-function get(host: string, port: number): Promise<string> {
+function get(host: string, port: number, headers: Record<string, string> = {}): Promise<string> {
   return new Promise((resolve, reject) => {
     http
-      .get({ host, port, path: '/', agent: false }, (response) => {
+      .get({ host, port, path: '/', agent: false, headers }, (response) => {
         let text = '';
         response.setEncoding('utf8');
         response.on('data', (chunk) => (text += chunk));
@@ -206,6 +207,40 @@ test('an address-only filter keeps all that address talks, on any port', async (
   await collector.stop();
   const flows = await storedFlows(store, result.pcap.key);
   assert.deepEqual(flows.servers, [`127.0.0.2:${secondPort}`]);
+});
+
+test('a collection keeps headers only unless payload is full, and never holds the excluded (API) port', async (t) => {
+  if (unavailable) return t.skip(unavailable);
+  const secret = `pw-collect-${Math.random().toString(36).slice(2)}${Date.now()}`;
+  assert.equal(await get('127.0.0.1', wanted.port, { authorization: `Bearer ${secret}` }), 'wanted');
+  // `other` plays the API: its port is excluded, whatever it carries.
+  assert.equal(await get('127.0.0.1', other.port, { authorization: `Bearer ${secret}` }), 'other');
+  const collect = async (payload: 'headers' | 'full') => {
+    const store = new FilesystemArtifactStore(join(dir, `store-payload-${payload}`));
+    const collector = new PeriodicCollector({
+      ringDir: ring!.dir,
+      artifacts: store,
+      entries: [periodicCollectionSchema.parse({ id: 'all', every: '1m', window: '1m' })],
+      payload,
+      excludedListeners: new ExcludedListeners([other.port]),
+    });
+    const result = await collector.collectNow('all');
+    await collector.stop();
+    const bytes = await buffer((await store.get(result.pcap.key))!.stream);
+    return { bytes, flows: await storedFlows(store, result.pcap.key) };
+  };
+  const cut = await collect('headers');
+  const full = await collect('full');
+  assert.ok(full.bytes.includes(secret), 'payload: full keeps the request');
+  assert.ok(!cut.bytes.includes(secret), 'the default keeps no payload byte');
+  for (const { flows } of [cut, full]) {
+    assert.ok(flows.servers.includes(`127.0.0.1:${wanted.port}`), flows.servers.join());
+    assert.ok(
+      !flows.servers.includes(`127.0.0.1:${other.port}`),
+      `the excluded port is left out: ${flows.servers}`,
+    );
+  }
+  assert.equal(cut.flows.packets, full.flows.packets);
 });
 
 test('retention deletes the collection’s artifacts older than keep, and nothing else', async (t) => {

@@ -8,12 +8,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import tls from 'node:tls';
 import { analyzeCapture, type CaptureAnalysis } from '../../capture/analyze-capture.ts';
 import { checkCapturePermission } from '../../capture/capture-permission.ts';
 import { listRingFiles, ringBytes } from '../../capture/ring-files.ts';
 import { sliceWindow, waitForWindow } from '../../capture/slice-window.ts';
 import { TcpdumpRing } from '../../capture/tcpdump-ring.ts';
 import { conversationKey, tsharkConversations, tsharkCount } from '../helpers/capture-tshark.ts';
+import { createTestPki } from '../helpers/test-certificates.ts';
 import { startHttpServer, startSilentServer, type TestServer } from '../helpers/test-servers.ts';
 
 let unavailable: string | undefined;
@@ -23,6 +25,8 @@ let web: TestServer;
 let silent: TestServer;
 let resetter: Server;
 let resetPort: number;
+let tlsServer: tls.Server;
+let tlsPort: number;
 const resetSockets = new Set<Socket>();
 
 before(async () => {
@@ -44,10 +48,20 @@ before(async () => {
   resetter.listen(0, '127.0.0.1');
   await once(resetter, 'listening');
   resetPort = (resetter.address() as { port: number }).port;
+  // TLS 1.2 at most, so its certificate and alerts travel in clear.
+  const pki = createTestPki();
+  tlsServer = tls.createServer(
+    { key: pki.valid.key, cert: pki.valid.cert, maxVersion: 'TLSv1.2' },
+    (socket) => socket.end(),
+  );
+  tlsServer.on('tlsClientError', () => {});
+  tlsServer.listen(0, '127.0.0.1');
+  await once(tlsServer, 'listening');
+  tlsPort = (tlsServer.address() as { port: number }).port;
   ring = new TcpdumpRing({
     dir: join(dir, 'ring'),
     interface: 'lo',
-    filter: `tcp port ${web.port} or tcp port ${silent.port} or tcp port ${resetPort}`,
+    filter: `tcp port ${web.port} or tcp port ${silent.port} or tcp port ${resetPort} or tcp port ${tlsPort}`,
     ringSize: 8_000_000,
     fileSize: 2_000_000,
     maxAge: 600_000,
@@ -63,6 +77,7 @@ after(async () => {
   await silent?.close();
   for (const socket of resetSockets) socket.destroy();
   resetter?.close();
+  tlsServer?.close();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
@@ -99,15 +114,19 @@ async function sliceAround(
   const ready = await waitForWindow(ring!.dir, to, 5000);
   assert.ok(ready.ready, `ring holds the window: ${JSON.stringify(ready)}`);
   const file = join(dir, `${name}.pcap`);
-  const slice = await sliceWindow({
-    ringDir: ring!.dir,
-    from,
-    to,
-    peers: [{ ip: '127.0.0.1', port }],
-    includeDns: true,
-    outputPath: file,
-  });
-  return { analysis: await analyzeCapture(file), file, slice };
+  const cut = { ringDir: ring!.dir, from, to, peers: [{ ip: '127.0.0.1', port }], includeDns: true };
+  const slice = await sliceWindow({ ...cut, outputPath: file });
+  const analysis = await analyzeCapture(file);
+  // Payloads are cut by default; the analysis must not notice.
+  const fullFile = join(dir, `${name}-full.pcap`);
+  const full = await sliceWindow({ ...cut, payload: 'full', outputPath: fullFile });
+  assert.equal(full.packets, slice.packets);
+  assert.deepEqual(
+    { ...analysis, file: undefined },
+    { ...(await analyzeCapture(fullFile)), file: undefined },
+    'the same analysis on the headers-only slice as on the full one',
+  );
+  return { analysis, file, slice };
 }
 
 /** Packets per flow, retransmissions and resets: ours against tshark's on the same file. */
@@ -189,6 +208,37 @@ test('a server that resets the connection: "reset by server"', async (t) => {
     analysis.tcpFlows[0].resets.map((reset) => reset.from),
     ['server'],
   );
+  await assertAgreesWithTshark(file, analysis);
+});
+
+test('TLS handshakes refused with alerts: the headers-only slice keeps the SNI, the certificate and the alerts', async (t) => {
+  if (unavailable) return t.skip(unavailable);
+  const handshake = (options: tls.ConnectionOptions) =>
+    new Promise<{ start: number; end: number; outcome: string }>((resolve) => {
+      const start = Date.now();
+      const socket = tls.connect({
+        host: '127.0.0.1',
+        port: tlsPort,
+        servername: 'pathwatch.test',
+        ...options,
+      });
+      socket.on('secureConnect', () => socket.end());
+      socket.on('error', (error) => resolve({ start, end: Date.now(), outcome: error.message }));
+      socket.on('close', () => resolve({ start, end: Date.now(), outcome: 'closed' }));
+    });
+  // The server answers a TLS 1.3-only ClientHello with a protocol_version alert; the client
+  // rejects the server's certificate (an unknown CA) with an alert of its own.
+  const versions = await handshake({ minVersion: 'TLSv1.3' });
+  const untrusted = await handshake({ maxVersion: 'TLSv1.2' });
+  assert.match(versions.outcome, /protocol version|alert/i);
+  assert.match(untrusted.outcome, /certificate/i);
+  const { analysis, file } = await sliceAround('tls', { start: versions.start, end: untrusted.end }, tlsPort);
+  assert.equal(analysis.verdict, 'tls_alert');
+  assert.match(analysis.diagnosis, /TLS alert protocol_version .* for pathwatch\.test/);
+  assert.ok(analysis.tcpFlows.every((flow) => flow.tlsServerName === 'pathwatch.test'));
+  assert.equal(await tsharkCount(file, 'tls.handshake.extensions_server_name == "pathwatch.test"'), 2);
+  assert.equal(await tsharkCount(file, 'tls.handshake.type == 11'), 1, 'the Certificate message');
+  assert.equal(await tsharkCount(file, 'tls.alert_message'), 2);
   await assertAgreesWithTshark(file, analysis);
 });
 

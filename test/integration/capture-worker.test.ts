@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
@@ -12,6 +13,7 @@ import { ResultsRecorder } from '../../src/results/results-recorder.ts';
 import { openQueue } from '../../src/scheduler/run-queue.ts';
 import { startStack } from '../../src/stack/start-stack.ts';
 import { createLogger } from '../../src/util/logger.ts';
+import { tsharkCount } from '../helpers/capture-tshark.ts';
 import { createTestNamespace } from '../helpers/network-namespace.ts';
 import { deleteKeysWithPrefix, SHARED_REDIS_URL, uniquePrefix } from '../helpers/redis-test-prefix.ts';
 import { createTempProject } from '../helpers/temp-project.ts';
@@ -20,6 +22,8 @@ import { startSilentServer } from '../helpers/test-servers.ts';
 interface CapturedRun {
   run: RunResult;
   recorder: ResultsRecorder;
+  /** The run's stored slice. */
+  pcapPath: string;
   analysis: {
     tcpFlows: Array<{ server: { ip: string; port: number }; synRetransmissions: number }>;
     diagnosis: string;
@@ -87,8 +91,58 @@ async function runCaptured(t: TestContext, check: string, capture: string): Prom
   const analysis = JSON.parse(
     readFileSync(join(config.dataDir, 'artifacts', `runs/${run.runId}/capture-analysis.json`), 'utf8'),
   ) as CapturedRun['analysis'];
-  return { run, analysis, recorder };
+  return {
+    run,
+    analysis,
+    recorder,
+    pcapPath: join(config.dataDir, 'artifacts', `runs/${run.runId}/capture.pcap`),
+  };
 }
+
+/** Where `secret` occurs in `bytes`, raw or base64-encoded (at each of the three alignments). */
+function secretHits(bytes: Buffer, secret: string): string[] {
+  const hits: string[] = [];
+  if (bytes.includes(Buffer.from(secret))) hits.push('raw');
+  for (let shift = 0; shift < 3; shift++) {
+    // The base64 of the secret inside a longer string: drop the partial groups at both ends.
+    const encoded = Buffer.from(`${'x'.repeat(shift)}${secret}`).toString('base64');
+    const core = encoded.slice(Math.ceil((shift * 4) / 3) + 2, -4);
+    if (core.length >= 8 && bytes.includes(Buffer.from(core))) hits.push(`base64 (shift ${shift})`);
+  }
+  return hits;
+}
+
+test('an http check sending a bearer token over http://: its slice keeps headers only, with no trace of the token; payload: full keeps it', async (t) => {
+  if (await skipUnlessCapturePermitted(t)) return;
+  const silent = await startSilentServer();
+  t.after(() => silent.close());
+  const secret = `pw-bearer-${randomBytes(12).toString('hex')}`;
+  process.env.PW_TEST_CAPTURE_BEARER = secret;
+  t.after(() => delete process.env.PW_TEST_CAPTURE_BEARER);
+  const check = `{ id: hangs, kind: http, url: "${silent.url}/", timeout: 500ms, auth: { bearer: "\${env:PW_TEST_CAPTURE_BEARER}" }, headers: { x-api-key: "\${env:PW_TEST_CAPTURE_BEARER}" } }`;
+  const cut = await runCaptured(t, check, `interface: lo, filter: "tcp port ${silent.port}"`);
+  const full = await runCaptured(t, check, `interface: lo, filter: "tcp port ${silent.port}", payload: full`);
+  const fullBytes = readFileSync(full.pcapPath);
+  assert.deepEqual(secretHits(fullBytes, secret), ['raw'], 'payload: full keeps the request as sent');
+  const cutBytes = readFileSync(cut.pcapPath);
+  assert.deepEqual(secretHits(cutBytes, secret), [], 'the default slice holds no byte of the token');
+  assert.deepEqual(secretHits(cutBytes, 'Authorization'), []);
+  // The cut slice is a valid pcap: tshark reads every packet, and marks the cut ones as cut.
+  const frames = await tsharkCount(cut.pcapPath, 'frame');
+  assert.equal(
+    frames,
+    JSON.parse(readFileSync(cut.pcapPath.replace(/\.pcap$/, '-analysis.json'), 'utf8')).packets,
+  );
+  assert.ok(
+    (await tsharkCount(cut.pcapPath, 'frame.cap_len < frame.len')) >= 1,
+    'the request is cut, its length kept',
+  );
+  assert.equal(await tsharkCount(cut.pcapPath, '_ws.malformed or _ws.expert.severity == error'), 0);
+  // The same diagnosis either way.
+  assert.equal(cut.analysis.verdict, full.analysis.verdict);
+  assert.equal(cut.analysis.diagnosis, full.analysis.diagnosis);
+  assert.match(cut.analysis.diagnosis, /accepted the connection but never answered: 1 request sent/);
+});
 
 test('a check against a server that accepts and never answers times out, and its run gets the slice of that flow only', async (t) => {
   if (await skipUnlessCapturePermitted(t)) return;
@@ -161,7 +215,7 @@ test('a check reset by the server gets "reset by server"', async (t) => {
   assert.match(analysis.diagnosis, /reset/);
 });
 
-test('the unfiltered window of a run can be asked for through the API, and is cut on the host that ran it', async (t) => {
+test("the unfiltered window of a run can be asked for through the API, and is cut on the host that ran it, without the API's own traffic", async (t) => {
   if (await skipUnlessCapturePermitted(t)) return;
   const silent = await startSilentServer();
   const { startHttpServer } = await import('../helpers/test-servers.ts');
@@ -171,13 +225,20 @@ test('the unfiltered window of a run can be asked for through the API, and is cu
     await other.close();
   });
   const prefix = uniquePrefix('capture-api');
+  const apiToken = `pw-api-${randomBytes(12).toString('hex')}`;
+  process.env.PW_TEST_API_TOKEN = apiToken;
+  t.after(() => delete process.env.PW_TEST_API_TOKEN);
+  const auth = { authorization: `Bearer ${apiToken}` };
+  // The ring takes everything on lo, payloads in full: only the exclusion of the API's port
+  // keeps the token (sent with every request below) out of the unfiltered slice.
   const dir = createTempProject({
     'pathwatch.config.yaml': [
       'locations:',
       '  inside: {}',
       'defaults: { retries: 0 }',
       `checks: [{ id: hangs, kind: http, url: "${silent.url}/", timeout: 500ms, interval: 1h }]`,
-      `capture: { interface: lo, filter: "tcp port ${silent.port} or tcp port ${other.port}", ringSize: 8MiB, fileSize: 2MiB, before: 1s, after: 1s }`,
+      'api: { tokens: ["${env:PW_TEST_API_TOKEN}"] }',
+      `capture: { interface: lo, payload: full, ringSize: 8MiB, fileSize: 2MiB, before: 1s, after: 1s }`,
       `redis: { prefix: ${prefix} }`,
       'dataDir: data',
       '',
@@ -197,7 +258,10 @@ test('the unfiltered window of a run can be asked for through the API, and is cu
     await deleteKeysWithPrefix(prefix);
     redis.disconnect();
   });
-  assert.equal((await fetch(`${stack.apiUrl}/api/v1/checks/hangs/run`, { method: 'POST' })).status, 202);
+  assert.equal(
+    (await fetch(`${stack.apiUrl}/api/v1/checks/hangs/run`, { method: 'POST', headers: auth })).status,
+    202,
+  );
   // Unrelated traffic inside the run's window: left out of the run's slice, kept in the unfiltered one.
   await fetch(`${other.url}/`).then((response) => response.text());
   const recorder = new ResultsRecorder(redis, config);
@@ -213,7 +277,7 @@ test('the unfiltered window of a run can be asked for through the API, and is cu
   assert.ok(run?.host, `the run records its host: ${JSON.stringify(run)}`);
   const request = await fetch(`${stack.apiUrl}/api/v1/runs/${run.runId}/capture`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...auth },
     body: JSON.stringify({ unfiltered: true }),
   });
   assert.equal(request.status, 202, await request.clone().text());
@@ -242,9 +306,19 @@ test('the unfiltered window of a run can be asked for through the API, and is cu
     allPorts.includes(silent.port) && allPorts.includes(other.port),
     `unfiltered holds both flows: ${allPorts}`,
   );
-  const download = await fetch(`${stack.apiUrl}/api/v1/runs/${run.runId}/artifacts/capture-unfiltered.pcap`);
+  const download = await fetch(`${stack.apiUrl}/api/v1/runs/${run.runId}/artifacts/capture-unfiltered.pcap`, {
+    headers: auth,
+  });
   assert.equal(download.status, 200);
-  assert.equal(Buffer.from(await download.arrayBuffer()).readUInt32LE(0), 0xa1b2c3d4, 'a classic pcap');
+  const pcap = Buffer.from(await download.arrayBuffer());
+  assert.equal(pcap.readUInt32LE(0), 0xa1b2c3d4, 'a classic pcap');
+  assert.deepEqual(
+    secretHits(pcap, apiToken),
+    [],
+    "the API's own requests (and its token) are not in the slice",
+  );
+  const apiPort = Number(new URL(stack.apiUrl!).port);
+  assert.ok(!allPorts.includes(apiPort), `no flow of the API's port ${apiPort}: ${allPorts}`);
 });
 
 test('a ring that cannot start (no such interface) leaves the worker monitoring, with the reason in its health', async (t) => {
@@ -273,4 +347,43 @@ test('a ring that cannot start (no such interface) leaves the worker monitoring,
   assert.match(started.reason ?? '', /pwnosuch0/);
   assert.deepEqual(agent.health(), { capturing: false, reason: started.reason });
   await agent.stop();
+});
+
+test("an unfiltered capture is refused (403) while the API has no tokens; the run's own slice can still be asked for", async (t) => {
+  const prefix = uniquePrefix('capture-open-api');
+  const dir = createTempProject({
+    'pathwatch.config.yaml': [
+      'locations:',
+      '  inside: {}',
+      `redis: { prefix: ${prefix} }`,
+      'dataDir: data',
+      '',
+    ].join('\n'),
+  });
+  const config = await loadConfig(join(dir, 'pathwatch.config.yaml'));
+  const stack = await startStack({
+    config,
+    logger: createLogger('test', 'silent'),
+    roles: { api: true, scheduler: true, workerLocations: [] },
+    redisUrl: SHARED_REDIS_URL,
+    apiPort: 0,
+  });
+  t.after(async () => {
+    await stack.stop();
+    await deleteKeysWithPrefix(prefix);
+  });
+  const ask = (body: unknown) =>
+    fetch(`${stack.apiUrl}/api/v1/runs/someRun/capture`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+  const refused = await ask({ unfiltered: true });
+  assert.equal(refused.status, 403);
+  const body = (await refused.json()) as { error: { code: string; message: string } };
+  assert.equal(body.error.code, 'UNFILTERED_CAPTURE_REFUSED');
+  assert.match(body.error.message, /refused while the API has no tokens: set api\.tokens/);
+  assert.deepEqual(Object.keys(body), ['error']);
+  // Not a blanket refusal: the filtered request goes on to look the run up.
+  assert.equal((await ask({ unfiltered: false })).status, 404);
 });

@@ -9,12 +9,17 @@ export interface RunsRoutesOptions {
   artifacts?: ArtifactStore;
   /** Sends a capture request to the host that ran the run; resolves with the job id. */
   requestCapture?: (run: RunResult, unfiltered: boolean) => Promise<string>;
+  /**
+   * Whether the API asks for a token. An unfiltered capture holds every flow of the host in
+   * the window, other checks' and other services' included, so an open API never hands it out.
+   */
+  apiHasTokens?: boolean;
 }
 
 /** One run by id (steps, phases, error, peers, artifacts), and its artifacts for download. */
 export const runsRoutes: FastifyPluginAsync<RunsRoutesOptions> = async (
   app,
-  { recorder, artifacts, requestCapture },
+  { recorder, artifacts, requestCapture, apiHasTokens = false },
 ) => {
   app.post<{ Params: { runId: string }; Body: { unfiltered?: boolean } | undefined }>(
     '/api/v1/runs/:runId/capture',
@@ -28,6 +33,15 @@ export const runsRoutes: FastifyPluginAsync<RunsRoutesOptions> = async (
       },
     },
     async (request, reply) => {
+      if (request.body?.unfiltered && !apiHasTokens)
+        return reply
+          .code(403)
+          .send(
+            apiError(
+              'UNFILTERED_CAPTURE_REFUSED',
+              `an unfiltered capture holds all of the host's traffic in the window; it is refused while the API has no tokens: set api.tokens, or ask without "unfiltered" for the run's own flows`,
+            ),
+          );
       const run = await recorder.runs.getRun(request.params.runId);
       if (!run)
         return reply

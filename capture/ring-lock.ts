@@ -1,0 +1,182 @@
+import { open, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { basename, join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { identify, isAlive, type ProcessIdentity, processArgv } from './process-identity.ts';
+import { RING_FILE_PREFIX } from './ring-files.ts';
+import { RingLockedError } from './ring-locked-error.ts';
+
+export const RING_LOCK_FILE = 'ring.lock';
+
+/** What the lock file holds (JSON): who writes the ring, and through which tcpdump. */
+export interface RingLockContent {
+  owner: ProcessIdentity;
+  tcpdump?: ProcessIdentity;
+  host: string;
+  since: string;
+}
+
+export type RingLockEvent =
+  | { type: 'stale-lock-taken-over'; dir: string; previous: RingLockContent | undefined }
+  | { type: 'orphan-killed'; dir: string; pid: number; signal: 'SIGTERM' | 'SIGKILL' };
+
+const ORPHAN_TERM_WAIT_MS = 3000;
+const ORPHAN_KILL_WAIT_MS = 2000;
+const ACQUIRE_ATTEMPTS = 3;
+
+/**
+ * The one-writer guard of a ring directory. Two tcpdumps writing the same ring files
+ * interleave records and corrupt them, so a ring is written by exactly one pathwatch: the
+ * holder of `<dir>/ring.lock`. A live holder makes acquire() throw RingLockedError; a dead
+ * one's lock is taken over after its orphaned tcpdump (if any) is stopped.
+ */
+export class RingLock {
+  readonly file: string;
+  #content: RingLockContent;
+
+  private constructor(
+    readonly dir: string,
+    content: RingLockContent,
+  ) {
+    this.file = join(dir, RING_LOCK_FILE);
+    this.#content = content;
+  }
+
+  get content(): RingLockContent {
+    return this.#content;
+  }
+
+  static async acquire(dir: string, onEvent?: (event: RingLockEvent) => void): Promise<RingLock> {
+    const file = join(dir, RING_LOCK_FILE);
+    const self = await identify(process.pid);
+    if (!self) throw new Error(`cannot read /proc/${process.pid}/stat: ring locks need Linux /proc`);
+    for (let attempt = 0; attempt < ACQUIRE_ATTEMPTS; attempt++) {
+      const content: RingLockContent = { owner: self, host: hostname(), since: new Date().toISOString() };
+      try {
+        const handle = await open(file, 'wx', 0o600);
+        try {
+          await handle.writeFile(`${JSON.stringify(content)}\n`);
+        } finally {
+          await handle.close();
+        }
+        // No holder, or a stale one: a tcpdump still writing here has no live owner.
+        await killOrphanWriters(dir, onEvent);
+        return new RingLock(dir, content);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      }
+      const text = await readFile(file, 'utf8').catch(() => undefined);
+      if (text === undefined) continue; // released meanwhile: try again
+      const previous = parseLock(text);
+      if (previous && (await isAlive(previous.owner))) {
+        throw new RingLockedError(dir, previous);
+      }
+      await killOrphanWriters(dir, onEvent);
+      // Remove the stale lock only if it is still the one we judged (another taker may have won).
+      if ((await readFile(file, 'utf8').catch(() => undefined)) === text) {
+        await unlink(file).catch(() => {});
+        onEvent?.({ type: 'stale-lock-taken-over', dir, previous });
+      }
+    }
+    const holder = parseLock((await readFile(file, 'utf8').catch(() => '')) ?? '');
+    throw new RingLockedError(dir, holder);
+  }
+
+  /** Records the tcpdump now writing the ring, so a successor can stop it if we die. */
+  async setTcpdump(pid: number | undefined): Promise<void> {
+    const tcpdump = pid === undefined ? undefined : await identify(pid);
+    const next = { ...this.#content, tcpdump };
+    if (!(await this.#stillOurs())) return;
+    const temp = `${this.file}.${process.pid}.tmp`;
+    await writeFile(temp, `${JSON.stringify(next)}\n`, { mode: 0o600 });
+    await rename(temp, this.file);
+    this.#content = next;
+  }
+
+  /** Deletes the lock if it is still ours. */
+  async release(): Promise<void> {
+    if (await this.#stillOurs()) await unlink(this.file).catch(() => {});
+  }
+
+  async #stillOurs(): Promise<boolean> {
+    const current = parseLock((await readFile(this.file, 'utf8').catch(() => '')) ?? '');
+    return (
+      current?.owner.pid === this.#content.owner.pid &&
+      current.owner.startTime === this.#content.owner.startTime
+    );
+  }
+}
+
+function parseLock(text: string): RingLockContent | undefined {
+  try {
+    const value = JSON.parse(text) as RingLockContent;
+    if (typeof value?.owner?.pid !== 'number' || typeof value.owner.startTime !== 'string') return undefined;
+    return value;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * tcpdumps writing this ring (by their command line: `tcpdump … -w <dir>/ring.pcap`), found
+ * in /proc, so that an orphan is recognised even when the dead owner never recorded its pid,
+ * and a reused pid of an unrelated process is never taken for one.
+ */
+export async function findRingWriters(dir: string): Promise<number[]> {
+  const target = join(resolve(dir), RING_FILE_PREFIX);
+  const pids: number[] = [];
+  for (const entry of await readdir('/proc').catch(() => [] as string[])) {
+    if (!/^\d+$/.test(entry)) continue;
+    const pid = Number(entry);
+    if (pid === process.pid) continue;
+    const argv = await processArgv(pid);
+    if (isRingWriter(argv, target)) pids.push(pid);
+  }
+  return pids;
+}
+
+function isRingWriter(argv: string[], target: string): boolean {
+  if (argv.length === 0 || basename(argv[0]) !== 'tcpdump') return false;
+  for (let index = 1; index < argv.length; index++) {
+    const arg = argv[index];
+    const written = arg === '-w' ? argv[index + 1] : arg.startsWith('-w') ? arg.slice(2) : undefined;
+    if (written !== undefined && resolve(written) === target) return true;
+  }
+  return false;
+}
+
+/**
+ * Stops every tcpdump writing this ring. Called only by the new lock holder: with the owner
+ * dead (or no lock at all), any writer is an orphan. Found by command line rather than by the
+ * pid in the lock, which may since belong to an unrelated process.
+ */
+async function killOrphanWriters(dir: string, onEvent?: (event: RingLockEvent) => void): Promise<void> {
+  for (const pid of await findRingWriters(dir)) {
+    const identity = await identify(pid);
+    if (!identity) continue;
+    await stopProcess(identity, dir, onEvent);
+  }
+}
+
+async function stopProcess(
+  identity: ProcessIdentity,
+  dir: string,
+  onEvent?: (event: RingLockEvent) => void,
+): Promise<void> {
+  for (const [signal, waitMs] of [
+    ['SIGTERM', ORPHAN_TERM_WAIT_MS],
+    ['SIGKILL', ORPHAN_KILL_WAIT_MS],
+  ] as const) {
+    try {
+      process.kill(identity.pid, signal);
+    } catch {
+      return; // gone already
+    }
+    onEvent?.({ type: 'orphan-killed', dir, pid: identity.pid, signal });
+    const deadline = Date.now() + waitMs;
+    while (Date.now() < deadline) {
+      if (!(await isAlive(identity))) return;
+      await sleep(25);
+    }
+  }
+}
