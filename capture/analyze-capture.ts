@@ -1,14 +1,20 @@
-import { type DecodedPacket, type DnsMessage, decodePacket } from './packet-decoder.ts';
+import { type DecodedPacket, type DnsMessage, decodePacket, type IcmpUnreachable } from './packet-decoder.ts';
 import { readPcap } from './pcap-reader.ts';
+import type { RunScope } from './run-scope.ts';
 
 /** What went wrong on a flow (or in DNS), in classes a vendor or operator can act on. */
 export type Verdict =
+  | 'not_sent'
+  | 'unreachable'
   | 'dropped_on_path'
+  | 'dropped_at_target'
   | 'refused'
   | 'reset_by_server'
   | 'tls_alert'
   | 'no_response'
+  | 'slow_handshake'
   | 'dns_unanswered'
+  | 'dns_malformed'
   | 'dns_error'
   | 'retransmissions'
   | 'reset_by_client'
@@ -17,12 +23,17 @@ export type Verdict =
 
 /** Most telling first: the capture's one-line diagnosis is the first problem in this order. */
 const SEVERITY: readonly Verdict[] = [
+  'not_sent',
+  'unreachable',
   'dropped_on_path',
+  'dropped_at_target',
   'refused',
   'reset_by_server',
   'tls_alert',
   'no_response',
+  'slow_handshake',
   'dns_unanswered',
+  'dns_malformed',
   'dns_error',
   'retransmissions',
   'reset_by_client',
@@ -75,6 +86,10 @@ export interface TcpFlowAnalysis {
   requests: number;
   tlsServerName?: string;
   tlsAlerts: { from: 'client' | 'server'; level: string | number; description: number; name: string }[];
+  /** ICMP "destination unreachable" answers to this flow: who sent them and why. */
+  unreachable: { from: string; reason: string; routing: boolean; atMs: number }[];
+  /** The run the capture is about made this flow (false: another run's flow, kept as context). */
+  ownRun?: boolean;
   fromClient: TcpSideStats;
   fromServer: TcpSideStats;
   verdict: Verdict;
@@ -94,6 +109,9 @@ export interface DnsQueryAnalysis {
   rcode?: string;
   answers: string[];
   responseMs?: number;
+  /** The answer came but does not parse (a name compression loop, records past the end). */
+  malformed?: string;
+  ownRun?: boolean;
 }
 
 export interface CaptureAnalysis {
@@ -104,12 +122,25 @@ export interface CaptureAnalysis {
   lastMs?: number;
   tcpFlows: TcpFlowAnalysis[];
   dns: { queries: DnsQueryAnalysis[]; unanswered: number; errors: number };
+  /** Identical frames seen twice within a moment (`-i any` sees a packet on two interfaces): counted once. */
+  duplicates: number;
+  /** Packets that cannot be what they claim (IPv4 IHL below 5, a TCP data offset below 5): not decoded further. */
+  malformed: { count: number; examples: string[] };
   verdict: Verdict;
-  /** The one line for the alert email. */
+  /** The one line for the alert email: about the run's own flows when the run is known. */
   diagnosis: string;
-  /** Every problem found, most telling first. */
+  /** Every problem found in the run's own flows, most telling first. */
   diagnoses: string[];
+  /** Problems of other flows in the window (earlier or later runs): shown, not diagnosed. */
+  context: string[];
+  /** The run the diagnosis is about (its span, ports, timeout), when known. */
+  run?: { startedAt: number; finishedAt: number; localPorts: number[]; timeoutMs?: number };
 }
+
+/** Identical frames within this span are one packet seen twice (`-i any`), not a retransmission. */
+const DUPLICATE_WINDOW_US = 2_000;
+/** Clock slack around a run's span when telling its flows by time (ms). */
+const SPAN_SLACK_MS = 20;
 
 interface SideState extends TcpSideStats {
   endpoint: Endpoint;
@@ -132,10 +163,17 @@ interface FlowState {
   resets: { side: 'a' | 'b'; atUs: number; afterHandshake: boolean }[];
   tlsServerName?: string;
   tlsAlerts: { side: 'a' | 'b'; level: string | number; description: number; name: string }[];
+  unreachable: { from: string; reason: string; routing: boolean; atMs: number }[];
 }
 
 const endpointText = (endpoint: Endpoint) =>
   endpoint.ip.includes(':') ? `[${endpoint.ip}]:${endpoint.port}` : `${endpoint.ip}:${endpoint.port}`;
+
+function flowKey(src: Endpoint, dst: Endpoint): string {
+  const srcText = endpointText(src);
+  const dstText = endpointText(dst);
+  return srcText < dstText ? `${srcText}|${dstText}` : `${dstText}|${srcText}`;
+}
 
 /**
  * Builds the per-flow and DNS picture of a capture. Feed packets in capture order with
@@ -147,18 +185,67 @@ export class CaptureAnalyzer {
   #packets = 0;
   #firstUs?: number;
   #lastUs?: number;
+  #duplicates = 0;
+  /** Network-layer bytes of the frames of the last moment, to drop a frame seen twice. */
+  #recent = new Map<string, number>();
+  #malformed = { count: 0, examples: [] as string[] };
+  #pendingUnreachable: { key: string; from: string; atUs: number; unreachable: IcmpUnreachable }[] = [];
 
   constructor(readonly linkType: number) {}
 
   add(timestampUs: number, data: Buffer): void {
-    this.addDecoded(timestampUs, decodePacket(this.linkType, data));
+    const packet = decodePacket(this.linkType, data);
+    if (this.#isDuplicate(timestampUs, data, packet)) return;
+    this.addDecoded(timestampUs, packet);
+  }
+
+  /**
+   * `-i any` hands over a packet once per interface it crosses (on `lo`: out and in) with
+   * different link headers; counted twice, a refused SYN's RST pairs look like retransmissions
+   * and one SYN like several. Same network-layer bytes within 2 ms is one packet: a real
+   * retransmission is at least 200 ms later and differs in IP id or TCP timestamp anyway.
+   */
+  #isDuplicate(timestampUs: number, data: Buffer, packet: DecodedPacket): boolean {
+    if (packet.networkOffset === undefined || !packet.ip) return false;
+    for (const [key, at] of this.#recent) {
+      if (timestampUs - at <= DUPLICATE_WINDOW_US) break;
+      this.#recent.delete(key);
+    }
+    const key = data.toString('latin1', packet.networkOffset);
+    const seen = this.#recent.get(key);
+    if (seen !== undefined && Math.abs(timestampUs - seen) <= DUPLICATE_WINDOW_US) {
+      this.#duplicates += 1;
+      return true;
+    }
+    this.#recent.delete(key);
+    this.#recent.set(key, timestampUs);
+    return false;
   }
 
   addDecoded(timestampUs: number, packet: DecodedPacket): void {
     this.#packets += 1;
     this.#firstUs = Math.min(this.#firstUs ?? timestampUs, timestampUs);
     this.#lastUs = Math.max(this.#lastUs ?? timestampUs, timestampUs);
+    if (packet.malformed) {
+      this.#malformed.count += 1;
+      if (this.#malformed.examples.length < 5) this.#malformed.examples.push(packet.malformed);
+    }
     if (!packet.ip) return;
+    if (packet.unreachable) {
+      const { original } = packet.unreachable;
+      if (original.protocol === 6 && original.srcPort !== undefined && original.dstPort !== undefined) {
+        this.#pendingUnreachable.push({
+          key: flowKey(
+            { ip: original.src, port: original.srcPort },
+            { ip: original.dst, port: original.dstPort },
+          ),
+          from: packet.ip.src,
+          atUs: timestampUs,
+          unreachable: packet.unreachable,
+        });
+      }
+      return;
+    }
     if (packet.tcp) {
       this.#tcp(timestampUs, packet);
       if (packet.tcp.dns)
@@ -175,7 +262,7 @@ export class CaptureAnalyzer {
     const dst = { ip: ip.dst, port: tcp.dstPort };
     const srcText = endpointText(src);
     const dstText = endpointText(dst);
-    const key = srcText < dstText ? `${srcText}|${dstText}` : `${dstText}|${srcText}`;
+    const key = flowKey(src, dst);
     let flow = this.#flows.get(key);
     if (!flow) {
       const [first, second] = srcText < dstText ? [src, dst] : [dst, src];
@@ -189,6 +276,7 @@ export class CaptureAnalyzer {
         requestsBySide: { a: 0, b: 0 },
         resets: [],
         tlsAlerts: [],
+        unreachable: [],
       };
       this.#flows.set(key, flow);
     }
@@ -253,6 +341,15 @@ export class CaptureAnalyzer {
     message: DnsMessage,
   ): void {
     const ip = packet.ip!;
+    if (message.malformed && message.qr) {
+      this.#malformedAnswer(
+        timestampUs,
+        { ip: ip.dst, port: dstPort },
+        { ip: ip.src, port: srcPort },
+        message,
+      );
+      return;
+    }
     const question = message.questions[0];
     if (!question) return;
     const client = message.qr ? { ip: ip.dst, port: dstPort } : { ip: ip.src, port: srcPort };
@@ -286,42 +383,87 @@ export class CaptureAnalyzer {
     query.responseMs = query.attempts > 0 ? atMs - query.atMs : undefined;
   }
 
-  result(file?: string): CaptureAnalysis {
-    const tcpFlows = [...this.#flows.values()].map(flowAnalysis).sort((x, y) => x.firstMs - y.firstMs);
+  /** A reply that does not parse answers the query with the same endpoints and id. */
+  #malformedAnswer(timestampUs: number, client: Endpoint, server: Endpoint, message: DnsMessage): void {
+    const prefix = `${endpointText(client)}|${endpointText(server)}|${message.id}|`;
+    const atMs = timestampUs / 1000;
+    let query = [...this.#queries.entries()].find(([key]) => key.startsWith(prefix))?.[1];
+    if (!query) {
+      query = {
+        id: message.id,
+        name: '?',
+        type: '?',
+        client,
+        server,
+        atMs,
+        attempts: 0,
+        answered: false,
+        answers: [],
+      };
+      this.#queries.set(`${prefix}?|?`, query);
+    }
+    if (query.answered) return;
+    query.answered = true;
+    query.rcode = message.rcode;
+    query.malformed = message.malformed;
+    query.responseMs = query.attempts > 0 ? atMs - query.atMs : undefined;
+  }
+
+  /**
+   * The picture of the capture. With `scope` (the run the slice is about) only the run's own
+   * flows and queries are diagnosed; the other flows in the window are listed as context.
+   */
+  result(file?: string, scope?: RunScope): CaptureAnalysis {
+    const unreachableByFlow = new Map<string, FlowState['unreachable']>();
+    for (const pending of this.#pendingUnreachable) {
+      const list = unreachableByFlow.get(pending.key) ?? [];
+      list.push({
+        from: pending.from,
+        reason: pending.unreachable.reason,
+        routing: pending.unreachable.routing,
+        atMs: pending.atUs / 1000,
+      });
+      unreachableByFlow.set(pending.key, list);
+    }
+    const tcpFlows = [...this.#flows.entries()]
+      .map(([key, flow]) => flowAnalysis({ ...flow, unreachable: unreachableByFlow.get(key) ?? [] }, scope))
+      .sort((x, y) => x.firstMs - y.firstMs);
     const queries = [...this.#queries.values()].sort((x, y) => x.atMs - y.atMs);
-    const problems: { verdict: Verdict; text: string }[] = [];
-    for (const flow of tcpFlows) {
-      if (flow.verdict !== 'ok') problems.push({ verdict: flow.verdict, text: flow.diagnosis });
-    }
-    for (const query of queries) {
-      const what = `DNS query ${query.type} ${query.name} to ${endpointText(query.server)}`;
-      if (!query.answered) {
-        problems.push({
-          verdict: 'dns_unanswered',
-          text: `${what} got no answer${query.attempts > 1 ? ` (${query.attempts} attempts)` : ''}`,
-        });
-      } else if (query.rcode && query.rcode !== 'NOERROR') {
-        problems.push({ verdict: 'dns_error', text: `${what} was answered ${query.rcode}` });
-      }
-    }
-    problems.sort((x, y) => SEVERITY.indexOf(x.verdict) - SEVERITY.indexOf(y.verdict));
+    if (scope) markOwnRun(tcpFlows, queries, scope);
+    const own = <T extends { ownRun?: boolean }>(item: T) => !scope || item.ownRun === true;
+    const ownFlows = tcpFlows.filter(own);
+    const ownQueries = queries.filter(own);
+    const problems = problemsOf(ownFlows, ownQueries);
+    const context = problemsOf(
+      tcpFlows.filter((flow) => !own(flow)),
+      queries.filter((query) => !own(query)),
+    ).map((problem) => `another run's flow: ${problem.text}`);
     let verdict: Verdict;
     let diagnosis: string;
-    if (problems.length > 0) {
+    const sentNothing = scope ? notSent(scope, ownFlows, ownQueries, this.#packets) : undefined;
+    if (sentNothing) {
+      verdict = sentNothing.verdict;
+      diagnosis = sentNothing.diagnosis;
+    } else if (problems.length > 0) {
       verdict = problems[0].verdict;
       diagnosis = problems[0].text;
-    } else if (tcpFlows.length > 0 || queries.length > 0) {
+    } else if (ownFlows.length > 0 || ownQueries.length > 0) {
       verdict = 'ok';
+      const runs = scope ? " of this run's" : '';
       diagnosis =
-        tcpFlows.length > 0
-          ? `no problem seen: ${tcpFlows.length} TCP connection${tcpFlows.length === 1 ? '' : 's'} completed normally`
-          : `no problem seen: ${queries.length} DNS quer${queries.length === 1 ? 'y' : 'ies'} answered`;
+        ownFlows.length > 0
+          ? `no problem seen: ${ownFlows.length} TCP connection${ownFlows.length === 1 ? '' : 's'}${runs} completed normally`
+          : `no problem seen: ${ownQueries.length} DNS quer${ownQueries.length === 1 ? 'y' : 'ies'}${runs} answered`;
     } else {
       verdict = 'no_traffic';
-      diagnosis =
-        this.#packets === 0
+      diagnosis = scope
+        ? `no packet of this run in the capture (${this.#packets} packets of other traffic in the window)`
+        : this.#packets === 0
           ? 'no packets in the capture: nothing was sent, or the capture does not see this traffic (interface, filter)'
           : `no TCP or DNS traffic among ${this.#packets} packets`;
+    }
+    if (this.#malformed.count > 0 && (verdict === 'ok' || verdict === 'no_traffic')) {
+      diagnosis += `; ${plural(this.#malformed.count, 'malformed packet')} not decoded (${this.#malformed.examples[0]})`;
     }
     return {
       file,
@@ -335,11 +477,90 @@ export class CaptureAnalyzer {
         unanswered: queries.filter((query) => !query.answered).length,
         errors: queries.filter((query) => query.answered && query.rcode !== 'NOERROR').length,
       },
+      duplicates: this.#duplicates,
+      malformed: { count: this.#malformed.count, examples: [...this.#malformed.examples] },
       verdict,
       diagnosis,
       diagnoses: problems.map((problem) => problem.text),
+      context,
+      run: scope
+        ? {
+            startedAt: scope.startedAt,
+            finishedAt: scope.finishedAt,
+            localPorts: scope.localPorts,
+            timeoutMs: scope.timeoutMs,
+          }
+        : undefined,
     };
   }
+}
+
+function problemsOf(
+  flows: TcpFlowAnalysis[],
+  queries: DnsQueryAnalysis[],
+): { verdict: Verdict; text: string }[] {
+  const problems: { verdict: Verdict; text: string }[] = [];
+  for (const flow of flows) {
+    if (flow.verdict !== 'ok') problems.push({ verdict: flow.verdict, text: flow.diagnosis });
+  }
+  for (const query of queries) {
+    const what = `DNS query ${query.type} ${query.name} to ${endpointText(query.server)}`;
+    if (!query.answered) {
+      problems.push({
+        verdict: 'dns_unanswered',
+        text: `${what} got no answer${query.attempts > 1 ? ` (${query.attempts} attempts)` : ''}`,
+      });
+    } else if (query.malformed) {
+      problems.push({ verdict: 'dns_malformed', text: `${what} was answered with a ${query.malformed}` });
+    } else if (query.rcode && query.rcode !== 'NOERROR') {
+      problems.push({ verdict: 'dns_error', text: `${what} was answered ${query.rcode}` });
+    }
+  }
+  return problems.sort((x, y) => SEVERITY.indexOf(x.verdict) - SEVERITY.indexOf(y.verdict));
+}
+
+/**
+ * Marks the run's own flows: by the local ports the probe recorded when any of them is in
+ * the capture, else by the run's time span (a flow or query that began while the run ran).
+ * Runs of one check at one location never overlap, so the span tells them apart.
+ */
+function markOwnRun(flows: TcpFlowAnalysis[], queries: DnsQueryAnalysis[], scope: RunScope): void {
+  const inSpan = (ms: number) =>
+    ms >= scope.startedAt - SPAN_SLACK_MS && ms <= scope.finishedAt + SPAN_SLACK_MS;
+  const ports = new Set(scope.localPorts);
+  const byPort = flows.some((flow) => ports.has(flow.client.port));
+  for (const flow of flows) flow.ownRun = byPort ? ports.has(flow.client.port) : inSpan(flow.firstMs);
+  for (const query of queries) query.ownRun = inSpan(query.atMs);
+}
+
+const CONNECT_ERRORS = new Set(['refused', 'unreachable', 'connect_timeout']);
+
+/**
+ * The probe saw a connect error, yet none of the run's packets is on the wire: they never
+ * left this host (an OUTPUT firewall rule, a missing route). Blaming the path or the
+ * target would be wrong; the capture shows what it can only when other traffic proves the
+ * capture sees this interface.
+ */
+function notSent(
+  scope: RunScope,
+  flows: TcpFlowAnalysis[],
+  queries: DnsQueryAnalysis[],
+  packets: number,
+): { verdict: Verdict; diagnosis: string } | undefined {
+  if (!scope.error || !CONNECT_ERRORS.has(scope.error.class) || flows.length > 0) return undefined;
+  const saw = `the probe saw "${scope.error.message}"`;
+  const proof =
+    packets > 0 || queries.length > 0
+      ? 'though the capture holds other traffic of the window'
+      : 'and the capture holds nothing else (if the capture does not see this interface, it cannot tell)';
+  const route =
+    scope.error.class === 'unreachable'
+      ? 'this host has no route to the target (check its routing table), or a local firewall rejects it'
+      : 'a local firewall (OUTPUT rule) or route stops it';
+  return {
+    verdict: 'not_sent',
+    diagnosis: `the probe host did not send: no packet of this run left the host, ${saw} ${proof}: ${route}`,
+  };
 }
 
 function newSide(endpoint: Endpoint): SideState {
@@ -361,7 +582,7 @@ function sideStats(side: SideState): TcpSideStats {
   return stats;
 }
 
-function flowAnalysis(flow: FlowState): TcpFlowAnalysis {
+function flowAnalysis(flow: FlowState, scope?: RunScope): TcpFlowAnalysis {
   // Without a SYN, the lower port is taken to be the server's (servers listen on well-known or
   // configured ports, clients use ephemeral ones).
   const clientKey = flow.clientKey ?? (flow.a.endpoint.port > flow.b.endpoint.port ? 'a' : 'b');
@@ -399,12 +620,13 @@ function flowAnalysis(flow: FlowState): TcpFlowAnalysis {
     requests: flow.requestsBySide[clientKey],
     tlsServerName: flow.tlsServerName,
     tlsAlerts: flow.tlsAlerts.map(({ side, ...alert }) => ({ from: who(side), ...alert })),
+    unreachable: flow.unreachable,
     fromClient: sideStats(client),
     fromServer: sideStats(server),
     verdict: 'ok',
     diagnosis: '',
   };
-  const { verdict, diagnosis } = diagnoseFlow(analysis);
+  const { verdict, diagnosis } = diagnoseFlow(analysis, scope);
   analysis.verdict = verdict;
   analysis.diagnosis = diagnosis;
   return analysis;
@@ -412,7 +634,21 @@ function flowAnalysis(flow: FlowState): TcpFlowAnalysis {
 
 const plural = (count: number, word: string) => `${count} ${word}${count === 1 ? '' : 's'}`;
 
-function diagnoseFlow(flow: TcpFlowAnalysis): { verdict: Verdict; diagnosis: string } {
+/**
+ * Where unanswered packets are lost. One vantage point cannot tell a path that drops them
+ * from a target that drops them; the other locations' runs of the same slot can: failing
+ * from everywhere alike is the target (the verdict says `service`), not a path.
+ */
+function lostWhere(scope: RunScope | undefined): { verdict: Verdict; text: string } {
+  return scope?.elsewhere === 'all-failing'
+    ? {
+        verdict: 'dropped_at_target',
+        text: 'every location fails alike, so the target (or its own firewall) drops them, not a path',
+      }
+    : { verdict: 'dropped_on_path', text: 'packets are dropped on the path' };
+}
+
+function diagnoseFlow(flow: TcpFlowAnalysis, scope?: RunScope): { verdict: Verdict; diagnosis: string } {
   const server = endpointText(flow.server);
   const serverReset = flow.resets.find((reset) => reset.from === 'server');
   const serverAlert = flow.tlsAlerts.find(
@@ -425,9 +661,40 @@ function diagnoseFlow(flow: TcpFlowAnalysis): { verdict: Verdict; diagnosis: str
         diagnosis: `server ${server} refused the connection (RST in answer to SYN): nothing listens there, or a firewall rejects it`,
       };
     }
+    const icmp = flow.unreachable[0];
+    if (icmp?.routing) {
+      return {
+        verdict: 'unreachable',
+        diagnosis: `${icmp.from} answered the SYN to ${server} with ICMP ${icmp.reason}: no route to the target beyond ${icmp.from} (check the routing on the path)`,
+      };
+    }
+    if (icmp) {
+      const byTarget = icmp.from === flow.server.ip;
+      return {
+        verdict: 'refused',
+        diagnosis: `${byTarget ? `server ${server}` : `${icmp.from}, on the way to ${server},`} refused the connection (ICMP ${icmp.reason} in answer to SYN): a firewall rejects it${byTarget ? ', or nothing listens there' : ''}`,
+      };
+    }
+    const lost = lostWhere(scope);
     return {
-      verdict: 'dropped_on_path',
-      diagnosis: `${plural(flow.synsSent, 'SYN')} to ${server} got no answer: packets are dropped on the path`,
+      verdict: lost.verdict,
+      diagnosis: `${plural(flow.synsSent, 'SYN')} to ${server} got no answer: ${lost.text}`,
+    };
+  }
+  const timeout = scope?.timeoutMs;
+  const clientResetLate = flow.resets.find((reset) => reset.from === 'client' && !reset.afterHandshake);
+  if (
+    flow.synAcks > 0 &&
+    flow.handshakeMs !== undefined &&
+    !flow.handshakeComplete &&
+    ((timeout !== undefined && flow.handshakeMs > timeout) || clientResetLate)
+  ) {
+    // The SYN-ACK came after the client had given up: its kernel answers it with a RST.
+    // That RST is the client's socket being gone, not a fault: the handshake was slow.
+    const answered = `SYN answered in ${Math.round(flow.handshakeMs)} ms`;
+    return {
+      verdict: 'slow_handshake',
+      diagnosis: `server ${server} accepted too late: ${answered}, ${timeout !== undefined ? `after the ${timeout} ms timeout` : 'after the client had given up'}${flow.synRetransmissions > 0 ? ` (${plural(flow.synRetransmissions, 'SYN retransmission')})` : ''}`,
     };
   }
   if (serverAlert) {
@@ -447,9 +714,10 @@ function diagnoseFlow(flow: TcpFlowAnalysis): { verdict: Verdict; diagnosis: str
   }
   if (flow.handshakeComplete && flow.bytesFromClient > 0 && flow.bytesFromServer === 0) {
     if (flow.fromClient.dataRetransmissions > 0) {
+      const lost = lostWhere(scope);
       return {
-        verdict: 'dropped_on_path',
-        diagnosis: `server ${server} accepted the connection, then ${plural(flow.fromClient.dataRetransmissions, 'retransmission')} of the request got no answer: packets are dropped on the path`,
+        verdict: lost.verdict,
+        diagnosis: `server ${server} accepted the connection, then ${plural(flow.fromClient.dataRetransmissions, 'retransmission')} of the request got no answer: ${lost.text}`,
       };
     }
     return {
@@ -476,8 +744,8 @@ function diagnoseFlow(flow: TcpFlowAnalysis): { verdict: Verdict; diagnosis: str
   };
 }
 
-/** Reads a pcap file and analyses it. */
-export async function analyzeCapture(file: string): Promise<CaptureAnalysis> {
+/** Reads a pcap file and analyses it; with `scope`, diagnoses that run's own flows. */
+export async function analyzeCapture(file: string, scope?: RunScope): Promise<CaptureAnalysis> {
   let analyzer: CaptureAnalyzer | undefined;
   const summary = await readPcap(file, (record, header) => {
     analyzer ??= new CaptureAnalyzer(header.linkType);
@@ -485,7 +753,7 @@ export async function analyzeCapture(file: string): Promise<CaptureAnalysis> {
     return undefined;
   });
   analyzer ??= new CaptureAnalyzer(summary.header.linkType);
-  return analyzer.result(file);
+  return analyzer.result(file, scope);
 }
 
 function flowLine(flow: TcpFlowAnalysis): string {
@@ -514,6 +782,8 @@ function flowLine(flow: TcpFlowAnalysis): string {
   }
   if (flow.tlsServerName) parts.push(`SNI ${flow.tlsServerName}`);
   for (const alert of flow.tlsAlerts) parts.push(`TLS alert ${alert.name} from ${alert.from}`);
+  for (const icmp of flow.unreachable) parts.push(`ICMP ${icmp.reason} from ${icmp.from}`);
+  if (flow.ownRun === false) parts.push("another run's flow");
   return `  ${parts.join(', ')}`;
 }
 
@@ -538,5 +808,12 @@ export function formatAnalysis(analysis: CaptureAnalysis): string {
   ];
   if (analysis.diagnoses.length > 1)
     lines.push('other problems:', ...analysis.diagnoses.slice(1).map((text) => `  ${text}`));
+  if (analysis.context.length > 0)
+    lines.push('in the window, not this run:', ...analysis.context.map((text) => `  ${text}`));
+  if (analysis.duplicates > 0) lines.push(`${plural(analysis.duplicates, 'duplicate frame')} counted once`);
+  if (analysis.malformed.count > 0)
+    lines.push(
+      `${plural(analysis.malformed.count, 'malformed packet')} not decoded: ${analysis.malformed.examples.join('; ')}`,
+    );
   return lines.join('\n');
 }

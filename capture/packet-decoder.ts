@@ -34,6 +34,16 @@ export interface UdpDatagram {
   dns?: DnsMessage;
 }
 
+/** An ICMP "destination unreachable" (v4 type 3, v6 type 1) and the packet it answers. */
+export interface IcmpUnreachable {
+  /** `host unreachable`, `port unreachable`, `administratively prohibited`, … */
+  reason: string;
+  /** A route is missing or a router gave up (not a refusal by the target itself). */
+  routing: boolean;
+  /** The packet it answers, from the copy the ICMP message quotes. */
+  original: { src: string; dst: string; protocol: number; srcPort?: number; dstPort?: number };
+}
+
 export interface DnsMessage {
   id: number;
   /** true for a response. */
@@ -41,21 +51,54 @@ export interface DnsMessage {
   rcode: string;
   questions: { name: string; type: string }[];
   answers: { name: string; type: string; data: string }[];
+  /**
+   * Why the message did not parse past its 12-byte header (a name compression loop, a
+   * record running past the end): id, qr and rcode come from the header, the rest is empty.
+   */
+  malformed?: string;
 }
 
 export interface DecodedPacket {
   /** Ethernet/SLL protocol number (0x0800 IPv4, 0x86dd IPv6, 0x0806 ARP, …). */
   etherType?: number;
+  /** Where the network layer starts: `-i any` sees a packet twice with different link headers. */
+  networkOffset?: number;
+  /**
+   * Why the packet cannot be read as it claims to be (an IPv4 header length below 20 bytes,
+   * a TCP data offset below 20 bytes): the layers past that point are left out, not guessed.
+   */
+  malformed?: string;
   ip?: { version: 4 | 6; src: string; dst: string; protocol: number; ttl: number; fragment: boolean };
   tcp?: TcpSegment;
   udp?: UdpDatagram;
+  unreachable?: IcmpUnreachable;
 }
 
 const ETHERTYPE_IPV4 = 0x0800;
 const ETHERTYPE_IPV6 = 0x86dd;
 const ETHERTYPE_VLAN = [0x8100, 0x88a8, 0x9100];
+const PROTO_ICMP = 1;
 const PROTO_TCP = 6;
 const PROTO_UDP = 17;
+const PROTO_ICMPV6 = 58;
+const ICMP_UNREACHABLE: Record<number, [string, boolean]> = {
+  0: ['network unreachable', true],
+  1: ['host unreachable', true],
+  2: ['protocol unreachable', false],
+  3: ['port unreachable', false],
+  6: ['network unknown', true],
+  7: ['host unknown', true],
+  9: ['network administratively prohibited', false],
+  10: ['host administratively prohibited', false],
+  13: ['administratively prohibited', false],
+};
+const ICMPV6_UNREACHABLE: Record<number, [string, boolean]> = {
+  0: ['no route to destination', true],
+  1: ['administratively prohibited', false],
+  3: ['address unreachable', true],
+  4: ['port unreachable', false],
+  6: ['reject route to destination', true],
+};
 const DNS_PORT = 53;
 /** IPv6 extension headers we step over to reach TCP/UDP. */
 const IPV6_EXTENSIONS = new Set([0, 43, 60]);
@@ -69,7 +112,7 @@ const IPV6_FRAGMENT = 44;
 export function decodePacket(linkType: number, data: Buffer): DecodedPacket {
   const link = linkLayer(linkType, data);
   if (!link) return {};
-  const decoded: DecodedPacket = { etherType: link.etherType };
+  const decoded: DecodedPacket = { etherType: link.etherType, networkOffset: link.offset };
   try {
     if (link.etherType === ETHERTYPE_IPV4) decodeIpv4(data, link.offset, decoded);
     else if (link.etherType === ETHERTYPE_IPV6) decodeIpv6(data, link.offset, decoded);
@@ -104,6 +147,10 @@ function linkLayer(linkType: number, data: Buffer): { etherType: number; offset:
 
 function decodeIpv4(data: Buffer, offset: number, decoded: DecodedPacket): void {
   if (data.length < offset + 20) return;
+  if (data[offset] >> 4 !== 4) {
+    decoded.malformed = `IPv4 packet with IP version ${data[offset] >> 4}`;
+    return;
+  }
   const headerLength = (data[offset] & 0x0f) * 4;
   const totalLength = data.readUInt16BE(offset + 2);
   const fragmentField = data.readUInt16BE(offset + 6);
@@ -118,6 +165,16 @@ function decodeIpv4(data: Buffer, offset: number, decoded: DecodedPacket): void 
     ttl: data[offset + 8],
     fragment: moreFragments || fragmentOffset > 0,
   };
+  // An IHL below 5 (20 bytes) has no room for the addresses: the ports would be read from
+  // inside the IP header, so the transport layer is not decoded at all.
+  if (headerLength < 20) {
+    decoded.malformed = `IPv4 header length ${headerLength} bytes (IHL ${headerLength / 4}) is below the minimum of 20`;
+    return;
+  }
+  if (totalLength !== 0 && totalLength < headerLength) {
+    decoded.malformed = `IPv4 total length ${totalLength} is shorter than its ${headerLength}-byte header`;
+    return;
+  }
   // Only the first fragment carries the transport header.
   if (fragmentOffset > 0) return;
   // A zero total length comes from TSO on the capturing host: the packet runs to the end.
@@ -167,6 +224,10 @@ function transport(
 ): void {
   if (protocol === PROTO_TCP) {
     const headerLength = (data[offset + 12] >> 4) * 4;
+    if (headerLength < 20 && data.length >= offset + 13) {
+      decoded.malformed = `TCP data offset ${headerLength} bytes is below the minimum of 20`;
+      return;
+    }
     const flagByte = data[offset + 13];
     const payloadLength = Math.max(0, ipEnd - offset - headerLength);
     const payload = data.subarray(Math.min(data.length, offset + headerLength), Math.min(data.length, ipEnd));
@@ -195,6 +256,10 @@ function transport(
         segment.tls = parseTlsRecords(payload);
       }
     }
+  } else if (protocol === PROTO_ICMP && data[offset] === 3) {
+    decoded.unreachable = icmpUnreachable(data, offset + 8, ICMP_UNREACHABLE[data[offset + 1]], 4);
+  } else if (protocol === PROTO_ICMPV6 && data[offset] === 1) {
+    decoded.unreachable = icmpUnreachable(data, offset + 8, ICMPV6_UNREACHABLE[data[offset + 1]], 6);
   } else if (protocol === PROTO_UDP) {
     const length = data.readUInt16BE(offset + 4);
     const payload = data.subarray(Math.min(data.length, offset + 8), Math.min(data.length, offset + length));
@@ -209,7 +274,52 @@ function transport(
   }
 }
 
-/** A DNS message via dns-packet; undefined when it does not parse (cut by snaplen, not DNS). */
+/** The quoted packet of an ICMP unreachable: its addresses and, when quoted, its ports. */
+function icmpUnreachable(
+  data: Buffer,
+  quoted: number,
+  known: [string, boolean] | undefined,
+  version: 4 | 6,
+): IcmpUnreachable | undefined {
+  const [reason, routing] = known ?? ['destination unreachable', false];
+  if (version === 4) {
+    const headerLength = (data[quoted] & 0x0f) * 4;
+    if (data[quoted] >> 4 !== 4 || headerLength < 20 || data.length < quoted + 20) return undefined;
+    const protocol = data[quoted + 9];
+    const ports = data.length >= quoted + headerLength + 4;
+    return {
+      reason,
+      routing,
+      original: {
+        src: ipv4Text(data, quoted + 12),
+        dst: ipv4Text(data, quoted + 16),
+        protocol,
+        srcPort: ports ? data.readUInt16BE(quoted + headerLength) : undefined,
+        dstPort: ports ? data.readUInt16BE(quoted + headerLength + 2) : undefined,
+      },
+    };
+  }
+  if (data.length < quoted + 40) return undefined;
+  const ports = data.length >= quoted + 44;
+  return {
+    reason,
+    routing,
+    original: {
+      src: ipv6Text(data, quoted + 8),
+      dst: ipv6Text(data, quoted + 24),
+      protocol: data[quoted + 6],
+      srcPort: ports ? data.readUInt16BE(quoted + 40) : undefined,
+      dstPort: ports ? data.readUInt16BE(quoted + 42) : undefined,
+    },
+  };
+}
+
+/**
+ * A DNS message via dns-packet; undefined when shorter than a DNS header. A message that
+ * does not parse past its header (a compression loop, cut by the snaplen, not DNS at all)
+ * keeps the header's id, qr and rcode and says why in `malformed`, so a reply that cannot be
+ * read is not mistaken for no reply.
+ */
 export function decodeDns(payload: Buffer): DnsMessage | undefined {
   if (payload.length < 12) return undefined;
   try {
@@ -225,10 +335,20 @@ export function decodeDns(payload: Buffer): DnsMessage | undefined {
         data: safeRecordText(answer),
       })),
     };
-  } catch {
-    return undefined;
+  } catch (error) {
+    const flags = payload.readUInt16BE(2);
+    return {
+      id: payload.readUInt16BE(0),
+      qr: (flags & 0x8000) !== 0,
+      rcode: RCODES[flags & 0x0f] ?? `RCODE${flags & 0x0f}`,
+      questions: [],
+      answers: [],
+      malformed: `malformed DNS message (${(error as Error).message})`,
+    };
   }
 }
+
+const RCODES = ['NOERROR', 'FORMERR', 'SERVFAIL', 'NXDOMAIN', 'NOTIMP', 'REFUSED'];
 
 function safeRecordText(answer: dnsPacket.Answer): string {
   try {

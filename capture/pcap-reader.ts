@@ -143,12 +143,21 @@ export async function readPcapHeader(file: string, options: ReadPcapOptions = {}
   }
 }
 
+/** Opens a regular file for reading; a directory, a FIFO or a device is refused before any read. */
 async function openForRead(file: string) {
+  let handle: Awaited<ReturnType<typeof open>>;
   try {
-    return await open(file, 'r');
+    handle = await open(file, 'r');
   } catch (error) {
     throw new PcapFormatError('PCAP_READ_FAILED', file, 0, `cannot open: ${(error as Error).message}`);
   }
+  const stats = await handle.stat().catch(() => undefined);
+  if (!stats?.isFile()) {
+    await handle.close();
+    const what = stats?.isDirectory() ? 'a directory' : 'not a regular file';
+    throw new PcapFormatError('PCAP_READ_FAILED', file, 0, `${what}: expected a pcap file`);
+  }
+  return handle;
 }
 
 /**

@@ -1,7 +1,10 @@
 import type { CaptureAgent } from '../capture/capture-agent.ts';
 import type { RunResult } from '../src/checks/run-result.ts';
 import type { ResultsRecorder } from '../src/results/results-recorder.ts';
+import { slotOutcomeElsewhere } from '../src/results/slot-outcome-elsewhere.ts';
 import type { Logger } from '../src/util/logger.ts';
+
+const ELSEWHERE_WAIT_CAP_MS = 10_000;
 
 /**
  * When a run failed at the network level, asks the host's capture agent for the slice
@@ -16,7 +19,14 @@ export function attachCaptureInBackground(
 ): void {
   if (!capture?.wants(result)) return;
   void capture
-    .collect(result)
+    .collect(result, {
+      // The other locations' runs of the same slot decide whether unanswered packets are the
+      // path's fault or the target's; waited for at most one interval (10 s at most).
+      elsewhere: () =>
+        slotOutcomeElsewhere(recorder.runs, result, {
+          waitMs: Math.min(result.intervalMs ?? 0, ELSEWHERE_WAIT_CAP_MS),
+        }),
+    })
     .then(async (evidence) => {
       if (!evidence) return;
       await recorder.runs.attachEvidence(result.runId, evidence.artifacts, {

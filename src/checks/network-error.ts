@@ -78,8 +78,9 @@ export function classifyNetworkError(error: unknown, phase: string | undefined, 
     errorClass = 'refused';
     message = `connect to ${target} refused`;
   } else if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH') {
-    errorClass = 'refused';
-    message = `connect to ${target} failed: ${code === 'EHOSTUNREACH' ? 'host' : 'network'} unreachable`;
+    // A route is missing (here or at a router on the way), not a refusal by the target.
+    errorClass = 'unreachable';
+    message = `connect to ${target} failed: no route to the ${code === 'EHOSTUNREACH' ? 'host' : 'network'} (${code})`;
   } else if (code === 'ECONNRESET' || code === 'EPIPE' || err?.message === 'socket hang up') {
     errorClass = 'reset';
     message = `connection to ${target} was reset by the server${during}`;

@@ -202,7 +202,7 @@ export function pingStderrProblem(
   if (/Network is unreachable/.test(text))
     return {
       status: 'fail',
-      error: { class: 'refused', phase: 'echo', message: `no route to ${host} from this host (${text})` },
+      error: { class: 'unreachable', phase: 'echo', message: `no route to ${host} from this host (${text})` },
     };
   if (/cannot flood|minimal interval/.test(text))
     return { status: 'error', error: { class: 'config', message: `ping refused the interval: ${text}` } };
@@ -397,7 +397,8 @@ export function pingVerdict(
       return {
         status: 'fail',
         error: {
-          class: 'refused',
+          // A port or a firewall answering is a refusal; a router without a route is not.
+          class: /port unreachable|prohibited/i.test(output.icmpErrors[0]) ? 'refused' : 'unreachable',
           phase: 'echo',
           message: `${target} unreachable: ${output.icmpErrors[0]} (${counts})`,
         },

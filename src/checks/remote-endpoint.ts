@@ -52,11 +52,33 @@ export function formatTarget(address: string, port: number): string {
   return isIP(address) === 6 ? `[${address}]:${port}` : `${address}:${port}`;
 }
 
-/** Records a remote ip:port once; IPv4-mapped IPv6 (`::ffff:1.2.3.4`) is kept as IPv4. */
-export function addPeer(peers: Peer[], ip: string | undefined, port: number | undefined): void {
+/** Local ports by peers list: kept beside it so `peers` stays the remote ip:port pairs. */
+const localPortsByPeers = new WeakMap<Peer[], number[]>();
+
+/**
+ * Records a remote ip:port once; IPv4-mapped IPv6 (`::ffff:1.2.3.4`) is kept as IPv4. With
+ * `localPort` (a socket's, once connecting or connected) the run's own end is noted too
+ * (read back with `localPortsOf`): a capture slice holds other runs' flows to the same
+ * peer, and the local port tells this run's flows apart.
+ */
+export function addPeer(
+  peers: Peer[],
+  ip: string | undefined,
+  port: number | undefined,
+  localPort?: number,
+): void {
   if (!ip || !port) return;
   const bare = ip.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, '');
   if (!peers.some((peer) => peer.ip === bare && peer.port === port)) peers.push({ ip: bare, port });
+  if (!localPort) return;
+  const ports = localPortsByPeers.get(peers) ?? [];
+  if (!ports.includes(localPort)) ports.push(localPort);
+  localPortsByPeers.set(peers, ports);
+}
+
+/** The local ports noted with `addPeer` for this peers list. */
+export function localPortsOf(peers: Peer[]): number[] {
+  return [...(localPortsByPeers.get(peers) ?? [])];
 }
 
 /**

@@ -10,6 +10,7 @@ export type RunStatus = 'pass' | 'degraded' | 'fail' | 'error';
 export type ErrorClass =
   | 'dns'
   | 'refused'
+  | 'unreachable'
   | 'connect_timeout'
   | 'tls'
   | 'protocol'
@@ -23,6 +24,7 @@ export type ErrorClass =
 export const NETWORK_ERROR_CLASSES: readonly ErrorClass[] = [
   'dns',
   'refused',
+  'unreachable',
   'connect_timeout',
   'tls',
   'reset',
@@ -106,4 +108,13 @@ export interface RunResult extends ProbeOutcome {
   attempt: number;
   /** The worker host that ran it (where its packets were captured). */
   host?: string;
+  /**
+   * This end's ports of the run's connections, where the probe knew them: a capture slice
+   * holds other runs' flows to the same peers, and these tell the run's own flows apart.
+   */
+  localPorts?: number[];
+  /** The check's timeout: a capture reads a SYN-ACK later than this as a slow handshake. */
+  timeoutMs?: number;
+  /** The check's interval: runs at other locations with the same ⌊scheduledAt / interval⌋ fill the same slot. */
+  intervalMs?: number;
 }

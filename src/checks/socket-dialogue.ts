@@ -132,6 +132,7 @@ export class SocketDialogue {
       addPeer(peers, ip, port);
       const target = formatTarget(ip, port);
       const outcome = await connectOnce(ip, port, target, signal, timeoutMs);
+      addPeer(peers, ip, port, outcome.localPort);
       if (outcome.socket) return new SocketDialogue(outcome.socket, target, { ip, port }, options);
       const tryNext = TRY_NEXT_ADDRESS_CODES.has(outcome.code ?? '') && index < addresses.length - 1;
       if (!tryNext) {
@@ -407,9 +408,13 @@ async function resolveHost(host: string, options: DialogueOptions): Promise<stri
   }
 }
 
-type ConnectOutcome =
+type ConnectOutcome = (
   | { socket: net.Socket; error?: undefined; code?: undefined }
-  | { socket?: undefined; error: RunError; code: string | undefined };
+  | { socket?: undefined; error: RunError; code: string | undefined }
+) & {
+  /** This end's port, read while the socket still has it: tells this run's flows in a capture. */
+  localPort?: number;
+};
 
 function connectOnce(
   ip: string,
@@ -421,6 +426,7 @@ function connectOnce(
   return new Promise<ConnectOutcome>((resolve) => {
     const socket = net.connect({ host: ip, port, noDelay: true });
     const finish = (outcome: ConnectOutcome) => {
+      outcome.localPort = socket.localPort;
       signal.removeEventListener('abort', onAbort);
       socket.off('connect', onConnect);
       socket.off('error', onError);

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { evaluateCertificate, observeTlsSession } from '../assertions/certificate-checks.ts';
-import { expected, strictObject } from '../config/zod-helpers.ts';
+import { caFile, expected, strictObject } from '../config/zod-helpers.ts';
 import { checkBaseShape } from './check-base.ts';
 import { PhaseClock } from './phase-clock.ts';
 import type { Probe } from './probe.ts';
@@ -74,7 +74,7 @@ export const tcpCheckSchema = strictObject({
     /** Verify the chain, validity dates and host name; a failure fails the run with class `tls`. Default true. */
     verify: z.boolean().default(true),
     /** PEM file of trusted CAs, relative to the config file; replaces the system CAs. Default: system CAs. */
-    ca: z.string().min(1).optional(),
+    ca: caFile().optional(),
   }).optional(),
   /**
    * Regular expression the first line the server sends must match, e.g. `^SSH-2\.0` or

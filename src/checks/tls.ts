@@ -4,7 +4,7 @@ import {
   evaluateCertificate,
   observeTlsSession,
 } from '../assertions/certificate-checks.ts';
-import { strictObject } from '../config/zod-helpers.ts';
+import { caFile, strictObject } from '../config/zod-helpers.ts';
 import { checkBaseShape } from './check-base.ts';
 import { PhaseClock } from './phase-clock.ts';
 import type { Probe } from './probe.ts';
@@ -42,7 +42,7 @@ export const tlsCheckSchema = strictObject({
    */
   verify: z.boolean().default(true),
   /** PEM file of trusted CAs, relative to the config file; replaces the system CAs. Default: system CAs. */
-  ca: z.string().min(1).optional(),
+  ca: caFile().optional(),
   ...certificateExpectationsShape,
 });
 export type TlsCheck = z.output<typeof tlsCheckSchema>;

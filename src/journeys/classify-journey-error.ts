@@ -4,6 +4,7 @@ import type { ErrorClass } from '../checks/run-result.ts';
 const NET_ERRORS: Array<[RegExp, ErrorClass]> = [
   [/net::ERR_NAME_NOT_RESOLVED|net::ERR_NAME_RESOLUTION_FAILED/, 'dns'],
   [/net::ERR_CONNECTION_REFUSED/, 'refused'],
+  [/net::ERR_ADDRESS_UNREACHABLE|net::ERR_INTERNET_DISCONNECTED/, 'unreachable'],
   [/net::ERR_CONNECTION_TIMED_OUT|net::ERR_TIMED_OUT/, 'connect_timeout'],
   [
     /net::ERR_CONNECTION_RESET|net::ERR_CONNECTION_CLOSED|net::ERR_EMPTY_RESPONSE|net::ERR_CONNECTION_ABORTED/,

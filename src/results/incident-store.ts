@@ -14,6 +14,11 @@ export interface Incident {
   firstError?: string;
   /** Verdict when it started, updated as locations join. */
   verdict?: string;
+  /**
+   * The slot of the last change still waits for other locations' runs: the verdict is set
+   * once they are in (settleVerdict), not guessed from a half-reported slot.
+   */
+  verdictPending?: boolean;
 }
 
 /**
@@ -34,7 +39,12 @@ export class IncidentStore {
     return `${this.prefix}:incident:${id}`;
   }
 
-  async onStateChange(change: StateChange, verdict?: string): Promise<Incident | undefined> {
+  /** `pending`: the verdict of the change's slot is not known yet (see settleVerdict). */
+  async onStateChange(
+    change: StateChange,
+    verdict?: string,
+    options: { pending?: boolean } = {},
+  ): Promise<Incident | undefined> {
     const openId = await this.redis.get(this.openKey(change.checkId));
     const open = openId ? await this.get(openId) : undefined;
     if (change.to === 'DOWN') {
@@ -48,7 +58,11 @@ export class IncidentStore {
       };
       if (!incident.locations.includes(change.location)) incident.locations.push(change.location);
       if (!incident.downNow.includes(change.location)) incident.downNow.push(change.location);
-      if (verdict) incident.verdict = verdict;
+      if (options.pending) incident.verdictPending = true;
+      else if (verdict) {
+        incident.verdict = verdict;
+        delete incident.verdictPending;
+      }
       await this.redis
         .multi()
         .set(this.incidentKey(incident.id), JSON.stringify(incident))
@@ -69,6 +83,23 @@ export class IncidentStore {
       return open;
     }
     return undefined;
+  }
+
+  /** The open incident of a check whose verdict waits for the rest of its slot, if any. */
+  async awaitingVerdict(checkId: string): Promise<Incident | undefined> {
+    const openId = await this.redis.get(this.openKey(checkId));
+    const open = openId ? await this.get(openId) : undefined;
+    return open?.verdictPending ? open : undefined;
+  }
+
+  /** Sets the verdict of the open incident once its slot is complete: set once, right. */
+  async settleVerdict(checkId: string, verdict: string): Promise<Incident | undefined> {
+    const open = await this.awaitingVerdict(checkId);
+    if (!open) return undefined;
+    open.verdict = verdict;
+    delete open.verdictPending;
+    await this.redis.set(this.incidentKey(open.id), JSON.stringify(open));
+    return open;
   }
 
   async get(id: string): Promise<Incident | undefined> {

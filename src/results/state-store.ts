@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { RunResult } from '../checks/run-result.ts';
+import { slotIndex } from './slot-outcome-elsewhere.ts';
 
 /** A check's state at one location. UNKNOWN until the first counted run. */
 export type CheckStateName = 'UNKNOWN' | 'UP' | 'DEGRADED' | 'DOWN';
@@ -15,6 +16,11 @@ export interface CheckState {
   lastError?: string;
   /** Changed state at least `flapThreshold` times within the flap window. */
   flapping: boolean;
+  /** Schedule slot (⌊scheduledAt / interval⌋) of the last counted run, when known. */
+  lastSlot?: number;
+  /** The slot of the last state change and the state before it: a verdict waits for the other locations' runs of that slot. */
+  changedSlot?: number;
+  previousState?: CheckStateName;
 }
 
 export interface StatePolicy {
@@ -49,6 +55,7 @@ local stateKey, appliedKey = KEYS[1], KEYS[2]
 local runId, status, at = ARGV[1], ARGV[2], tonumber(ARGV[3])
 local downAfter, upAfter = tonumber(ARGV[4]), tonumber(ARGV[5])
 local flapWindow, flapThreshold, errorText = tonumber(ARGV[6]), tonumber(ARGV[7]), ARGV[8]
+local slot = tonumber(ARGV[9])
 if redis.call('ZSCORE', appliedKey, runId) then return {'duplicate'} end
 redis.call('ZADD', appliedKey, at, runId)
 redis.call('ZREMRANGEBYRANK', appliedKey, 0, -501)
@@ -69,9 +76,13 @@ elseif status == 'pass' or status == 'degraded' then
   end
 end
 redis.call('HSET', stateKey, 'consecutiveFailures', failures, 'consecutivePasses', passes, 'lastRunId', runId, 'lastRunAt', at)
+if slot >= 0 then
+  local lastSlot = tonumber(redis.call('HGET', stateKey, 'lastSlot') or '-1')
+  if slot > lastSlot then redis.call('HSET', stateKey, 'lastSlot', slot) end
+end
 local transitionsKey = stateKey .. ':transitions'
 if new ~= old then
-  redis.call('HSET', stateKey, 'state', new, 'since', at)
+  redis.call('HSET', stateKey, 'state', new, 'since', at, 'previousState', old, 'changedSlot', slot)
   redis.call('LPUSH', transitionsKey, at)
   redis.call('LTRIM', transitionsKey, 0, 49)
 end
@@ -115,6 +126,7 @@ export class StateStore {
       policy.flapWindowMs ?? 3_600_000,
       policy.flapThreshold ?? 4,
       result.error?.message ?? '',
+      slotIndex(result) ?? -1,
     )) as string[];
     if (reply[0] === 'duplicate' || reply[0] === reply[1]) return undefined;
     return {
@@ -140,6 +152,9 @@ export class StateStore {
       lastRunAt: fields.lastRunAt ? Number(fields.lastRunAt) : undefined,
       lastError: fields.lastError || undefined,
       flapping: fields.flapping === '1',
+      lastSlot: optionalSlot(fields.lastSlot),
+      changedSlot: optionalSlot(fields.changedSlot),
+      previousState: (fields.previousState as CheckStateName | undefined) || undefined,
     };
   }
 
@@ -147,4 +162,9 @@ export class StateStore {
     const states = await Promise.all(locations.map((location) => this.get(checkId, location)));
     return Object.fromEntries(locations.map((location, index) => [location, states[index]]));
   }
+}
+
+function optionalSlot(text: string | undefined): number | undefined {
+  const value = Number(text ?? -1);
+  return Number.isFinite(value) && value >= 0 ? value : undefined;
 }

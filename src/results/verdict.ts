@@ -27,6 +27,12 @@ export interface Verdict {
   unavailable: string[];
   /** Locations whose control check is DOWN: their results are not held against the target. */
   probeHostFaults: string[];
+  /**
+   * Locations whose run of the newest schedule slot is still to come: until they report (at
+   * most one interval), a state change in that slot is not judged yet and the verdict is the
+   * one before it.
+   */
+  awaiting: string[];
 }
 
 export interface VerdictLocation {
@@ -45,6 +51,7 @@ export function sideOf(id: string, side?: LocationSide): LocationSide {
 export function computeVerdict(
   locations: VerdictLocation[],
   states: Record<string, CheckState | undefined>,
+  awaiting: string[] = [],
 ): Verdict {
   const unavailable = locations.filter((location) => !location.live).map((location) => location.id);
   const probeHostFaults = locations
@@ -55,18 +62,22 @@ export function computeVerdict(
       location.live && !location.controlDown && (states[location.id]?.state ?? 'UNKNOWN') !== 'UNKNOWN',
   );
   const down = usable.filter((location) => states[location.id]?.state === 'DOWN');
-  const base = { down: down.map((location) => location.id), unavailable, probeHostFaults };
+  const base = { down: down.map((location) => location.id), unavailable, probeHostFaults, awaiting };
   const names = (list: VerdictLocation[]) => list.map((location) => location.id).join(', ');
   if (down.length === 0) {
-    if (usable.length > 0)
-      return { verdict: 'ok', summary: 'passing from every location that reports', ...base };
+    // A broken probe host is trouble worth a verdict of its own even while the other
+    // locations pass: its results say nothing about the target, and someone must fix it.
     if (probeHostFaults.length > 0) {
+      const passing =
+        usable.length > 0 ? ` while ${names(usable)} pass${usable.length === 1 ? 'es' : ''}` : '';
       return {
         verdict: 'probe-host',
-        summary: `the probe host at ${probeHostFaults.join(', ')} is at fault (its control check is down), not the target`,
+        summary: `the probe host at ${probeHostFaults.join(', ')} is at fault (its control check is down), not the target${passing}`,
         ...base,
       };
     }
+    if (usable.length > 0)
+      return { verdict: 'ok', summary: 'passing from every location that reports', ...base };
     return { verdict: 'no-data', summary: 'no location with a live worker has reported yet', ...base };
   }
   if (down.length === usable.length) {

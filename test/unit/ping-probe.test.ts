@@ -273,7 +273,7 @@ test('verdicts on recorded failures: class and one-line message', () => {
       stdout: RECORDED.hostUnreachable,
       exit: 1,
       status: 'fail',
-      class: 'refused',
+      class: 'unreachable',
       message:
         '10.9.9.2 unreachable: From 10.9.9.1 icmp_seq=1 Destination Host Unreachable (3 sent, 0 received)',
     },
@@ -346,7 +346,7 @@ test('verdicts on recorded failures: class and one-line message', () => {
       stderr: RECORDED.noRouteStderr,
       exit: 2,
       status: 'fail',
-      class: 'refused',
+      class: 'unreachable',
       message: 'no route to 10.8.0.2 from this host (ping: connect: Network is unreachable)',
     },
     {

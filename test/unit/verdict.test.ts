@@ -31,8 +31,9 @@ test('failing everywhere is the service; only outside is the outside path; only 
 test("a location whose control check is down is the probe host's fault, not the target's", () => {
   const broken = { ...outside, controlDown: true };
   const verdict = computeVerdict([inside, broken], { inside: state('UP'), outside: state('DOWN') });
-  assert.equal(verdict.verdict, 'ok');
+  assert.equal(verdict.verdict, 'probe-host', 'the README promises probe-host, not ok');
   assert.deepEqual(verdict.probeHostFaults, ['outside']);
+  assert.match(verdict.summary, /outside is at fault .* while inside passes/);
   const onlyThere = computeVerdict([broken], { outside: state('DOWN') });
   assert.equal(onlyThere.verdict, 'probe-host');
 });
