@@ -1,34 +1,47 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Browser, chromium } from 'playwright';
+import { processTempDir } from '../util/process-temp-dir.ts';
+import { sweepOrphanTempDirs } from '../util/sweep-orphan-temp-dirs.ts';
 import { type BrowserSettings, DEFAULT_CHROMIUM_ARGS, resolveExecutablePath } from './browser-settings.ts';
 
-const TRACES_DIR_PREFIX = 'pathwatch-traces-';
+let tmpdirRedirects = 0;
+let tmpdirBeforeRedirect: string | undefined;
 
-function isAlive(pid: number): boolean {
+/**
+ * Playwright creates the browser's profile (`playwright_chromiumdev_profile-*`) with
+ * os.tmpdir() of this process and offers no option for it outside persistent contexts.
+ * Pointing TMPDIR at this process's temp dir while it launches puts the profile there, so
+ * that a worker killed outright leaves it where the next worker's sweep finds it. Only
+ * launches change it, always to the same directory, so overlapping launches agree.
+ */
+async function withTmpdirInProcessTempDir<T>(launch: () => Promise<T>): Promise<T> {
+  if (tmpdirRedirects++ === 0) {
+    tmpdirBeforeRedirect = process.env.TMPDIR;
+    process.env.TMPDIR = processTempDir();
+  }
   try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
+    return await launch();
+  } finally {
+    if (--tmpdirRedirects === 0) {
+      if (tmpdirBeforeRedirect === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = tmpdirBeforeRedirect;
+    }
   }
 }
 
-/**
- * A worker killed outright (SIGKILL, OOM) cannot remove its traces directory, and the raw
- * trace files in it hold cookies and typed values before redaction. The next pool to
- * launch a browser removes the directories whose owning process is gone.
- */
-async function removeTracesDirsOfDeadProcesses(): Promise<void> {
-  const names = await readdir(tmpdir()).catch(() => [] as string[]);
-  await Promise.all(
-    names.map(async (name) => {
-      const owner = new RegExp(`^${TRACES_DIR_PREFIX}(\\d+)-`).exec(name)?.[1];
-      if (owner && !isAlive(Number(owner)))
-        await rm(join(tmpdir(), name), { recursive: true, force: true }).catch(() => {});
-    }),
+function definedEnv(): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(process.env).filter((entry): entry is [string, string] => entry[1] !== undefined),
   );
+}
+
+/**
+ * Chromium binds its singleton socket at `$TMPDIR/org.chromium.Chromium.XXXXXX/SingletonSocket`
+ * and aborts ("Socket path too long") past a Unix socket path's 107 bytes.
+ */
+function fitsChromiumSocketPath(tmpdir: string): boolean {
+  return Buffer.byteLength(`${tmpdir}/org.chromium.Chromium.XXXXXX/SingletonSocket`) <= 107;
 }
 
 export interface BrowserPoolOptions {
@@ -41,6 +54,11 @@ export interface BrowserPoolOptions {
  * One Chromium per worker, shared by its runs (each gets a fresh context): launching costs
  * 150–360 ms and a context is cheap. The browser is relaunched when it dies and recycled
  * after `recycleAfterRuns`, once no run is using it.
+ *
+ * Each browser writes below one directory of its own inside the process temp dir
+ * (Playwright's artifacts and traces, and Chromium's TMPDIR, where it keeps its singleton
+ * socket dir `org.chromium.Chromium.*`, left behind when Chromium is killed); the directory
+ * goes when the browser goes. Its profile is in the process temp dir, removed by Playwright.
  */
 export class BrowserPool {
   private browser: Browser | undefined;
@@ -49,7 +67,9 @@ export class BrowserPool {
   private active = 0;
   private closed = false;
   private readonly tracesDirs = new WeakMap<Browser, string>();
-  private readonly tracesDirRemovals = new Set<Promise<void>>();
+  private readonly browserDirRemovals = new Set<Promise<void>>();
+  /** What workers killed outright left behind is removed as soon as a pool exists. */
+  private readonly sweep: Promise<unknown> = sweepOrphanTempDirs().catch(() => []);
 
   constructor(private readonly options: BrowserPoolOptions) {}
 
@@ -91,23 +111,40 @@ export class BrowserPool {
     const browser = this.browser ?? (await this.launching?.catch(() => undefined));
     this.browser = undefined;
     await browser?.close().catch(() => {});
-    await Promise.all(this.tracesDirRemovals);
+    await Promise.all(this.browserDirRemovals);
+    await this.sweep;
   }
 
   private async launch(): Promise<Browser> {
     const { settings } = this.options;
-    await removeTracesDirsOfDeadProcesses();
-    const tracesDir = await mkdtemp(join(tmpdir(), `${TRACES_DIR_PREFIX}${process.pid}-`));
+    await this.sweep;
+    const browserDir = await mkdtemp(join(processTempDir(), 'b-'));
+    const removeBrowserDir = () => rm(browserDir, { recursive: true, force: true, maxRetries: 3 });
+    const artifactsDir = join(browserDir, 'artifacts');
+    const tracesDir = join(browserDir, 'traces');
+    const chromiumTmp = [browserDir, processTempDir()].find(fitsChromiumSocketPath);
+    const env = { ...definedEnv(), ...(chromiumTmp ? { TMPDIR: chromiumTmp } : {}) };
     let browser: Browser;
     try {
-      browser = await chromium.launch({
-        executablePath: resolveExecutablePath(settings),
-        headless: settings.headless,
-        args: [...(settings.args ?? DEFAULT_CHROMIUM_ARGS), ...(this.options.extraArgs ?? [])],
-        tracesDir,
-      });
+      await Promise.all([artifactsDir, tracesDir].map((dir) => mkdir(dir)));
+      browser = await withTmpdirInProcessTempDir(() =>
+        chromium.launch({
+          executablePath: resolveExecutablePath(settings),
+          headless: settings.headless,
+          args: [...(settings.args ?? DEFAULT_CHROMIUM_ARGS), ...(this.options.extraArgs ?? [])],
+          // Given explicitly, Playwright leaves these in place: removed with browserDir.
+          artifactsDir,
+          tracesDir,
+          env,
+          // Playwright's own Ctrl-C handler exits 130 at once: pathwatch's graceful stop
+          // (in-flight runs stored, then the pool closed, Redis last) must run instead.
+          handleSIGINT: false,
+          handleSIGTERM: false,
+          handleSIGHUP: false,
+        }),
+      );
     } catch (error) {
-      await rm(tracesDir, { recursive: true, force: true });
+      await removeBrowserDir();
       throw error;
     }
     this.browser = browser;
@@ -115,11 +152,10 @@ export class BrowserPool {
     this.runsOnBrowser = 0;
     browser.on('disconnected', () => {
       if (this.browser === browser) this.browser = undefined;
-      // Playwright leaves a given tracesDir in place; trace resources would pile up.
-      const removal: Promise<void> = rm(tracesDir, { recursive: true, force: true })
+      const removal: Promise<void> = removeBrowserDir()
         .catch(() => {})
-        .finally(() => this.tracesDirRemovals.delete(removal));
-      this.tracesDirRemovals.add(removal);
+        .finally(() => this.browserDirRemovals.delete(removal));
+      this.browserDirRemovals.add(removal);
     });
     if (this.closed) {
       await browser.close();

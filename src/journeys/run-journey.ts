@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from '@playwright/test';
 import type { Browser, BrowserContext, Page } from 'playwright';
 import type { ArtifactStore } from '../artifacts/artifact-store.ts';
+import { maskRunResult } from '../checks/mask-run-result.ts';
+import { tokensInBody, tokensInHeader, tokensInUrl } from '../checks/received-tokens.ts';
 import type {
   ArtifactRef,
   ErrorClass,
@@ -15,6 +16,7 @@ import type {
 } from '../checks/run-result.ts';
 import { SecretError, type SecretResolver } from '../config/secret-resolver.ts';
 import { parseDuration } from '../util/duration.ts';
+import { processTempDir } from '../util/process-temp-dir.ts';
 import type { BrowserPool } from './browser-pool.ts';
 import type { BrowserSettings } from './browser-settings.ts';
 import { classifyJourneyError, compactPlaywrightMessage } from './classify-journey-error.ts';
@@ -95,10 +97,27 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | undefined>
  * screenshot, HAR) is stored as artifacts of the run, with credentials masked.
  */
 export async function runJourney(journey: LoadedJourney, options: RunJourneyOptions): Promise<RunResult> {
+  // The run's HAR and raw trace.zip (secrets not yet masked) go, however the run ends.
+  const workDir = await mkdtemp(join(processTempDir(), 'journey-'));
+  try {
+    return await runJourneyIn(workDir, journey, options);
+  } finally {
+    await rm(workDir, { recursive: true, force: true });
+  }
+}
+
+async function runJourneyIn(
+  workDir: string,
+  journey: LoadedJourney,
+  options: RunJourneyOptions,
+): Promise<RunResult> {
   const runId = options.runId ?? randomUUID();
   const startedAt = Date.now();
   const t0 = performance.now();
-  const { secrets, settings } = options;
+  const { settings } = options;
+  // The run's own resolver: tokens the journey receives are masked in this run's result
+  // and evidence like the secrets it was given.
+  const secrets = options.secrets.forRun();
   // on-first-retry: only the confirmation attempt of a failed run is traced.
   const tracing =
     settings.trace === 'on' ||
@@ -122,17 +141,22 @@ export async function runJourney(journey: LoadedJourney, options: RunJourneyOpti
     status: RunStatus,
     error?: { class: ErrorClass; message: string },
     details?: Record<string, unknown>,
-  ): RunResult => ({
-    ...base,
-    finishedAt: Date.now(),
-    status,
-    phases: { total: Math.round((performance.now() - t0) * 10) / 10 },
-    peers,
-    steps,
-    artifacts,
-    ...(error ? { error: { ...error, message: secrets.mask(error.message) } } : {}),
-    details: { consoleErrors, failedRequests, ...details },
-  });
+  ): RunResult =>
+    // Masked whole where it leaves the journey: every field, in every encoding.
+    maskRunResult(
+      {
+        ...base,
+        finishedAt: Date.now(),
+        status,
+        phases: { total: Math.round((performance.now() - t0) * 10) / 10 },
+        peers,
+        steps,
+        artifacts,
+        ...(error ? { error } : {}),
+        details: { consoleErrors, failedRequests, ...details },
+      },
+      (text) => secrets.mask(text),
+    );
 
   let resolvedSecrets: Record<string, string>;
   try {
@@ -155,7 +179,6 @@ export async function runJourney(journey: LoadedJourney, options: RunJourneyOpti
     });
   }
 
-  const workDir = await mkdtemp(join(tmpdir(), 'pathwatch-journey-'));
   const harPath = join(workDir, 'network.har');
   // A traced run takes its HAR from the trace's own network log (see har-from-trace.ts).
   const traceName = `pathwatch-${runId}`;
@@ -186,6 +209,7 @@ export async function runJourney(journey: LoadedJourney, options: RunJourneyOpti
     journey.timeout,
   );
   const peerLookups: Array<Promise<void>> = [];
+  const tokenReads: Array<Promise<void>> = [];
 
   let failure: { status: RunStatus; class: ErrorClass; message: string } | undefined;
   let page: Page | undefined;
@@ -203,6 +227,7 @@ export async function runJourney(journey: LoadedJourney, options: RunJourneyOpti
         title: journey.name,
         name: traceName,
       });
+    collectReceivedTokens(context, secrets, tokenReads);
     page = await context.newPage();
     const currentPage = page;
     currentPage.on('console', (message) => {
@@ -339,6 +364,13 @@ export async function runJourney(journey: LoadedJourney, options: RunJourneyOpti
   const crashed = !browser.isConnected();
   if (failure && page && !crashed && !page.isClosed()) await screenshot(page, 'failure.png');
   if (context && !crashed) {
+    // Every token must be known before any evidence is masked and written.
+    await withTimeout(Promise.all(tokenReads), EVIDENCE_TIMEOUT_MS);
+    const cookies = await withTimeout(context.cookies(), EVIDENCE_TIMEOUT_MS);
+    const cookieTokens = new Set<string>();
+    for (const cookie of cookies ?? [])
+      tokensInHeader('cookie', `${cookie.name}=${cookie.value}`, cookieTokens);
+    for (const token of cookieTokens) secrets.maskAlso(token);
     const keepTrace = settings.trace === 'on' || (settings.trace !== 'off' && failure !== undefined);
     let harText: string | undefined;
     if (tracing) {
@@ -364,7 +396,7 @@ export async function runJourney(journey: LoadedJourney, options: RunJourneyOpti
       if (harText) {
         const stored = await options.artifacts.put(
           `runs/${runId}/network.har`,
-          Buffer.from(redactHar(harText, (text) => secrets.mask(text))),
+          Buffer.from(redactHar(harText, secrets)),
           'application/json',
         );
         artifacts.push({
@@ -378,7 +410,6 @@ export async function runJourney(journey: LoadedJourney, options: RunJourneyOpti
   }
   browser.off('disconnected', onDisconnected);
   await options.pool.release(browser);
-  await rm(workDir, { recursive: true, force: true });
   const details = { url: page && !page.isClosed() ? secrets.mask(page.url()) : undefined };
   return failure
     ? finish(failure.status, { class: failure.class, message: failure.message }, details)
@@ -399,10 +430,52 @@ export async function runJourney(journey: LoadedJourney, options: RunJourneyOpti
   async function storeTrace(path: string): Promise<void> {
     const data = await readFile(path).catch(() => undefined);
     if (!data) return;
-    const redacted = Buffer.from(redactTrace(data, (text) => secrets.mask(text)));
+    const redacted = Buffer.from(redactTrace(data, secrets));
     const stored = await options.artifacts.put(`runs/${runId}/trace.zip`, redacted, 'application/zip');
     artifacts.push({ kind: 'trace', key: stored.key, bytes: stored.bytes, contentType: stored.contentType });
   }
+}
+
+/** Longest response body read for the tokens it may hand out (a login answer is small). */
+const TOKEN_BODY_LIMIT = 256 * 1024;
+const MAX_TOKEN_BODY_READS = 200;
+
+/**
+ * Collects, as the journey runs, the credentials the page sends (Authorization, token
+ * headers, tokens in URLs) and the tokens JSON answers hand it (`access_token`, a JWT),
+ * so that they are masked like secrets. Cookies are read from the context at the end.
+ */
+function collectReceivedTokens(
+  context: BrowserContext,
+  secrets: SecretResolver,
+  pending: Array<Promise<void>>,
+): void {
+  const note = (tokens: Set<string>) => {
+    for (const token of tokens) secrets.maskAlso(token);
+  };
+  context.on('request', (request) => {
+    const tokens = tokensInUrl(request.url());
+    for (const [name, value] of Object.entries(request.headers())) tokensInHeader(name, value, tokens);
+    const body = request.postData();
+    if (body && body.length <= TOKEN_BODY_LIMIT) tokensInBody(body, tokens);
+    note(tokens);
+  });
+  context.on('response', (response) => {
+    const headers = response.headers();
+    const tokens = tokensInUrl(response.url());
+    for (const [name, value] of Object.entries(headers)) tokensInHeader(name, value, tokens);
+    note(tokens);
+    const type = headers['content-type'] ?? '';
+    const length = Number(headers['content-length'] ?? 0);
+    if (!/json|text\/plain/.test(type) || length > TOKEN_BODY_LIMIT || pending.length >= MAX_TOKEN_BODY_READS)
+      return;
+    pending.push(
+      response
+        .text()
+        .then((text) => note(tokensInBody(text.slice(0, TOKEN_BODY_LIMIT))))
+        .catch(() => {}),
+    );
+  });
 }
 
 /** The run's own files in the browser's tracesDir (resources are shared, content-addressed). */
