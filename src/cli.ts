@@ -20,6 +20,9 @@ const EXIT_USAGE = 2;
 /** Longest a graceful stop may take: a journey's timeout fits, a hang does not. */
 const STOP_DEADLINE_MS = 90_000;
 
+/** Set by one-shot commands: exit once they are done, whatever handles user code left open. */
+let exitWhenDone = false;
+
 class CliExit extends Error {
   constructor(
     readonly exitCode: number,
@@ -47,7 +50,7 @@ async function loadJourneysOrExit(config: LoadedConfig, exitCode = EXIT_USAGE): 
   if (issues.length > 0) {
     throw new CliExit(
       exitCode,
-      `journeys (${[config.settings.journeys].flat().join(', ')}): ${issues.length} problem${issues.length === 1 ? '' : 's'}\n${issues.map((issue) => `  ${issue.path}: ${issue.message}`).join('\n')}`,
+      `${config.file}: journeys (${[config.settings.journeys].flat().join(', ')}): ${issues.length} problem${issues.length === 1 ? '' : 's'}\n${issues.map((issue) => `  ${issue.path}: ${issue.message}`).join('\n')}`,
     );
   }
   return journeys;
@@ -72,6 +75,8 @@ program
   .description('check the config file and report every problem at once (exit 0 valid, 1 invalid)')
   .addOption(configOption())
   .action(async (options: { config?: string }) => {
+    // One-shot: a journey file that leaves a timer or socket open must not keep validate alive.
+    exitWhenDone = true;
     const config = await loadConfigOrExit(options.config, EXIT_FAIL);
     const journeys = await loadJourneysOrExit(config, EXIT_FAIL);
     console.log(summarizeConfig(config, journeys));
@@ -226,6 +231,7 @@ program
       ringDir,
       new FilesystemArtifactStore(join(config.dataDir, 'artifacts')),
       createLogger('capture'),
+      { excludePorts: [config.settings.api.port] },
     );
     const started = await agent.start();
     if (!started.capturing) throw new CliExit(EXIT_USAGE, `pathwatch capture: ${started.reason}`);
@@ -252,8 +258,9 @@ program
       const analysis = await analyzeCapture(file);
       console.log(options.json ? JSON.stringify(analysis, null, 2) : formatAnalysis(analysis));
     } catch (error) {
-      if (error instanceof PcapFormatError || (error as NodeJS.ErrnoException).code === 'ENOENT') {
-        throw new CliExit(EXIT_USAGE, `pathwatch analyze: ${(error as Error).message}`);
+      // A bad file (not a pcap, a directory, unreadable) is one line, never a stack trace.
+      if (error instanceof PcapFormatError || typeof (error as NodeJS.ErrnoException).code === 'string') {
+        throw new CliExit(EXIT_USAGE, `pathwatch analyze: ${(error as Error).message.split('\n')[0]}`);
       }
       throw error;
     }
@@ -380,3 +387,5 @@ try {
     process.exitCode = EXIT_USAGE;
   }
 }
+// stdout and stderr are synchronous for files and pipes on Linux, so nothing printed is lost.
+if (exitWhenDone) process.exit();

@@ -1,13 +1,19 @@
 import { timingSafeEqual } from 'node:crypto';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
+import type { Redis } from 'ioredis';
 import type { ArtifactStore } from '../artifacts/artifact-store.ts';
 import type { RunResult } from '../checks/run-result.ts';
 import type { LoadedConfig } from '../config/load-config.ts';
 import type { ResolvedJourney } from '../journeys/load-journeys.ts';
+import { isRedisUnavailableError, redisFailureReason } from '../redis/redis-connection.ts';
 import type { ResultsRecorder } from '../results/results-recorder.ts';
 import type { Logger } from '../util/logger.ts';
-import { apiError } from './api-error.ts';
+import { ApiRequestError, apiError, quoteInput } from './api-error.ts';
+import { NO_QUERY, parseQuery } from './query-params.ts';
 import { checksRoutes, type MonitoredItem } from './routes/checks-routes.ts';
+import { healthRoutes } from './routes/health-routes.ts';
 import { locationsRoutes } from './routes/locations-routes.ts';
 import { metricsRoutes } from './routes/metrics-routes.ts';
 import { runsRoutes } from './routes/runs-routes.ts';
@@ -21,6 +27,11 @@ export interface BuildAppOptions {
   runNow?: (item: MonitoredItem) => Promise<string[]>;
   /** Sends a capture request to the host that ran a run. */
   requestCapture?: (run: RunResult, unfiltered: boolean) => Promise<string>;
+  /**
+   * The API's own Redis connection (fail-fast, see createRedisConnection): /readyz reports
+   * it, and /api/v1 answers 503 at once while it is down.
+   */
+  redis?: Redis;
   /** A pino logger; tests pass none and get a silent app. */
   logger?: Logger;
 }
@@ -57,6 +68,60 @@ export function monitoredItems(config: LoadedConfig, journeys: ResolvedJourney[]
   ];
 }
 
+/** Longest URL the API reads; longer ones get a 414 before any route sees them. */
+export const MAX_URL_LENGTH = 4096;
+/** Largest request body (Fastify's default), in bytes. */
+export const MAX_BODY_BYTES = 1_048_576;
+/** Largest request head Node reads (its default), in bytes; larger gets a 431. */
+export const MAX_HEADER_BYTES = 16_384;
+
+/** Stable codes for the statuses Fastify's own errors carry (their FST_* codes are not ours). */
+const CODE_BY_STATUS: Record<number, string> = {
+  400: 'BAD_REQUEST',
+  404: 'NOT_FOUND',
+  405: 'METHOD_NOT_ALLOWED',
+  406: 'NOT_ACCEPTABLE',
+  408: 'REQUEST_TIMEOUT',
+  413: 'BODY_TOO_LARGE',
+  414: 'URI_TOO_LONG',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+  431: 'HEADERS_TOO_LARGE',
+};
+
+/** A message from Fastify or a route, cut so that no error repeats a long piece of input. */
+function boundedMessage(message: string): string {
+  return message.length > 300 ? `${message.slice(0, 300)}…` : message;
+}
+
+function redisUnavailable(reason: string): ApiRequestError {
+  return new ApiRequestError(
+    503,
+    'REDIS_UNAVAILABLE',
+    `Redis is unreachable (${reason}); try again when GET /readyz answers 200`,
+  );
+}
+
+/**
+ * Errors Node's HTTP parser finds before Fastify has a request (headers too large, not
+ * HTTP), answered on the socket in the API's error shape instead of Fastify's default.
+ */
+function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, code, message] =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'HEADERS_TOO_LARGE', `request line and headers are larger than ${MAX_HEADER_BYTES} bytes`]
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'REQUEST_TIMEOUT', 'the request did not arrive in time']
+        : [400, 'BAD_REQUEST', `the request is not valid HTTP/1.1 (${error.code ?? 'parse error'})`];
+  const body = JSON.stringify(apiError(code, message));
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(error);
+}
+
 /**
  * The API as a Fastify instance that never listens: tests drive it with `inject()`,
  * server.ts adds `listen()`.
@@ -64,6 +129,19 @@ export function monitoredItems(config: LoadedConfig, journeys: ResolvedJourney[]
 export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: options.logger as FastifyBaseLogger | undefined,
+    bodyLimit: MAX_BODY_BYTES,
+    clientErrorHandler: answerClientError,
+    // The router's own refusals (a path segment over maxParamLength, bad percent-encoding)
+    // would otherwise answer in Fastify's shape and repeat the whole path.
+    frameworkErrors: (error, _request, reply) => {
+      const [status, code, message] =
+        error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+          ? [414, 'URI_TOO_LONG', 'a path segment is longer than 100 characters']
+          : error.code === 'FST_ERR_BAD_URL'
+            ? [400, 'BAD_URL', 'the path is not a valid URL (bad percent-encoding)']
+            : [500, 'INTERNAL', 'internal error'];
+      return (reply as unknown as FastifyReply).code(status).send(apiError(code, message));
+    },
   }) as unknown as FastifyInstance;
   const tokens = options.config.settings.api.tokens.map((ref) => options.config.secrets.interpolate(ref));
 
@@ -73,23 +151,49 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
       request,
       reply,
     ) => {
-      const status = error.statusCode ?? 500;
-      if (status >= 500) request.log.error({ err: error }, 'request failed');
-      return reply
-        .code(status)
-        .send(
-          apiError(
-            error.validation ? 'BAD_REQUEST' : (error.code ?? 'INTERNAL'),
-            status >= 500 ? 'internal error' : error.message,
-          ),
-        );
+      const refused = isRedisUnavailableError(error)
+        ? redisUnavailable(redisFailureReason(error as Error))
+        : error;
+      const status = refused.statusCode && refused.statusCode >= 400 ? refused.statusCode : 500;
+      if (status >= 500 && status !== 503) {
+        request.log.error({ err: error }, 'request failed');
+        return reply.code(500).send(apiError('INTERNAL', `internal error (request ${request.id})`));
+      }
+      const code =
+        refused instanceof ApiRequestError
+          ? refused.code
+          : refused.validation
+            ? 'BAD_REQUEST'
+            : (CODE_BY_STATUS[status] ?? (refused.code?.startsWith('FST_') ? 'BAD_REQUEST' : refused.code));
+      const message =
+        status === 413
+          ? `request body is larger than ${MAX_BODY_BYTES} bytes`
+          : boundedMessage(refused.message);
+      return reply.code(status).send(apiError(code ?? 'BAD_REQUEST', message));
     },
   );
   app.setNotFoundHandler((request, reply) =>
-    reply.code(404).send(apiError('NOT_FOUND', `no route ${request.method} ${request.url}`)),
+    reply
+      .code(404)
+      .send(apiError('NOT_FOUND', `no route ${request.method} ${quoteInput(request.url.split('?')[0])}`)),
   );
+  app.addHook('onRequest', async (request) => {
+    if (request.url.length > MAX_URL_LENGTH) {
+      throw new ApiRequestError(
+        414,
+        'URI_TOO_LONG',
+        `the URL has ${request.url.length} characters, more than the ${MAX_URL_LENGTH} allowed`,
+      );
+    }
+  });
+  // Every route's query parameters are parsed here against the schema it declares in
+  // `config.query` (none declared: none taken), so none is read unchecked.
+  app.addHook('preValidation', async (request) => {
+    if (request.is404 || request.routeOptions.schema?.querystring) return;
+    request.query = parseQuery(request.routeOptions.config.query ?? NO_QUERY, request.query);
+  });
 
-  app.get('/healthz', async () => ({ status: 'ok' }));
+  await app.register(healthRoutes, { redis: options.redis });
   const items = monitoredItems(options.config, options.journeys ?? []);
   await app.register(metricsRoutes, { config: options.config, items, recorder: options.recorder });
 
@@ -107,12 +211,21 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
         }
       });
     }
+    // While the API's connection is down every route here would fail anyway: answer at
+    // once, before a route queues work on a connection that waits for Redis (run now).
+    const redis = options.redis;
+    if (redis) {
+      api.addHook('onRequest', async () => {
+        if (redis.status !== 'ready') throw redisUnavailable(`the connection is ${redis.status}`);
+      });
+    }
     await api.register(checksRoutes, { items, recorder: options.recorder, runNow: options.runNow });
     await api.register(locationsRoutes, { config: options.config, recorder: options.recorder });
     await api.register(runsRoutes, {
       recorder: options.recorder,
       artifacts: options.artifacts,
       requestCapture: options.requestCapture,
+      apiHasTokens: tokens.length > 0,
     });
   });
   return app;

@@ -1,6 +1,8 @@
 import type { FastifyPluginAsync } from 'fastify';
+import { z } from 'zod';
 import type { LocationView, ResultsRecorder } from '../../results/results-recorder.ts';
 import { apiError } from '../api-error.ts';
+import { integerParam, textParam } from '../query-params.ts';
 
 /** A check or a journey, as the API lists it. */
 export interface MonitoredItem {
@@ -12,6 +14,13 @@ export interface MonitoredItem {
   locations: string[];
   enabled: boolean;
 }
+
+const runsQuery = z.object({
+  location: textParam(100).optional(),
+  limit: integerParam(1, 1000).optional(),
+});
+/** At most 31 days of hourly rows per request: 9600 hours answered 1.1 MB. */
+const rollupsQuery = z.object({ hours: integerParam(1, 24 * 31).optional() });
 
 export interface ChecksRoutesOptions {
   items: MonitoredItem[];
@@ -51,17 +60,9 @@ export const checksRoutes: FastifyPluginAsync<ChecksRoutesOptions> = async (
     return describe(item);
   });
 
-  app.get<{ Params: { id: string }; Querystring: { location?: string; limit?: number } }>(
+  app.get<{ Params: { id: string }; Querystring: z.output<typeof runsQuery> }>(
     '/api/v1/checks/:id/runs',
-    {
-      schema: {
-        querystring: {
-          type: 'object',
-          properties: { location: { type: 'string' }, limit: { type: 'integer', minimum: 1, maximum: 1000 } },
-          additionalProperties: false,
-        },
-      },
-    },
+    { config: { query: runsQuery } },
     async (request, reply) => {
       const item = byId.get(request.params.id);
       if (!item) return reply.code(404).send(notFound(request.params.id));
@@ -76,10 +77,14 @@ export const checksRoutes: FastifyPluginAsync<ChecksRoutesOptions> = async (
             ),
           );
       }
-      return {
-        checkId: item.id,
-        runs: await recorder.runs.listRuns(item.id, { location, limit: limit ?? 50 }),
-      };
+      const runs = await recorder.runs.listRuns(item.id, { location, limit: limit ?? 50 });
+      // Slots that had no run, over the same stretch of history as the runs listed.
+      const oldest = runs.length === (limit ?? 50) ? runs.at(-1) : undefined;
+      const gaps = await recorder.missedSlots.gaps(item.id, location ? [location] : item.locations, {
+        since: oldest ? (oldest.scheduledAt ?? oldest.startedAt) : undefined,
+        limit: limit ?? 50,
+      });
+      return { checkId: item.id, runs, gaps };
     },
   );
 
@@ -89,17 +94,9 @@ export const checksRoutes: FastifyPluginAsync<ChecksRoutesOptions> = async (
     return { checkId: item.id, incidents: await recorder.incidents.list(item.id) };
   });
 
-  app.get<{ Params: { id: string }; Querystring: { hours?: number } }>(
+  app.get<{ Params: { id: string }; Querystring: z.output<typeof rollupsQuery> }>(
     '/api/v1/checks/:id/rollups',
-    {
-      schema: {
-        querystring: {
-          type: 'object',
-          properties: { hours: { type: 'integer', minimum: 1, maximum: 24 * 400 } },
-          additionalProperties: false,
-        },
-      },
-    },
+    { config: { query: rollupsQuery } },
     async (request, reply) => {
       const item = byId.get(request.params.id);
       if (!item) return reply.code(404).send(notFound(request.params.id));

@@ -16,7 +16,7 @@ function label(value: string): string {
   return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 }
 
-/** Prometheus text: state per check × location, live workers, schedule lag this hour. */
+/** Prometheus text: state and missed slots per check × location, live workers, schedule lag this hour. */
 export const metricsRoutes: FastifyPluginAsync<MetricsRoutesOptions> = async (
   app,
   { config, items, recorder },
@@ -31,6 +31,18 @@ export const metricsRoutes: FastifyPluginAsync<MetricsRoutesOptions> = async (
       for (const [location, state] of Object.entries(states)) {
         lines.push(
           `pathwatch_check_state{check="${label(item.id)}",location="${label(location)}"} ${STATE_VALUES[state.state]}`,
+        );
+      }
+    }
+    lines.push(
+      '# HELP pathwatch_missed_slots_total schedule slots that passed with no run (worker, queue or Redis down)',
+      '# TYPE pathwatch_missed_slots_total counter',
+    );
+    for (const item of items) {
+      const totals = await recorder.missedSlots.totals(item.id);
+      for (const location of item.locations) {
+        lines.push(
+          `pathwatch_missed_slots_total{check="${label(item.id)}",location="${label(location)}"} ${totals[location] ?? 0}`,
         );
       }
     }
