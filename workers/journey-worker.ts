@@ -9,9 +9,10 @@ import type { ResolvedJourney } from '../src/journeys/load-journeys.ts';
 import { runJourney } from '../src/journeys/run-journey.ts';
 import type { ResultsRecorder } from '../src/results/results-recorder.ts';
 import { queueName, type RunJobData } from '../src/scheduler/run-queue.ts';
+import { slotOf } from '../src/scheduler/slot-of.ts';
 import type { Logger } from '../src/util/logger.ts';
 import { runWithConfirmation } from './run-with-confirmation.ts';
-import { runIdForJob, scheduledAtOf } from './run-worker.ts';
+import { runIdOf, scheduledAtOf } from './run-worker.ts';
 import { stalledRunOptions } from './stalled-run-options.ts';
 
 export interface JourneyWorkerOptions {
@@ -47,7 +48,8 @@ export function startJourneyWorker(options: JourneyWorkerOptions): JourneyWorker
       const journey = journeysById.get(job.data.checkId);
       if (!journey)
         throw new UnrecoverableError(`journey "${job.data.checkId}" is not in ${config.file}'s journeys`);
-      const baseRunId = runIdForJob(name, job.id);
+      const baseRunId = await runIdOf(name, job);
+      const slot = slotOf(job);
       const { retries, retryDelay, downAfter, upAfter } = config.settings.defaults;
       return runWithConfirmation({
         attempt: (attempt, runId) =>
@@ -61,6 +63,9 @@ export function startJourneyWorker(options: JourneyWorkerOptions): JourneyWorker
             scheduledAt: scheduledAtOf(job),
             attempt,
           }),
+        identity: { checkId: journey.id, kind: 'journey', location, scheduledAt: scheduledAtOf(job) },
+        slot: slot === undefined ? undefined : { at: slot, interval: journey.interval },
+        artifacts: options.artifacts,
         baseRunId,
         retries,
         retryDelay,

@@ -1,5 +1,8 @@
 import type { CaptureAgent } from '../capture/capture-agent.ts';
+import type { ArtifactStore, StoredArtifact } from '../src/artifacts/artifact-store.ts';
+import { maskRunResult } from '../src/checks/mask-run-result.ts';
 import type { RunResult } from '../src/checks/run-result.ts';
+import { processSecretMasker } from '../src/config/secret-masker.ts';
 import type { ResultsRecorder } from '../src/results/results-recorder.ts';
 import type { StatePolicy } from '../src/results/state-store.ts';
 import { HOST_ID } from '../src/util/host-id.ts';
@@ -19,6 +22,12 @@ export interface ConfirmationOptions {
   recorder: ResultsRecorder;
   logger: Logger;
   capture?: CaptureAgent;
+  /** Lets a crashed attempt's record list the evidence it had already stored. */
+  artifacts?: ArtifactStore;
+  /** Who the run is for, to store an attempt that threw instead of losing it. */
+  identity: Pick<RunResult, 'checkId' | 'kind' | 'location' | 'scheduledAt'>;
+  /** The schedule slot the job fills (scheduler jobs only; run-now jobs fill none). */
+  slot?: { at: number; interval: number };
   onResult?: (result: RunResult) => void;
 }
 
@@ -31,12 +40,18 @@ export async function runWithConfirmation(options: ConfirmationOptions): Promise
   const { recorder, logger } = options;
   for (let attempt = 1; ; attempt++) {
     const runId = attempt === 1 ? options.baseRunId : `${options.baseRunId}-${attempt}`;
-    const result = { ...(await options.attempt(attempt, runId)), host: HOST_ID };
+    // The last masking boundary before a result is stored or returned to BullMQ: a crashed
+    // attempt's message was written here, not by the probe that masks its own results.
+    const result = maskRunResult(
+      { ...(await attemptOrCrash(options, attempt, runId)), host: HOST_ID },
+      (text) => processSecretMasker.mask(text),
+    );
     const counted = result.status !== 'fail' || attempt > options.retries;
     const change = await recorder.record(result, {
       counted,
       policy: options.policy,
       locations: options.locations,
+      slot: options.slot,
     });
     logger.info(
       {
@@ -56,4 +71,54 @@ export async function runWithConfirmation(options: ConfirmationOptions): Promise
     if (counted) return result;
     await new Promise((resolve) => setTimeout(resolve, options.retryDelay));
   }
+}
+
+/**
+ * An attempt that throws (a browser crash mid-evidence, an artifact write refused or a full
+ * disk) is still a run: it is stored with status "error", the reason, and whatever evidence
+ * was already written under its id, so the slot is never silently lost.
+ */
+async function attemptOrCrash(
+  options: ConfirmationOptions,
+  attempt: number,
+  runId: string,
+): Promise<RunResult> {
+  const startedAt = Date.now();
+  try {
+    return await options.attempt(attempt, runId);
+  } catch (error) {
+    const stored = options.artifacts
+      ? await options.artifacts.list(`runs/${runId}/`).catch(() => [] as StoredArtifact[])
+      : [];
+    const finishedAt = Date.now();
+    return {
+      ...options.identity,
+      runId,
+      attempt,
+      startedAt,
+      finishedAt,
+      status: 'error',
+      phases: { total: finishedAt - startedAt },
+      peers: [],
+      error: {
+        class: 'internal',
+        message: `run ${runId} of "${options.identity.checkId}" crashed: ${(error as Error)?.message ?? String(error)}`,
+      },
+      artifacts: stored.map((artifact) => ({
+        kind: artifactKind(artifact.key),
+        key: artifact.key,
+        bytes: artifact.bytes,
+        contentType: artifact.contentType,
+      })),
+    };
+  }
+}
+
+function artifactKind(key: string): string {
+  const name = key.slice(key.lastIndexOf('/') + 1);
+  if (name === 'trace.zip') return 'trace';
+  if (name.endsWith('.png')) return 'screenshot';
+  if (name.endsWith('.har')) return 'har';
+  if (name.endsWith('.pcap')) return 'pcap';
+  return 'file';
 }

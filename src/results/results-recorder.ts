@@ -2,8 +2,10 @@ import type { Redis } from 'ioredis';
 import type { RunResult } from '../checks/run-result.ts';
 import type { LoadedConfig } from '../config/load-config.ts';
 import { IncidentStore } from './incident-store.ts';
+import { MissedSlotStore } from './missed-slot-store.ts';
 import { ResultStore } from './result-store.ts';
 import { RollupStore } from './rollup-store.ts';
+import { settledSlotStates } from './settled-slot-states.ts';
 import { type CheckState, type StateChange, type StatePolicy, StateStore } from './state-store.ts';
 import { computeVerdict, sideOf, type Verdict, type VerdictLocation } from './verdict.ts';
 import { WorkerRegistry } from './worker-registry.ts';
@@ -14,6 +16,8 @@ export interface RecordOptions {
   policy: StatePolicy;
   /** Every location the check or journey runs at, for the verdict when its state changes. */
   locations: string[];
+  /** The schedule slot the run fills (scheduler jobs only), to find the slots before it that had no run. */
+  slot?: { at: number; interval: number };
 }
 
 /** A location as a verdict sees it; `controlCheck` lets a check not be judged by itself. */
@@ -30,6 +34,7 @@ export class ResultsRecorder {
   readonly rollups: RollupStore;
   readonly incidents: IncidentStore;
   readonly workers: WorkerRegistry;
+  readonly missedSlots: MissedSlotStore;
 
   constructor(
     redis: Redis,
@@ -47,22 +52,39 @@ export class ResultsRecorder {
     this.rollups = new RollupStore(redis, prefix, config.settings.rollupDays);
     this.incidents = new IncidentStore(redis, prefix);
     this.workers = new WorkerRegistry(redis, prefix);
+    this.missedSlots = new MissedSlotStore(redis, prefix);
   }
 
   async record(result: RunResult, options: RecordOptions): Promise<StateChange | undefined> {
+    // After the run is saved: a slot is accounted for only once its run is stored.
+    const accountSlot = async () => {
+      if (options.slot)
+        await this.missedSlots.recordRun(
+          result.checkId,
+          result.location,
+          options.slot.at,
+          options.slot.interval,
+        );
+    };
     if (!options.counted) {
-      await this.runs.save(result);
+      await this.runs.save(result).then(accountSlot);
       return undefined;
     }
     // Issued together so they share round trips (and one write with auto-pipelining).
     const [, , change] = await Promise.all([
-      this.runs.save(result),
+      this.runs.save(result).then(accountSlot),
       this.rollups.record(result),
       this.states.apply(result, options.policy),
     ]);
     if (change) {
       const verdict = await this.verdict(result.checkId, options.locations);
-      await this.incidents.onStateChange(change, verdict.verdict);
+      await this.incidents.onStateChange(change, verdict.verdict, {
+        pending: verdict.awaiting.length > 0,
+      });
+    } else if (await this.incidents.awaitingVerdict(result.checkId)) {
+      // The slot that opened or widened an incident is judged once its last run is in.
+      const verdict = await this.verdict(result.checkId, options.locations);
+      if (verdict.awaiting.length === 0) await this.incidents.settleVerdict(result.checkId, verdict.verdict);
     }
     return change;
   }
@@ -91,11 +113,15 @@ export class ResultsRecorder {
     );
   }
 
-  /** The verdict across the locations a check runs at; pass what was already read. */
+  /**
+   * The verdict across the locations a check runs at; pass what was already read. Judged by
+   * schedule slot: a change in the newest slot waits (at most one interval) for the other
+   * locations' runs of that slot, so the first verdict of a fault is already the right one.
+   */
   async verdict(
     checkId: string,
     locations: string[],
-    known: { states?: Record<string, CheckState>; views?: LocationView[] } = {},
+    known: { states?: Record<string, CheckState>; views?: LocationView[]; now?: number } = {},
   ): Promise<Verdict> {
     const [states, views] = await Promise.all([
       known.states ?? this.states.forCheck(checkId, locations),
@@ -105,6 +131,9 @@ export class ResultsRecorder {
       .filter((view) => locations.includes(view.id))
       // A control check is never blamed on its own location's fault.
       .map((view) => ({ ...view, controlDown: view.controlDown && view.controlCheck !== checkId }));
-    return computeVerdict(described, states);
+    const item = this.config.checks.find((entry) => entry.id === checkId);
+    const live = described.filter((view) => view.live).map((view) => view.id);
+    const slot = settledSlotStates(states, live, item?.interval, known.now ?? Date.now());
+    return computeVerdict(described, slot.states, slot.awaiting);
   }
 }

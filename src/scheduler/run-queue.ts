@@ -24,6 +24,12 @@ export interface RunJobData {
   location: string;
   /** Set by "run now"; scheduled jobs derive it from the job's timestamp. */
   requestedAt?: number;
+  /**
+   * Random, set by the worker the first time it processes the job and kept in the job: part
+   * of the run id, so ids differ across installs and Redis restarts yet stay the same when
+   * a job is redone.
+   */
+  runNonce?: string;
 }
 
 export function openQueue(

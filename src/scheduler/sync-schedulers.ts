@@ -8,16 +8,20 @@ import type { QueueKind, RunJobData } from './run-queue.ts';
 export interface ScheduledItem {
   id: string;
   interval: number;
+  /** The longest one slot's run can take: every attempt's timeout plus the delays between them. */
+  maxRunMs: number;
   locations: string[];
   enabled: boolean;
   queue: QueueKind;
 }
 
 export function scheduledItems(config: LoadedConfig, journeys: ResolvedJourney[] = []): ScheduledItem[] {
+  const { retries, retryDelay } = config.settings.defaults;
   return [
     ...config.checks.map((check) => ({
       id: check.id,
       interval: check.interval,
+      maxRunMs: check.timeout * (check.retries + 1) + check.retryDelay * check.retries,
       locations: check.locations,
       enabled: check.enabled,
       queue: 'runs' as const,
@@ -25,6 +29,7 @@ export function scheduledItems(config: LoadedConfig, journeys: ResolvedJourney[]
     ...journeys.map((journey) => ({
       id: journey.id,
       interval: journey.interval,
+      maxRunMs: journey.timeout * (retries + 1) + retryDelay * retries,
       locations: journey.locations,
       enabled: true,
       queue: 'journeys' as const,

@@ -13,8 +13,14 @@ import { FilesystemArtifactStore } from '../artifacts/filesystem-artifact-store.
 import type { RunResult } from '../checks/run-result.ts';
 import type { LoadedConfig } from '../config/load-config.ts';
 import type { ResolvedJourney } from '../journeys/load-journeys.ts';
-import { createRedisConnection, redactUrl } from '../redis/redis-connection.ts';
+import {
+  createRedisConnection,
+  type RedisConnectionOptions,
+  redactUrl,
+  waitUntilReady,
+} from '../redis/redis-connection.ts';
 import { ResultsRecorder } from '../results/results-recorder.ts';
+import { startMissedSlotSweep } from '../scheduler/missed-slot-sweep.ts';
 import { openQueue, type QueueKind, type RunJobData } from '../scheduler/run-queue.ts';
 import { scheduledItems, syncSchedulers } from '../scheduler/sync-schedulers.ts';
 import { HOST_ID } from '../util/host-id.ts';
@@ -60,9 +66,9 @@ export async function startStack(options: StartStackOptions): Promise<RunningSta
   const stoppers: Array<() => Promise<unknown>> = [];
   if (redis.privateServer) stoppers.push(() => redis.privateServer!.stop());
   const connections: Redis[] = [];
-  const connect = (options: { autoPipelining?: boolean } = {}) => {
-    const connection = createRedisConnection(redis.url, options);
-    connection.on('error', (error) => logger.warn({ err: error.message }, 'redis connection error'));
+  // Each connection logs one line when it is lost and one when it is back, by role.
+  const connect = (role: string, options: Omit<RedisConnectionOptions, 'role' | 'logger'> = {}) => {
+    const connection = createRedisConnection(redis.url, { ...options, role, logger });
     connections.push(connection);
     return connection;
   };
@@ -78,12 +84,12 @@ export async function startStack(options: StartStackOptions): Promise<RunningSta
   };
   try {
     const prefix = config.settings.redis.prefix;
-    const recorder = new ResultsRecorder(connect({ autoPipelining: true }), config);
+    const recorder = new ResultsRecorder(connect('results', { autoPipelining: true }), config);
     let apiUrl: string | undefined;
     const journeys = options.journeys ?? [];
     let runNow: ((item: MonitoredItem) => Promise<string[]>) | undefined;
     if (roles.scheduler) {
-      const queueConnection = connect();
+      const queueConnection = connect('scheduler');
       const queues = new Map<string, Record<QueueKind, Queue<RunJobData>>>(
         config.locations.map((location) => [
           location,
@@ -98,8 +104,12 @@ export async function startStack(options: StartStackOptions): Promise<RunningSta
           [...queues.values()].flatMap((byKind) => Object.values(byKind).map((queue) => queue.close())),
         ),
       );
-      const report = await syncSchedulers(scheduledItems(config, journeys), queues);
+      const items = scheduledItems(config, journeys);
+      const report = await syncSchedulers(items, queues);
       logger.info(report, 'schedulers synced');
+      // Stopped before the queues close (stoppers run in reverse).
+      const sweep = startMissedSlotSweep({ items, queues, store: recorder.missedSlots, logger });
+      stoppers.push(() => sweep.stop());
       runNow = async (item) => {
         const kind: QueueKind = item.kind === 'journey' ? 'journeys' : 'runs';
         const jobs = await Promise.all(
@@ -125,6 +135,8 @@ export async function startStack(options: StartStackOptions): Promise<RunningSta
         join(config.dataDir, 'capture', 'ring'),
         artifacts,
         logger,
+        // The API's traffic (its bearer tokens) never goes into a slice.
+        { excludePorts: [config.settings.api.port] },
       );
       const { capturing } = await capture.start();
       // Pushed before the workers' closer, so it runs after them: slices of their last runs finish first.
@@ -134,7 +146,7 @@ export async function startStack(options: StartStackOptions): Promise<RunningSta
         const requests = startCaptureRequestWorker({
           agent,
           hostId: HOST_ID,
-          connection: connect(),
+          connection: connect('capture requests'),
           prefix,
           recorder,
           logger,
@@ -146,6 +158,8 @@ export async function startStack(options: StartStackOptions): Promise<RunningSta
           ringDir: join(config.dataDir, 'capture', 'ring'),
           artifacts,
           entries: config.settings.capture.collections,
+          payload: config.settings.capture.payload,
+          excludedListeners: agent.excludedListeners,
           logger,
         });
         collector.start();
@@ -163,7 +177,7 @@ export async function startStack(options: StartStackOptions): Promise<RunningSta
       const runWorker: Worker = startRunWorker({
         config,
         location,
-        connection: connect(),
+        connection: connect(`worker ${location}`),
         recorder,
         logger,
         onResult: options.onResult,
@@ -175,7 +189,7 @@ export async function startStack(options: StartStackOptions): Promise<RunningSta
           config,
           journeys,
           location,
-          connection: connect(),
+          connection: connect(`journey worker ${location}`),
           recorder,
           artifacts,
           logger,
@@ -190,10 +204,15 @@ export async function startStack(options: StartStackOptions): Promise<RunningSta
     // runs they have in flight.
     stoppers.push(() => Promise.all(closers.map((close) => close())));
     if (roles.api) {
-      const requestConnection = connect();
+      // The API's own connections fail fast: a request during a Redis outage gets a 503 at
+      // once, while the workers' connections keep waiting for Redis so no run is lost.
+      const apiConnection = connect('api', { failFast: true });
+      const requestConnection = connect('api capture requests', { failFast: true });
+      await Promise.all([waitUntilReady(apiConnection), waitUntilReady(requestConnection)]);
       const app: FastifyInstance = await buildApp({
         config,
-        recorder,
+        recorder: new ResultsRecorder(apiConnection, config),
+        redis: apiConnection,
         logger,
         journeys,
         artifacts,
@@ -217,6 +236,8 @@ export async function startStack(options: StartStackOptions): Promise<RunningSta
         port: options.apiPort ?? config.settings.api.port,
       });
       apiUrl = address.replace('[::1]', 'localhost');
+      const listening = app.server.address();
+      if (typeof listening === 'object' && listening) capture?.excludeListener(listening.port);
       stoppers.push(() => app.close());
     }
     logger.info({ redis: redactUrl(redis.url), apiUrl, workers: roles.workerLocations }, 'pathwatch started');
