@@ -35,20 +35,30 @@ function parseLines(lines: string[]): Array<NetworkEvent | undefined> {
   });
 }
 
+/** Random names tried per resource before it is left out of the kept trace. */
+const NAME_TRIES = 16;
+
 /**
  * Resources are named by the SHA-1 of their content (`resources/<sha1>.json`): a login's
  * form post named by the hash of `username=…&password=…` lets anyone holding the trace
  * confirm a guessed password offline. Each gets a random name for this trace instead,
- * one the masker leaves alone, so the rename survives masking.
+ * one the masker leaves alone, so the rename survives masking. The tries are bounded: a
+ * short secret inside the extension itself ("json") would mask every candidate, so after a
+ * few the extension is dropped, and a resource no name can be found for is left out
+ * (its references then point nowhere) rather than hanging the worker.
  */
 function randomResourceNames(names: string[], mask: (text: string) => string): Map<string, string> {
   const renamed = new Map<string, string>();
   for (const name of names) {
     const base = name.slice('resources/'.length);
-    let fresh: string;
-    do fresh = `${randomBytes(20).toString('hex')}${extname(base)}`;
-    while (mask(fresh) !== fresh);
-    renamed.set(base, fresh);
+    for (let attempt = 0; attempt < NAME_TRIES; attempt++) {
+      const extension = attempt < NAME_TRIES / 2 ? extname(base) : '';
+      const fresh = `${randomBytes(20).toString('hex')}${extension}`;
+      if (mask(fresh) === fresh) {
+        renamed.set(base, fresh);
+        break;
+      }
+    }
   }
   return renamed;
 }
@@ -106,9 +116,10 @@ export function redactTrace(zip: Uint8Array, secrets: TraceSecrets): Uint8Array 
 
   const redacted: Record<string, Uint8Array> = {};
   for (const [name, bytes] of Object.entries(entries)) {
-    const kept = name.startsWith('resources/')
-      ? `resources/${renamed.get(name.slice('resources/'.length))}`
-      : name;
+    const isResource = name.startsWith('resources/');
+    const freshName = isResource ? renamed.get(name.slice('resources/'.length)) : undefined;
+    if (isResource && freshName === undefined) continue; // no safe name: not kept
+    const kept = isResource ? `resources/${freshName}` : name;
     if (!isTextEntry(name) || !looksLikeText(bytes)) {
       redacted[kept] = bytes;
       continue;
