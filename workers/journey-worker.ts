@@ -50,6 +50,7 @@ export function startJourneyWorker(options: JourneyWorkerOptions): JourneyWorker
         throw new UnrecoverableError(`journey "${job.data.checkId}" is not in ${config.file}'s journeys`);
       const baseRunId = await runIdOf(name, job);
       const slot = slotOf(job);
+      const scheduledAt = scheduledAtOf(job);
       const { retries, retryDelay, downAfter, upAfter } = config.settings.defaults;
       return runWithConfirmation({
         attempt: (attempt, runId) =>
@@ -60,10 +61,16 @@ export function startJourneyWorker(options: JourneyWorkerOptions): JourneyWorker
             settings: config.settings.browser,
             location,
             runId,
-            scheduledAt: scheduledAtOf(job),
+            scheduledAt,
             attempt,
           }),
-        identity: { checkId: journey.id, kind: 'journey', location, scheduledAt: scheduledAtOf(job) },
+        identity: {
+          checkId: journey.id,
+          kind: 'journey',
+          location,
+          scheduledAt,
+          intervalMs: journey.interval,
+        },
         slot: slot === undefined ? undefined : { at: slot, interval: journey.interval },
         artifacts: options.artifacts,
         baseRunId,

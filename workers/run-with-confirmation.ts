@@ -25,7 +25,7 @@ export interface ConfirmationOptions {
   /** Lets a crashed attempt's record list the evidence it had already stored. */
   artifacts?: ArtifactStore;
   /** Who the run is for, to store an attempt that threw instead of losing it. */
-  identity: Pick<RunResult, 'checkId' | 'kind' | 'location' | 'scheduledAt'>;
+  identity: Pick<RunResult, 'checkId' | 'kind' | 'location' | 'scheduledAt' | 'intervalMs'>;
   /** The schedule slot the job fills (scheduler jobs only; run-now jobs fill none). */
   slot?: { at: number; interval: number };
   onResult?: (result: RunResult) => void;
@@ -40,12 +40,8 @@ export async function runWithConfirmation(options: ConfirmationOptions): Promise
   const { recorder, logger } = options;
   for (let attempt = 1; ; attempt++) {
     const runId = attempt === 1 ? options.baseRunId : `${options.baseRunId}-${attempt}`;
-    // The last masking boundary before a result is stored or returned to BullMQ: a crashed
-    // attempt's message was written here, not by the probe that masks its own results.
-    const result = maskRunResult(
-      { ...(await attemptOrCrash(options, attempt, runId)), host: HOST_ID },
-      (text) => processSecretMasker.mask(text),
-    );
+    // Masked already: by the probe or journey that made it, or by attemptOrCrash.
+    const result = { ...(await attemptOrCrash(options, attempt, runId)), host: HOST_ID };
     const counted = result.status !== 'fail' || attempt > options.retries;
     const change = await recorder.record(result, {
       counted,
@@ -77,6 +73,11 @@ export async function runWithConfirmation(options: ConfirmationOptions): Promise
  * An attempt that throws (a browser crash mid-evidence, an artifact write refused or a full
  * disk) is still a run: it is stored with status "error", the reason, and whatever evidence
  * was already written under its id, so the slot is never silently lost.
+ *
+ * Results come masked from the probe and the journey, each with the run's own resolver (the
+ * process's secrets and the tokens the run received), so they are not masked again here;
+ * only this record, whose message is written here, is masked here, with the process's
+ * secrets (the run's received tokens went with its resolver).
  */
 async function attemptOrCrash(
   options: ConfirmationOptions,
@@ -91,7 +92,7 @@ async function attemptOrCrash(
       ? await options.artifacts.list(`runs/${runId}/`).catch(() => [] as StoredArtifact[])
       : [];
     const finishedAt = Date.now();
-    return {
+    const crashed: RunResult = {
       ...options.identity,
       runId,
       attempt,
@@ -111,6 +112,7 @@ async function attemptOrCrash(
         contentType: artifact.contentType,
       })),
     };
+    return maskRunResult(crashed, (text) => processSecretMasker.mask(text));
   }
 }
 

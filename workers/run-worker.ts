@@ -111,7 +111,7 @@ export function startRunWorker(options: RunWorkerOptions): Worker<RunJobData, Ru
             scheduledAt,
             attempt,
           }),
-        identity: { checkId: check.id, kind: check.kind, location, scheduledAt },
+        identity: { checkId: check.id, kind: check.kind, location, scheduledAt, intervalMs: check.interval },
         slot: slot === undefined ? undefined : { at: slot, interval: check.interval },
         baseRunId,
         retries: check.retries,

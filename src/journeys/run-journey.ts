@@ -136,6 +136,8 @@ async function runJourneyIn(
     scheduledAt: options.scheduledAt,
     startedAt,
     attempt: options.attempt ?? 1,
+    // Its schedule slot (⌊scheduledAt / interval⌋) judges it alongside the other locations' runs.
+    ...(journey.interval !== undefined ? { intervalMs: journey.interval } : {}),
   };
   const finish = (
     status: RunStatus,
@@ -179,241 +181,258 @@ async function runJourneyIn(
     });
   }
 
-  const harPath = join(workDir, 'network.har');
-  // A traced run takes its HAR from the trace's own network log (see har-from-trace.ts).
+  // Whatever happens from here on, the browser goes back to the pool: a run that throws (an
+  // artifact write refused, a full disk) must not keep the pool counting it as in use, or
+  // the browser is never recycled and its contexts pile up.
   const traceName = `pathwatch-${runId}`;
   const tracesDir = options.pool.tracesDirOf(browser);
-  const harFromTrace = tracing && settings.har && tracesDir !== undefined;
   let context: BrowserContext | undefined;
-  let running: { index: number; name: string } | undefined;
-  let interrupt: (reason: JourneyInterrupt) => void = () => {};
-  const interrupted = new Promise<never>((_, reject) => {
-    interrupt = reject;
-  });
-  interrupted.catch(() => {}); // observed through Promise.race below
-  const where = () => (running ? ` step ${running.index} "${running.name}"` : '');
-  const onDisconnected = () =>
-    interrupt(
-      new JourneyInterrupt('internal', 'error', `journey "${journey.id}"${where()}: browser crashed`),
-    );
-  browser.on('disconnected', onDisconnected);
-  const deadline = setTimeout(
-    () =>
-      interrupt(
-        new JourneyInterrupt(
-          'timeout',
-          'fail',
-          `journey "${journey.id}"${where()}: journey timeout of ${journey.timeout} ms exceeded`,
-        ),
-      ),
-    journey.timeout,
-  );
-  const peerLookups: Array<Promise<void>> = [];
-  const tokenReads: Array<Promise<void>> = [];
-
-  let failure: { status: RunStatus; class: ErrorClass; message: string } | undefined;
-  let page: Page | undefined;
+  let contextClosed = false;
+  let onDisconnected = () => {};
   try {
-    context = await browser.newContext(
-      settings.har && !harFromTrace ? { recordHar: { path: harPath, content: 'omit' } } : {},
+    const harPath = join(workDir, 'network.har');
+    // A traced run takes its HAR from the trace's own network log (see har-from-trace.ts).
+    const harFromTrace = tracing && settings.har && tracesDir !== undefined;
+    let running: { index: number; name: string } | undefined;
+    let interrupt: (reason: JourneyInterrupt) => void = () => {};
+    const interrupted = new Promise<never>((_, reject) => {
+      interrupt = reject;
+    });
+    interrupted.catch(() => {}); // observed through Promise.race below
+    const where = () => (running ? ` step ${running.index} "${running.name}"` : '');
+    onDisconnected = () =>
+      interrupt(
+        new JourneyInterrupt('internal', 'error', `journey "${journey.id}"${where()}: browser crashed`),
+      );
+    browser.on('disconnected', onDisconnected);
+    const deadline = setTimeout(
+      () =>
+        interrupt(
+          new JourneyInterrupt(
+            'timeout',
+            'fail',
+            `journey "${journey.id}"${where()}: journey timeout of ${journey.timeout} ms exceeded`,
+          ),
+        ),
+      journey.timeout,
     );
-    if (tracing)
-      await context.tracing.start({
-        // The screencast costs ~15% CPU per run; DOM snapshots already render every action
-        // in the trace viewer, and the failing step gets a real screenshot of its own.
-        screenshots: settings.traceScreenshots,
-        snapshots: true,
-        sources: true,
-        title: journey.name,
-        name: traceName,
-      });
-    collectReceivedTokens(context, secrets, tokenReads);
-    page = await context.newPage();
-    const currentPage = page;
-    currentPage.on('console', (message) => {
-      if (message.type() === 'error' && consoleErrors.length < 50)
-        consoleErrors.push(secrets.mask(message.text()));
-    });
-    currentPage.on('pageerror', (error) => {
-      if (consoleErrors.length < 50) consoleErrors.push(secrets.mask(error.message));
-    });
-    currentPage.on('requestfailed', (request) => {
-      if (failedRequests.length < 50) {
-        failedRequests.push({
-          url: secrets.mask(request.url()),
-          error: request.failure()?.errorText ?? 'failed',
-        });
-      }
-    });
-    // Navigation timings come from events Playwright already sends (the document's
-    // response timing, then DOMContentLoaded and load), not from a page.evaluate per step.
-    const navigations: NonNullable<JourneyStepResult['navigation']>[] = [];
-    currentPage.on('response', (response) => {
-      const request = response.request();
-      if (!request.isNavigationRequest() || request.frame() !== currentPage.mainFrame()) return;
-      const timing = request.timing();
-      navigations.push({
-        url: secrets.mask(response.url()),
-        startedAt: timing.startTime,
-        firstByte: Math.round(timing.responseStart * 10) / 10,
-      });
-    });
-    const markNavigation = (field: 'domContentLoaded' | 'load') => () => {
-      const navigation = navigations.at(-1);
-      if (navigation && navigation[field] === undefined) {
-        navigation[field] = Math.round((Date.now() - navigation.startedAt) * 10) / 10;
-      }
-    };
-    currentPage.on('domcontentloaded', markNavigation('domContentLoaded'));
-    currentPage.on('load', markNavigation('load'));
-    // One serverAddr() round trip per origin, not per response: peers are per server.
-    const originsSeen = new Set<string>();
-    currentPage.on('response', (response) => {
-      const origin = new URL(response.url()).origin;
-      if (originsSeen.has(origin)) return;
-      originsSeen.add(origin);
-      peerLookups.push(
-        response
-          .serverAddr()
-          .then((address) => {
-            if (
-              address &&
-              !peers.some((peer) => peer.ip === address.ipAddress && peer.port === address.port)
-            ) {
-              peers.push({ ip: address.ipAddress, port: address.port });
-            }
-          })
-          .catch(() => {}),
-      );
-    });
+    const peerLookups: Array<Promise<void>> = [];
+    const tokenReads: Array<Promise<void>> = [];
 
-    const step: StepFunction = async (name, body, stepOptions) => {
-      const index = steps.length + 1;
-      const shownName = secrets.mask(name);
-      running = { index, name: shownName };
-      options.onStep?.({ type: 'start', index, name: shownName });
-      const stepStartedAt = Date.now();
-      const stepT0 = performance.now();
-      const navigationsBefore = navigations.length;
-      if (tracing) await context?.tracing.group(shownName).catch(() => {});
-      const timeoutMs =
-        typeof stepOptions?.timeout === 'string' ? parseDuration(stepOptions.timeout) : stepOptions?.timeout;
-      let stepTimer: NodeJS.Timeout | undefined;
-      const record = (status: StepResult['status'], error?: string) => {
-        const result: JourneyStepResult = {
-          name: shownName,
-          startedAt: stepStartedAt,
-          durationMs: Math.round((performance.now() - stepT0) * 10) / 10,
-          status,
-          ...(error ? { error: secrets.mask(error) } : {}),
-        };
-        steps.push(result);
-        return result;
+    let failure: { status: RunStatus; class: ErrorClass; message: string } | undefined;
+    let page: Page | undefined;
+    try {
+      context = await browser.newContext(
+        settings.har && !harFromTrace ? { recordHar: { path: harPath, content: 'omit' } } : {},
+      );
+      if (tracing)
+        await context.tracing.start({
+          // The screencast costs ~15% CPU per run; DOM snapshots already render every action
+          // in the trace viewer, and the failing step gets a real screenshot of its own.
+          screenshots: settings.traceScreenshots,
+          snapshots: true,
+          sources: true,
+          title: journey.name,
+          name: traceName,
+        });
+      collectReceivedTokens(context, secrets, tokenReads);
+      page = await context.newPage();
+      const currentPage = page;
+      currentPage.on('console', (message) => {
+        if (message.type() === 'error' && consoleErrors.length < 50)
+          consoleErrors.push(secrets.mask(message.text()));
+      });
+      currentPage.on('pageerror', (error) => {
+        if (consoleErrors.length < 50) consoleErrors.push(secrets.mask(error.message));
+      });
+      currentPage.on('requestfailed', (request) => {
+        if (failedRequests.length < 50) {
+          failedRequests.push({
+            url: secrets.mask(request.url()),
+            error: request.failure()?.errorText ?? 'failed',
+          });
+        }
+      });
+      // Navigation timings come from events Playwright already sends (the document's
+      // response timing, then DOMContentLoaded and load), not from a page.evaluate per step.
+      const navigations: NonNullable<JourneyStepResult['navigation']>[] = [];
+      currentPage.on('response', (response) => {
+        const request = response.request();
+        if (!request.isNavigationRequest() || request.frame() !== currentPage.mainFrame()) return;
+        const timing = request.timing();
+        navigations.push({
+          url: secrets.mask(response.url()),
+          startedAt: timing.startTime,
+          firstByte: Math.round(timing.responseStart * 10) / 10,
+        });
+      });
+      const markNavigation = (field: 'domContentLoaded' | 'load') => () => {
+        const navigation = navigations.at(-1);
+        if (navigation && navigation[field] === undefined) {
+          navigation[field] = Math.round((Date.now() - navigation.startedAt) * 10) / 10;
+        }
       };
-      try {
-        const work = body();
-        work.catch(() => {}); // a step cut by its timeout may still reject later
-        const result = timeoutMs
-          ? await Promise.race([
-              work,
-              new Promise<never>((_, reject) => {
-                stepTimer = setTimeout(
-                  () =>
-                    reject(new JourneyInterrupt('timeout', 'fail', `timeout of ${timeoutMs} ms exceeded`)),
-                  timeoutMs,
-                );
-              }),
-            ])
-          : await work;
-        const done = record('pass');
-        if (navigations.length > navigationsBefore) done.navigation = navigations.at(-1);
-        if (settings.screenshots === 'every-step') await screenshot(currentPage, `step-${index}.png`);
-        options.onStep?.({ type: 'end', index, step: done });
-        return result;
-      } catch (error) {
-        const message =
-          error instanceof JourneyInterrupt
-            ? error.message
-            : compactPlaywrightMessage((error as Error)?.message ?? String(error));
-        const failed = record('fail', message);
-        options.onStep?.({ type: 'end', index, step: failed });
-        throw error instanceof StepFailure ? error : new StepFailure(index, shownName, error);
-      } finally {
-        clearTimeout(stepTimer);
-        if (tracing) await context?.tracing.groupEnd().catch(() => {});
-        running = undefined;
-      }
-    };
+      currentPage.on('domcontentloaded', markNavigation('domContentLoaded'));
+      currentPage.on('load', markNavigation('load'));
+      // One serverAddr() round trip per origin, not per response: peers are per server.
+      const originsSeen = new Set<string>();
+      currentPage.on('response', (response) => {
+        const origin = new URL(response.url()).origin;
+        if (originsSeen.has(origin)) return;
+        originsSeen.add(origin);
+        peerLookups.push(
+          response
+            .serverAddr()
+            .then((address) => {
+              if (
+                address &&
+                !peers.some((peer) => peer.ip === address.ipAddress && peer.port === address.port)
+              ) {
+                peers.push({ ip: address.ipAddress, port: address.port });
+              }
+            })
+            .catch(() => {}),
+        );
+      });
 
-    const body = journey.run({
-      page,
-      context,
-      step,
-      expect,
-      secrets: resolvedSecrets,
-      params: journey.params as never,
-    });
-    body.catch(() => {}); // a body cut by the deadline may still reject later
-    await Promise.race([body, interrupted]);
-  } catch (error) {
-    failure = describeFailure(journey.id, error);
+      const step: StepFunction = async (name, body, stepOptions) => {
+        const index = steps.length + 1;
+        const shownName = secrets.mask(name);
+        running = { index, name: shownName };
+        options.onStep?.({ type: 'start', index, name: shownName });
+        const stepStartedAt = Date.now();
+        const stepT0 = performance.now();
+        const navigationsBefore = navigations.length;
+        if (tracing) await context?.tracing.group(shownName).catch(() => {});
+        const timeoutMs =
+          typeof stepOptions?.timeout === 'string'
+            ? parseDuration(stepOptions.timeout)
+            : stepOptions?.timeout;
+        let stepTimer: NodeJS.Timeout | undefined;
+        const record = (status: StepResult['status'], error?: string) => {
+          const result: JourneyStepResult = {
+            name: shownName,
+            startedAt: stepStartedAt,
+            durationMs: Math.round((performance.now() - stepT0) * 10) / 10,
+            status,
+            ...(error ? { error: secrets.mask(error) } : {}),
+          };
+          steps.push(result);
+          return result;
+        };
+        try {
+          const work = body();
+          work.catch(() => {}); // a step cut by its timeout may still reject later
+          const result = timeoutMs
+            ? await Promise.race([
+                work,
+                new Promise<never>((_, reject) => {
+                  stepTimer = setTimeout(
+                    () =>
+                      reject(new JourneyInterrupt('timeout', 'fail', `timeout of ${timeoutMs} ms exceeded`)),
+                    timeoutMs,
+                  );
+                }),
+              ])
+            : await work;
+          const done = record('pass');
+          if (navigations.length > navigationsBefore) done.navigation = navigations.at(-1);
+          if (settings.screenshots === 'every-step') await screenshot(currentPage, `step-${index}.png`);
+          options.onStep?.({ type: 'end', index, step: done });
+          return result;
+        } catch (error) {
+          const message =
+            error instanceof JourneyInterrupt
+              ? error.message
+              : compactPlaywrightMessage((error as Error)?.message ?? String(error));
+          const failed = record('fail', message);
+          options.onStep?.({ type: 'end', index, step: failed });
+          throw error instanceof StepFailure ? error : new StepFailure(index, shownName, error);
+        } finally {
+          clearTimeout(stepTimer);
+          if (tracing) await context?.tracing.groupEnd().catch(() => {});
+          running = undefined;
+        }
+      };
+
+      const body = journey.run({
+        page,
+        context,
+        step,
+        expect,
+        secrets: resolvedSecrets,
+        params: journey.params as never,
+      });
+      body.catch(() => {}); // a body cut by the deadline may still reject later
+      await Promise.race([body, interrupted]);
+    } catch (error) {
+      failure = describeFailure(journey.id, error);
+    } finally {
+      clearTimeout(deadline);
+    }
+
+    const crashed = !browser.isConnected();
+    if (failure && page && !crashed && !page.isClosed()) await screenshot(page, 'failure.png');
+    if (context && !crashed) {
+      // Every token must be known before any evidence is masked and written.
+      await withTimeout(Promise.all(tokenReads), EVIDENCE_TIMEOUT_MS);
+      const cookies = await withTimeout(context.cookies(), EVIDENCE_TIMEOUT_MS);
+      const cookieTokens = new Set<string>();
+      for (const cookie of cookies ?? [])
+        tokensInHeader('cookie', `${cookie.name}=${cookie.value}`, cookieTokens);
+      for (const token of cookieTokens) secrets.maskAlso(token);
+      const keepTrace = settings.trace === 'on' || (settings.trace !== 'off' && failure !== undefined);
+      let harText: string | undefined;
+      if (tracing) {
+        const tracePath = join(workDir, 'trace.zip');
+        await withTimeout(
+          keepTrace ? context.tracing.stop({ path: tracePath }) : context.tracing.stop(),
+          EVIDENCE_TIMEOUT_MS,
+        );
+        if (keepTrace) await storeTrace(tracePath);
+        if (harFromTrace && tracesDir) {
+          // Complete once stop() returns: Playwright flushes requests still in flight then.
+          const network = await readFile(join(tracesDir, `${traceName}.network`), 'utf8').catch(
+            () => undefined,
+          );
+          if (network !== undefined) harText = harFromTraceNetwork(network, browser.version());
+          await removeTraceFiles(tracesDir, traceName);
+        }
+      }
+      await withTimeout(Promise.all(peerLookups), EVIDENCE_TIMEOUT_MS);
+      await withTimeout(context.close(), EVIDENCE_TIMEOUT_MS);
+      contextClosed = true;
+      if (settings.har) {
+        if (!harFromTrace) harText = await readFile(harPath, 'utf8').catch(() => undefined);
+        if (harText) {
+          const stored = await options.artifacts.put(
+            `runs/${runId}/network.har`,
+            Buffer.from(redactHar(harText, secrets)),
+            'application/json',
+          );
+          artifacts.push({
+            kind: 'har',
+            key: stored.key,
+            bytes: stored.bytes,
+            contentType: stored.contentType,
+          });
+        }
+      }
+    }
+    const details = { url: page && !page.isClosed() ? secrets.mask(page.url()) : undefined };
+    return failure
+      ? finish(failure.status, { class: failure.class, message: failure.message }, details)
+      : finish('pass', undefined, details);
   } finally {
-    clearTimeout(deadline);
-  }
-
-  const crashed = !browser.isConnected();
-  if (failure && page && !crashed && !page.isClosed()) await screenshot(page, 'failure.png');
-  if (context && !crashed) {
-    // Every token must be known before any evidence is masked and written.
-    await withTimeout(Promise.all(tokenReads), EVIDENCE_TIMEOUT_MS);
-    const cookies = await withTimeout(context.cookies(), EVIDENCE_TIMEOUT_MS);
-    const cookieTokens = new Set<string>();
-    for (const cookie of cookies ?? [])
-      tokensInHeader('cookie', `${cookie.name}=${cookie.value}`, cookieTokens);
-    for (const token of cookieTokens) secrets.maskAlso(token);
-    const keepTrace = settings.trace === 'on' || (settings.trace !== 'off' && failure !== undefined);
-    let harText: string | undefined;
-    if (tracing) {
-      const tracePath = join(workDir, 'trace.zip');
-      await withTimeout(
-        keepTrace ? context.tracing.stop({ path: tracePath }) : context.tracing.stop(),
-        EVIDENCE_TIMEOUT_MS,
-      );
-      if (keepTrace) await storeTrace(tracePath);
-      if (harFromTrace && tracesDir) {
-        // Complete once stop() returns: Playwright flushes requests still in flight then.
-        const network = await readFile(join(tracesDir, `${traceName}.network`), 'utf8').catch(
-          () => undefined,
-        );
-        if (network !== undefined) harText = harFromTraceNetwork(network, browser.version());
-        await removeTraceFiles(tracesDir, traceName);
-      }
+    browser.off('disconnected', onDisconnected);
+    if (context && !contextClosed) {
+      // The run ended before its evidence was collected: its context and its trace's
+      // unmasked files go now, not when the browser is recycled.
+      if (browser.isConnected()) await withTimeout(context.close(), EVIDENCE_TIMEOUT_MS);
+      if (tracesDir) await removeTraceFiles(tracesDir, traceName);
     }
-    await withTimeout(Promise.all(peerLookups), EVIDENCE_TIMEOUT_MS);
-    await withTimeout(context.close(), EVIDENCE_TIMEOUT_MS);
-    if (settings.har) {
-      if (!harFromTrace) harText = await readFile(harPath, 'utf8').catch(() => undefined);
-      if (harText) {
-        const stored = await options.artifacts.put(
-          `runs/${runId}/network.har`,
-          Buffer.from(redactHar(harText, secrets)),
-          'application/json',
-        );
-        artifacts.push({
-          kind: 'har',
-          key: stored.key,
-          bytes: stored.bytes,
-          contentType: stored.contentType,
-        });
-      }
-    }
+    await options.pool.release(browser);
   }
-  browser.off('disconnected', onDisconnected);
-  await options.pool.release(browser);
-  const details = { url: page && !page.isClosed() ? secrets.mask(page.url()) : undefined };
-  return failure
-    ? finish(failure.status, { class: failure.class, message: failure.message }, details)
-    : finish('pass', undefined, details);
 
   async function screenshot(target: Page, name: string): Promise<void> {
     const image = await withTimeout(target.screenshot({ timeout: EVIDENCE_TIMEOUT_MS }), EVIDENCE_TIMEOUT_MS);

@@ -92,7 +92,11 @@ export class IncidentStore {
     return open?.verdictPending ? open : undefined;
   }
 
-  /** Sets the verdict of the open incident once its slot is complete: set once, right. */
+  /**
+   * Sets the verdict of the open incident once its slot is complete: set once, right. Read
+   * again here, right before the write, rather than passed in: the verdict is computed in
+   * between, and another location's run may have changed the incident meanwhile.
+   */
   async settleVerdict(checkId: string, verdict: string): Promise<Incident | undefined> {
     const open = await this.awaitingVerdict(checkId);
     if (!open) return undefined;

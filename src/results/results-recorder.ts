@@ -56,8 +56,9 @@ export class ResultsRecorder {
   }
 
   async record(result: RunResult, options: RecordOptions): Promise<StateChange | undefined> {
-    // After the run is saved: a slot is accounted for only once its run is stored.
-    const accountSlot = async () => {
+    // A slot is accounted for only once its run is stored: a run lost on the way leaves the
+    // slot missed (visible), never filled by nothing.
+    const stored = this.runs.save(result).then(async () => {
       if (options.slot)
         await this.missedSlots.recordRun(
           result.checkId,
@@ -65,24 +66,26 @@ export class ResultsRecorder {
           options.slot.at,
           options.slot.interval,
         );
-    };
+    });
     if (!options.counted) {
-      await this.runs.save(result).then(accountSlot);
+      await stored;
       return undefined;
     }
     // Issued together so they share round trips (and one write with auto-pipelining).
     const [, , change] = await Promise.all([
-      this.runs.save(result).then(accountSlot),
+      stored,
       this.rollups.record(result),
       this.states.apply(result, options.policy),
     ]);
     if (change) {
+      // A change in a slot not every location has reported yet leaves the incident's
+      // verdict pending rather than set from half a slot.
       const verdict = await this.verdict(result.checkId, options.locations);
       await this.incidents.onStateChange(change, verdict.verdict, {
         pending: verdict.awaiting.length > 0,
       });
     } else if (await this.incidents.awaitingVerdict(result.checkId)) {
-      // The slot that opened or widened an incident is judged once its last run is in.
+      // The run that completes the slot sets the verdict of the incident it opened or widened.
       const verdict = await this.verdict(result.checkId, options.locations);
       if (verdict.awaiting.length === 0) await this.incidents.settleVerdict(result.checkId, verdict.verdict);
     }
@@ -114,9 +117,11 @@ export class ResultsRecorder {
   }
 
   /**
-   * The verdict across the locations a check runs at; pass what was already read. Judged by
-   * schedule slot: a change in the newest slot waits (at most one interval) for the other
-   * locations' runs of that slot, so the first verdict of a fault is already the right one.
+   * The verdict across the locations a check or journey runs at; pass what was already read.
+   * Judged by schedule slot: a change in the newest slot waits (at most one interval) for the
+   * other locations' runs of that slot, so the first verdict of a fault is already the right
+   * one. The slots and their interval come from the states (carried by the runs), so checks
+   * and journeys are judged alike, with no lookup in the config.
    */
   async verdict(
     checkId: string,
@@ -131,9 +136,8 @@ export class ResultsRecorder {
       .filter((view) => locations.includes(view.id))
       // A control check is never blamed on its own location's fault.
       .map((view) => ({ ...view, controlDown: view.controlDown && view.controlCheck !== checkId }));
-    const item = this.config.checks.find((entry) => entry.id === checkId);
     const live = described.filter((view) => view.live).map((view) => view.id);
-    const slot = settledSlotStates(states, live, item?.interval, known.now ?? Date.now());
+    const slot = settledSlotStates(states, live, known.now ?? Date.now());
     return computeVerdict(described, slot.states, slot.awaiting);
   }
 }

@@ -8,16 +8,21 @@ import type { CheckState } from './state-store.ts';
  * taken as it was before that slot until every other location's run of the slot is in, or
  * one interval has passed since the first of them (a location that stays behind longer is
  * not waited for). `awaiting` names the locations whose run of that slot is still to come.
+ *
+ * The interval is the one each state's slot was counted in (`slotInterval`, carried by the
+ * runs), so checks and journeys are judged alike; slots counted in different intervals (the
+ * interval changed and not every location has run since) cannot be compared, and are not.
  */
 export function settledSlotStates(
   states: Record<string, CheckState | undefined>,
   locations: string[],
-  intervalMs: number | undefined,
   now: number,
 ): { states: Record<string, CheckState | undefined>; awaiting: string[] } {
   const reporting = locations.filter((id) => (states[id]?.state ?? 'UNKNOWN') !== 'UNKNOWN');
   const slots = reporting.map((id) => states[id]?.lastSlot).filter((slot) => slot !== undefined);
-  if (!intervalMs || slots.length < 2) return { states, awaiting: [] };
+  const intervals = new Set(reporting.map((id) => states[id]?.slotInterval));
+  const [intervalMs] = intervals;
+  if (!intervalMs || intervals.size > 1 || slots.length < 2) return { states, awaiting: [] };
   const newest = Math.max(...slots);
   const ahead = reporting.filter((id) => states[id]?.lastSlot === newest);
   const changed = ahead.filter(

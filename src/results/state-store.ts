@@ -18,6 +18,11 @@ export interface CheckState {
   flapping: boolean;
   /** Schedule slot (⌊scheduledAt / interval⌋) of the last counted run, when known. */
   lastSlot?: number;
+  /**
+   * The interval (ms) that slot counts in, from the run itself: checks and journeys alike
+   * are judged by slot without a config lookup, and in the unit their slots were counted in.
+   */
+  slotInterval?: number;
   /** The slot of the last state change and the state before it: a verdict waits for the other locations' runs of that slot. */
   changedSlot?: number;
   previousState?: CheckStateName;
@@ -55,7 +60,7 @@ local stateKey, appliedKey = KEYS[1], KEYS[2]
 local runId, status, at = ARGV[1], ARGV[2], tonumber(ARGV[3])
 local downAfter, upAfter = tonumber(ARGV[4]), tonumber(ARGV[5])
 local flapWindow, flapThreshold, errorText = tonumber(ARGV[6]), tonumber(ARGV[7]), ARGV[8]
-local slot = tonumber(ARGV[9])
+local slot, slotInterval = tonumber(ARGV[9]), tonumber(ARGV[10])
 if redis.call('ZSCORE', appliedKey, runId) then return {'duplicate'} end
 redis.call('ZADD', appliedKey, at, runId)
 redis.call('ZREMRANGEBYRANK', appliedKey, 0, -501)
@@ -77,8 +82,12 @@ elseif status == 'pass' or status == 'degraded' then
 end
 redis.call('HSET', stateKey, 'consecutiveFailures', failures, 'consecutivePasses', passes, 'lastRunId', runId, 'lastRunAt', at)
 if slot >= 0 then
+  -- A changed interval renumbers the slots: the new numbering replaces the old one.
   local lastSlot = tonumber(redis.call('HGET', stateKey, 'lastSlot') or '-1')
-  if slot > lastSlot then redis.call('HSET', stateKey, 'lastSlot', slot) end
+  local lastInterval = tonumber(redis.call('HGET', stateKey, 'slotInterval') or '0')
+  if slot > lastSlot or slotInterval ~= lastInterval then
+    redis.call('HSET', stateKey, 'lastSlot', slot, 'slotInterval', slotInterval)
+  end
 end
 local transitionsKey = stateKey .. ':transitions'
 if new ~= old then
@@ -127,6 +136,7 @@ export class StateStore {
       policy.flapThreshold ?? 4,
       result.error?.message ?? '',
       slotIndex(result) ?? -1,
+      result.intervalMs ?? 0,
     )) as string[];
     if (reply[0] === 'duplicate' || reply[0] === reply[1]) return undefined;
     return {
@@ -153,6 +163,7 @@ export class StateStore {
       lastError: fields.lastError || undefined,
       flapping: fields.flapping === '1',
       lastSlot: optionalSlot(fields.lastSlot),
+      slotInterval: fields.slotInterval ? Number(fields.slotInterval) || undefined : undefined,
       changedSlot: optionalSlot(fields.changedSlot),
       previousState: (fields.previousState as CheckStateName | undefined) || undefined,
     };

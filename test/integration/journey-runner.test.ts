@@ -13,6 +13,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { strFromU8, unzipSync } from 'fflate';
+import type { Browser } from 'playwright';
+import type { StoredArtifact } from '../../src/artifacts/artifact-store.ts';
 import { FilesystemArtifactStore } from '../../src/artifacts/filesystem-artifact-store.ts';
 import type { RunResult } from '../../src/checks/run-result.ts';
 import { SecretResolver } from '../../src/config/secret-resolver.ts';
@@ -313,6 +315,51 @@ test('the browser is recycled after the configured number of runs', async () => 
     const second = await recycling.acquire();
     assert.notEqual(second, first);
     await recycling.release(second);
+  } finally {
+    await recycling.close();
+  }
+});
+
+/** A store on a full disk: every write is refused, as an artifact store's put can be. */
+class FullDiskArtifactStore extends FilesystemArtifactStore {
+  override async put(key: string): Promise<StoredArtifact> {
+    throw new Error(`ENOSPC: no space left on device, write '${key}'`);
+  }
+}
+
+test('a run that throws (its evidence cannot be stored) still releases its browser: recycled per the pool rules, and the next run passes', async () => {
+  const acquired: Browser[] = [];
+  /** Notes each browser handed out, so the test can see when it is recycled. */
+  class WatchedPool extends BrowserPool {
+    override async acquire(): Promise<Browser> {
+      const browser = await super.acquire();
+      acquired.push(browser);
+      return browser;
+    }
+  }
+  const recycling = new WatchedPool({
+    settings: { ...DEFAULT_BROWSER_SETTINGS, recycleAfterRuns: 1 },
+    extraArgs: LOOPBACK_ONLY_CHROMIUM_ARGS,
+  });
+  const stepTimeout = await loadJourney(join(repo, 'test/fixtures/journeys/step-timeout.journey.ts'));
+  const options = { pool: recycling, secrets, settings: DEFAULT_BROWSER_SETTINGS, location: 'test' };
+  try {
+    // The failing step's screenshot cannot be written: the run throws.
+    await assert.rejects(
+      runJourney(stepTimeout, { ...options, artifacts: new FullDiskArtifactStore(artifactsDir) }),
+      /ENOSPC: no space left on device, write 'runs\/.+\/failure\.png'/,
+    );
+    assert.equal(acquired.length, 1);
+    assert.equal(acquired[0].isConnected(), false, 'released, and recycled after its one run');
+    const next = await runJourney(checkout, { ...options, artifacts });
+    assert.equal(next.status, 'pass', next.error?.message);
+    assert.equal(acquired.length, 2);
+    assert.notEqual(acquired[1], acquired[0], 'the next run got a fresh browser');
+    assert.equal(
+      acquired[1].isConnected(),
+      false,
+      'recycled after its one run too: the run that threw is not still counted as active',
+    );
   } finally {
     await recycling.close();
   }

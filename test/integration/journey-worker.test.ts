@@ -68,6 +68,7 @@ test('a journey job runs on the location worker, is stored with its evidence, an
     const result = await stored;
     assert.equal(result.status, 'pass', result.error?.message);
     assert.equal(result.kind, 'journey');
+    assert.equal(result.intervalMs, journeys[0].interval, 'its slot is known, to judge it by slot');
     const fromStore = await new ResultStore(redis, { prefix }).getRun(result.runId);
     assert.deepEqual(
       fromStore?.steps?.map((step) => step.name),

@@ -113,3 +113,23 @@ test('a location that stays behind is waited for one interval at most', async ()
   assert.equal(later.verdict, 'inside-path');
   assert.deepEqual(later.awaiting, []);
 });
+
+test('a journey is judged by slot like a check: its first verdict of a fault is already `service`', async () => {
+  // Journeys are not in config.checks: the slot and its interval come with the results.
+  const journeyRun = (slot: number, location: string, status: RunStatus): RunResult => ({
+    ...run('checkout', slot, location, status),
+    kind: 'journey',
+    ...(status === 'fail' ? { error: { class: 'timeout' as const, message: 'step 5 "pay" timed out' } } : {}),
+  });
+  await record(journeyRun(1, 'inside', 'pass'));
+  await record(journeyRun(1, 'outside', 'pass'));
+  const first = await record(journeyRun(2, 'inside', 'fail'));
+  assert.equal(first.verdict.verdict, 'ok', 'inside alone in slot 2 is not judged yet (not inside-path)');
+  assert.deepEqual(first.verdict.awaiting, ['outside']);
+  assert.equal(first.incident.verdict, undefined);
+  assert.equal(first.incident.verdictPending, true);
+  const second = await record(journeyRun(2, 'outside', 'fail'));
+  assert.equal(second.verdict.verdict, 'service');
+  assert.equal(second.incident.verdict, 'service');
+  assert.equal(second.incident.verdictPending, undefined);
+});
