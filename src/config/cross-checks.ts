@@ -2,6 +2,7 @@ import { closestMatch } from '../util/closest-match.ts';
 import type { ConfigIssue } from './config-error.ts';
 import { formatPath } from './config-error.ts';
 import { malformedSecretRefsIn } from './malformed-secret-refs.ts';
+import { MIN_SECRET_LENGTH } from './secret-masker.ts';
 import type { SecretResolver } from './secret-resolver.ts';
 import { secretRefsIn } from './secret-resolver.ts';
 
@@ -76,6 +77,11 @@ export function crossCheckConfig(raw: unknown, secrets: SecretResolver): ConfigI
             ref.source === 'env'
               ? `secret \${env:${ref.name}}: environment variable ${ref.name} is not set`
               : `secret \${file:${ref.name}}: not found in the secrets file`,
+        });
+      } else if (secrets.tooShortToMask(ref.source, ref.name)) {
+        issues.push({
+          path: formatPath(path),
+          message: `secret \${${ref.source}:${ref.name}}: shorter than ${MIN_SECRET_LENGTH} characters, too short to be masked in results and logs; use a longer value`,
         });
       }
     }

@@ -2,7 +2,7 @@
 export const MASK = '***';
 
 /** Shorter values are not masked: masking "a" or "12" would shred every text. */
-const MIN_SECRET_LENGTH = 3;
+export const MIN_SECRET_LENGTH = 3;
 
 /**
  * A base64 fragment shorter than this would match by chance (4 characters: once in 16 M

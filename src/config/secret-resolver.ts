@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { MASK, processSecretMasker, type SecretMasker } from './secret-masker.ts';
+import { MASK, MIN_SECRET_LENGTH, processSecretMasker, type SecretMasker } from './secret-masker.ts';
 import { expected } from './zod-helpers.ts';
 
 export { MASK };
@@ -82,7 +82,20 @@ export class SecretResolver {
   }
 
   has(source: 'env' | 'file', name: string): boolean {
-    return source === 'env' ? this.env[name] !== undefined : this.fileSecrets[name] !== undefined;
+    return this.valueOf(source, name) !== undefined;
+  }
+
+  /**
+   * A value too short to mask (see MIN_SECRET_LENGTH) would be sent and then shown
+   * unmasked in every result and log line: validation refuses it.
+   */
+  tooShortToMask(source: 'env' | 'file', name: string): boolean {
+    const value = this.valueOf(source, name);
+    return value !== undefined && value.length < MIN_SECRET_LENGTH;
+  }
+
+  private valueOf(source: 'env' | 'file', name: string): string | undefined {
+    return source === 'env' ? this.env[name] : this.fileSecrets[name];
   }
 
   /** Replaces every secret value handed out (and every value received in this run) with `***`, in any encoding. */

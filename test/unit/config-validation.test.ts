@@ -71,10 +71,21 @@ test('secrets must be references, and a missing one is named', async () => {
         ...base,
         checks: [{ id: 'a', kind: 'http', url: 'http://127.0.0.1/', auth: { bearer: '${env:SHOP_TOKEN}' } }],
       },
-      { SHOP_TOKEN: 'x' },
+      { SHOP_TOKEN: 'x7Q' },
     ),
     [],
   );
+  // A value too short to mask would be shown unmasked everywhere: refused, never echoed.
+  const short = await problems(
+    {
+      ...base,
+      checks: [{ id: 'a', kind: 'http', url: 'http://127.0.0.1/', auth: { bearer: '${env:SHOP_TOKEN}' } }],
+    },
+    { SHOP_TOKEN: 'x7' },
+  );
+  assert.deepEqual(short, [
+    'checks[0].auth.bearer: secret ${env:SHOP_TOKEN}: shorter than 3 characters, too short to be masked in results and logs; use a longer value',
+  ]);
 });
 
 test('duplicate ids, undeclared default locations and unknown subject placeholders are reported together', async () => {
