@@ -1,4 +1,4 @@
-import { open, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { link, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -23,6 +23,12 @@ export type RingLockEvent =
 const ORPHAN_TERM_WAIT_MS = 3000;
 const ORPHAN_KILL_WAIT_MS = 2000;
 const ACQUIRE_ATTEMPTS = 3;
+const UNREADABLE_LOCK_GRACE_MS = 10_000;
+
+async function ageMs(file: string): Promise<number> {
+  const info = await stat(file).catch(() => undefined);
+  return info ? Date.now() - info.mtimeMs : Number.POSITIVE_INFINITY;
+}
 
 /**
  * The one-writer guard of a ring directory. Two tcpdumps writing the same ring files
@@ -52,24 +58,32 @@ export class RingLock {
     if (!self) throw new Error(`cannot read /proc/${process.pid}/stat: ring locks need Linux /proc`);
     for (let attempt = 0; attempt < ACQUIRE_ATTEMPTS; attempt++) {
       const content: RingLockContent = { owner: self, host: hostname(), since: new Date().toISOString() };
+      // Written whole under a private name, then linked into place: link() fails if a lock
+      // exists, and a reader never sees a half-written lock (which would look stale).
+      const temp = `${file}.${process.pid}.${attempt}.tmp`;
+      await writeFile(temp, `${JSON.stringify(content)}\n`, { mode: 0o600 });
       try {
-        const handle = await open(file, 'wx', 0o600);
-        try {
-          await handle.writeFile(`${JSON.stringify(content)}\n`);
-        } finally {
-          await handle.close();
-        }
+        await link(temp, file);
         // No holder, or a stale one: a tcpdump still writing here has no live owner.
         await killOrphanWriters(dir, onEvent);
         return new RingLock(dir, content);
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      } finally {
+        await unlink(temp).catch(() => {});
       }
       const text = await readFile(file, 'utf8').catch(() => undefined);
       if (text === undefined) continue; // released meanwhile: try again
       const previous = parseLock(text);
-      if (previous && (await isAlive(previous.owner))) {
+      // Another host's pid means nothing in our /proc (a ring dir on a shared volume): its
+      // lock is never judged stale from here.
+      if (previous && (previous.host !== hostname() || (await isAlive(previous.owner)))) {
         throw new RingLockedError(dir, previous);
+      }
+      // A lock nobody can read (not written by this version, or damaged) is taken over only
+      // once it has sat untouched for a while: a writer of another kind may be mid-write.
+      if (!previous && (await ageMs(file)) < UNREADABLE_LOCK_GRACE_MS) {
+        throw new RingLockedError(dir, undefined);
       }
       await killOrphanWriters(dir, onEvent);
       // Remove the stale lock only if it is still the one we judged (another taker may have won).

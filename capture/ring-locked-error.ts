@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import type { RingLockContent } from './ring-lock.ts';
 import { RingStartError } from './ring-start-error.ts';
 
@@ -14,8 +15,8 @@ export class RingLockedError extends RingStartError {
   ) {
     super(
       holder
-        ? `capture ring ${dir} is in use by pathwatch pid ${holder.owner.pid}${holder.tcpdump ? ` (tcpdump pid ${holder.tcpdump.pid})` : ''} since ${holder.since}: one ring has one writer; stop that process or give this one another data dir`
-        : `capture ring ${dir} is locked by another process (unreadable ${dir}/ring.lock)`,
+        ? `capture ring ${dir} is in use by pathwatch pid ${holder.owner.pid}${holder.host !== hostname() ? ` on host ${holder.host}` : ''}${holder.tcpdump ? ` (tcpdump pid ${holder.tcpdump.pid})` : ''} since ${holder.since}: one ring has one writer; stop that process or give this one another data dir`
+        : `capture ring ${dir} is locked by another process (unreadable ${dir}/ring.lock; taken over once it is 10 s old)`,
     );
     this.name = 'RingLockedError';
   }

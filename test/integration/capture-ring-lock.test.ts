@@ -2,13 +2,14 @@ import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, type TestContext, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { checkCapturePermission } from '../../capture/capture-permission.ts';
 import { identify, isAlive } from '../../capture/process-identity.ts';
-import { findRingWriters, RING_LOCK_FILE, type RingLockEvent } from '../../capture/ring-lock.ts';
+import { findRingWriters, RING_LOCK_FILE, RingLock, type RingLockEvent } from '../../capture/ring-lock.ts';
+import { RingLockedError } from '../../capture/ring-locked-error.ts';
 import { type RingEvent, TcpdumpRing } from '../../capture/tcpdump-ring.ts';
 import { CLI, runCli } from '../helpers/run-cli.ts';
 import { createTempProject } from '../helpers/temp-project.ts';
@@ -163,7 +164,7 @@ test('a stale lock whose dead owner left an orphan tcpdump writing: the orphan i
   const unrelatedId = (await identify(unrelated.pid!))!;
   writeFileSync(
     join(dir, RING_LOCK_FILE),
-    JSON.stringify({ owner, tcpdump: unrelatedId, host: 'test', since: new Date().toISOString() }),
+    JSON.stringify({ owner, tcpdump: unrelatedId, host: hostname(), since: new Date().toISOString() }),
   );
   const events: Array<RingEvent | RingLockEvent> = [];
   const ring = ringOn(dir, events);
@@ -244,4 +245,33 @@ test('pathwatch capture: a second one on the same data dir exits with one line n
   const [code] = await once(third, 'exit');
   assert.equal(code, 0, errors);
   assert.deepEqual(await findRingWriters(ringDir), [], 'a stopped pathwatch leaves no tcpdump');
+});
+
+test('lock races and other hosts: of many takers at once exactly one wins; a lock from another host is never judged stale here', async () => {
+  const dir = join(root, 'race');
+  mkdirSync(dir, { recursive: true });
+  for (let round = 0; round < 20; round++) {
+    const outcomes = await Promise.allSettled(Array.from({ length: 4 }, () => RingLock.acquire(dir)));
+    const won = outcomes.filter((outcome) => outcome.status === 'fulfilled');
+    assert.equal(won.length, 1, `round ${round}: ${won.length} takers won`);
+    for (const outcome of outcomes)
+      if (outcome.status === 'rejected')
+        assert.ok(outcome.reason instanceof RingLockedError, String(outcome.reason));
+    await (won[0] as PromiseFulfilledResult<RingLock>).value.release();
+  }
+  // A dead pid, but on another host: that host's /proc is not ours to read.
+  const gone = spawn('sleep', ['30']);
+  const owner = (await identify(gone.pid!))!;
+  gone.kill('SIGKILL');
+  await once(gone, 'exit');
+  writeFileSync(
+    join(dir, RING_LOCK_FILE),
+    JSON.stringify({ owner, host: 'other-host', since: new Date().toISOString() }),
+  );
+  await assert.rejects(RingLock.acquire(dir), (error: unknown) => {
+    assert.ok(error instanceof RingLockedError);
+    assert.match(error.message, /in use by pathwatch pid \d+ on host other-host/);
+    return true;
+  });
+  rmSync(join(dir, RING_LOCK_FILE));
 });
