@@ -2,7 +2,7 @@ import { link, readdir, readFile, rename, stat, unlink, writeFile } from 'node:f
 import { hostname } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { identify, isAlive, type ProcessIdentity, processArgv } from './process-identity.ts';
+import { identify, isAlive, type ProcessIdentity, processArgv } from '../src/util/process-identity.ts';
 import { RING_FILE_PREFIX } from './ring-files.ts';
 import { RingLockedError } from './ring-locked-error.ts';
 

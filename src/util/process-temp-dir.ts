@@ -1,14 +1,30 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
+import { processStartTimeSync } from './process-identity.ts';
 
 /**
- * `pathwatch-<pid>-XXXXXX`: the owner's pid is in the name so that, once that process is
- * gone, anyone can tell the directory is an orphan (see sweepOrphanTempDirs).
+ * `pathwatch-<pid>.<start time>-XXXXXX`: the owner's identity is in the name so that, once
+ * that process is gone, anyone can tell the directory is an orphan (see
+ * sweepOrphanTempDirs). The start time (/proc/<pid>/stat field 22) tells a reused pid
+ * apart: in a container pathwatch is pid 1 on every start, and a pid alone would make a
+ * killed predecessor's directory look like its own. Names without it are from earlier
+ * versions.
  */
-export const PROCESS_TEMP_DIR_PATTERN = /^pathwatch-(\d+)-[A-Za-z0-9]{6}$/;
+export const PROCESS_TEMP_DIR_PATTERN = /^pathwatch-(\d+)(?:\.(\d+))?-[A-Za-z0-9]{6}$/;
+
+/** The name prefix of this process's temp dir. */
+export function processTempDirPrefix(): string {
+  const startTime = processStartTimeSync(process.pid);
+  return `pathwatch-${process.pid}${startTime === undefined ? '' : `.${startTime}`}-`;
+}
 
 let created: string | undefined;
+
+/** Whether `name` is this process's own temp dir (never an orphan, whatever its form). */
+export function isOwnTempDirName(name: string): boolean {
+  return created !== undefined && basename(created) === name;
+}
 
 /**
  * The one temporary directory of this process: everything pathwatch, Playwright and
@@ -23,7 +39,7 @@ export function processTempDir(): string {
     mkdirSync(created, { recursive: true, mode: 0o700 });
     return created;
   }
-  const dir = mkdtempSync(join(tmpdir(), `pathwatch-${process.pid}-`));
+  const dir = mkdtempSync(join(tmpdir(), processTempDirPrefix()));
   created = dir;
   process.once('exit', () => {
     try {

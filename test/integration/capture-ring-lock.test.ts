@@ -7,10 +7,10 @@ import { join } from 'node:path';
 import { after, before, type TestContext, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { checkCapturePermission } from '../../capture/capture-permission.ts';
-import { identify, isAlive } from '../../capture/process-identity.ts';
 import { findRingWriters, RING_LOCK_FILE, RingLock, type RingLockEvent } from '../../capture/ring-lock.ts';
 import { RingLockedError } from '../../capture/ring-locked-error.ts';
 import { type RingEvent, TcpdumpRing } from '../../capture/tcpdump-ring.ts';
+import { identify, isAlive } from '../../src/util/process-identity.ts';
 import { CLI, runCli } from '../helpers/run-cli.ts';
 import { createTempProject } from '../helpers/temp-project.ts';
 

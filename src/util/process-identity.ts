@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 
 /**
@@ -17,15 +18,28 @@ export interface ProcessIdentity {
 export async function processStartTime(pid: number): Promise<string | undefined> {
   if (!Number.isInteger(pid) || pid <= 0) return undefined;
   try {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-    // Field 2 (comm) is in parentheses and may hold spaces or ')': count from the last ')'.
-    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // rest[0] is field 3 (state), so field 22 is rest[19].
-    if (rest[0] === 'Z' || rest[0] === 'X') return undefined;
-    return rest[19];
+    return startTimeOf(await readFile(`/proc/${pid}/stat`, 'utf8'));
   } catch {
     return undefined;
   }
+}
+
+/** processStartTime() for start-up paths that cannot wait (naming this process's temp dir). */
+export function processStartTimeSync(pid: number): string | undefined {
+  if (!Number.isInteger(pid) || pid <= 0) return undefined;
+  try {
+    return startTimeOf(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+function startTimeOf(stat: string): string | undefined {
+  // Field 2 (comm) is in parentheses and may hold spaces or ')': count from the last ')'.
+  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // rest[0] is field 3 (state), so field 22 is rest[19].
+  if (rest[0] === 'Z' || rest[0] === 'X') return undefined;
+  return rest[19];
 }
 
 export async function identify(pid: number): Promise<ProcessIdentity | undefined> {
