@@ -106,18 +106,26 @@ export const httpProbe: Probe<HttpCheck> = {
         const location = hop.headers.location;
         if (hop.status >= 300 && hop.status < 400 && location && redirects < maxRedirects) {
           redirects++;
-          url = new URL(location, url);
+          const next = new URL(location, url);
           if (hop.status === 303 || ((hop.status === 301 || hop.status === 302) && method === 'POST')) {
             method = 'GET';
             body = undefined;
           }
+          const leavesOrigin = next.origin !== origin && !check.forwardCredentialsOnRedirect;
+          if (leavesOrigin && body !== undefined && secretRefsIn(body).length > 0)
+            throw new CrossOriginBodyRedirect(hop.status, url, next);
+          url = next;
           continue;
         }
         break;
       }
     } catch (error) {
       const runError =
-        error instanceof HopFailure ? error.runError : classifyNetworkError(error, clock.current, url.host);
+        error instanceof HopFailure
+          ? error.runError
+          : error instanceof CrossOriginBodyRedirect
+            ? { class: 'protocol' as const, message: error.message }
+            : classifyNetworkError(error, clock.current, url.host);
       return {
         status: 'fail',
         phases: clock.finish(),
@@ -156,6 +164,26 @@ export const httpProbe: Probe<HttpCheck> = {
   },
 };
 
+/** Header names that carry credentials by convention, whatever their value. */
+const CREDENTIAL_HEADER_NAME = /auth|token|api[-_]?key|secret|session|passw|signature|cookie/i;
+
+/**
+ * A 307/308 redirect resends the body. To another origin that is refused when the body holds
+ * a secret (a login form, a token request), unless the check opts in: the credentials would
+ * go to a server the check was never pointed at.
+ */
+class CrossOriginBodyRedirect extends Error {
+  constructor(
+    readonly status: number,
+    from: URL,
+    to: URL,
+  ) {
+    super(
+      `${status} redirect from ${from.origin} to ${to.origin} would resend the request body, which holds secrets: not followed (set forwardCredentialsOnRedirect: true to allow it)`,
+    );
+  }
+}
+
 interface SharedRequestOptions {
   headers: Record<string, string>;
   /** Headers that carry credentials: never sent to another origin unless the check opts in. */
@@ -171,7 +199,10 @@ async function buildRequestOptions(check: HttpCheck, context: ProbeContext): Pro
   const credentialHeaders = new Set(['authorization', 'proxy-authorization', 'cookie']);
   for (const [name, value] of Object.entries(check.headers)) {
     headers[name.toLowerCase()] = context.secrets.interpolate(value);
-    if (secretRefsIn(value).length > 0) credentialHeaders.add(name.toLowerCase());
+    // A header is a credential when it holds a secret, or when its name says it is one
+    // (`x-api-key: abc` written inline is still a key another origin must not get).
+    if (secretRefsIn(value).length > 0 || CREDENTIAL_HEADER_NAME.test(name))
+      credentialHeaders.add(name.toLowerCase());
   }
   if (check.auth && 'basic' in check.auth) {
     const password = context.secrets.interpolate(check.auth.basic.password);

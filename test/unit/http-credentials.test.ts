@@ -28,6 +28,8 @@ before(async () => {
     seenHome.push(request.headers);
     if (request.url === '/away') {
       response.writeHead(302, { location: `${elsewhere.url}/landing` });
+    } else if (request.url === '/away-307') {
+      response.writeHead(307, { location: `${elsewhere.url}/landing` });
     } else if (request.url === '/same') {
       response.writeHead(302, { location: '/landing' });
     } else if (request.url === '/echo') {
@@ -53,7 +55,12 @@ after(async () => {
 const withCredentials = {
   kind: 'http',
   auth: { bearer: '${env:TOKEN}' },
-  headers: { 'x-api-key': '${env:API_KEY}', cookie: 'pref=1', 'x-request-tag': 'plain' },
+  headers: {
+    'x-api-key': '${env:API_KEY}',
+    cookie: 'pref=1',
+    'x-request-tag': 'plain',
+    'x-auth-token': 'written-inline-7731',
+  },
 };
 
 test('a redirect to another origin gets no Authorization, Cookie or secret-bearing header', async () => {
@@ -65,7 +72,30 @@ test('a redirect to another origin gets no Authorization, Cookie or secret-beari
   assert.equal(landing.authorization, undefined);
   assert.equal(landing['x-api-key'], undefined);
   assert.equal(landing.cookie, undefined);
+  assert.equal(landing['x-auth-token'], undefined, 'a credential header by name, even written inline');
   assert.equal(landing['x-request-tag'], 'plain', 'headers without credentials still go');
+});
+
+test('a 307 to another origin is not followed when it would resend a body that holds a secret', async () => {
+  seenElsewhere.length = 0;
+  const post = {
+    ...withCredentials,
+    url: `${home.url}/away-307`,
+    method: 'POST',
+    body: 'user=bob&password=${env:PASSWORD}',
+  };
+  const refused = await runCheckFromConfig(post, env);
+  assert.equal(refused.status, 'fail');
+  assert.equal(refused.error?.class, 'protocol');
+  assert.match(
+    refused.error?.message ?? '',
+    /307 redirect from .* would resend the request body.*forwardCredentialsOnRedirect/,
+  );
+  assert.equal(seenElsewhere.length, 0, 'nothing reached the other origin');
+  // A body without secrets follows the 307 as before.
+  const plain = await runCheckFromConfig({ ...post, body: 'q=shoes' }, env);
+  assert.equal(plain.status, 'pass', plain.error?.message);
+  assert.equal(seenElsewhere.length, 1);
 });
 
 test('a redirect within the origin keeps them, and a check can opt in to forwarding', async () => {
