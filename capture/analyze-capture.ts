@@ -8,6 +8,7 @@ export type Verdict =
   | 'unreachable'
   | 'dropped_on_path'
   | 'dropped_at_target'
+  | 'dropped'
   | 'refused'
   | 'reset_by_server'
   | 'tls_alert'
@@ -27,6 +28,7 @@ const SEVERITY: readonly Verdict[] = [
   'unreachable',
   'dropped_on_path',
   'dropped_at_target',
+  'dropped',
   'refused',
   'reset_by_server',
   'tls_alert',
@@ -637,15 +639,25 @@ const plural = (count: number, word: string) => `${count} ${word}${count === 1 ?
 /**
  * Where unanswered packets are lost. One vantage point cannot tell a path that drops them
  * from a target that drops them; the other locations' runs of the same slot can: failing
- * from everywhere alike is the target (the verdict says `service`), not a path.
+ * from everywhere alike is the target (the verdict says `service`), while another location
+ * that gets through puts the loss on this location's path. Without them (one location, a
+ * run-now, `pathwatch analyze` on a file, or their runs not in yet) nobody is named.
  */
 function lostWhere(scope: RunScope | undefined): { verdict: Verdict; text: string } {
-  return scope?.elsewhere === 'all-failing'
-    ? {
-        verdict: 'dropped_at_target',
-        text: 'every location fails alike, so the target (or its own firewall) drops them, not a path',
-      }
-    : { verdict: 'dropped_on_path', text: 'packets are dropped on the path' };
+  if (scope?.elsewhere === 'all-failing')
+    return {
+      verdict: 'dropped_at_target',
+      text: 'every location fails alike, so the target (or its own firewall) drops them, not a path',
+    };
+  if (scope?.elsewhere === 'others-passing')
+    return {
+      verdict: 'dropped_on_path',
+      text: 'packets are dropped on the path from this location (other locations reach the target)',
+    };
+  return {
+    verdict: 'dropped',
+    text: "packets are lost on the way or dropped by the target (no other location's run of this slot to tell which)",
+  };
 }
 
 function diagnoseFlow(flow: TcpFlowAnalysis, scope?: RunScope): { verdict: Verdict; diagnosis: string } {

@@ -4,7 +4,13 @@ import type { ResultsRecorder } from '../src/results/results-recorder.ts';
 import { slotOutcomeElsewhere } from '../src/results/slot-outcome-elsewhere.ts';
 import type { Logger } from '../src/util/logger.ts';
 
-const ELSEWHERE_WAIT_CAP_MS = 10_000;
+/**
+ * How long a slice waits for the other locations' runs of its slot. Past it, the diagnosis
+ * names neither path nor target ("no other location's run of this slot to tell which"):
+ * honest, if less precise. Bounded below the capture agent's 30 s grace for slices in flight
+ * at a stop, so a stop never cuts a slice off before it is stored.
+ */
+const ELSEWHERE_WAIT_CAP_MS = 20_000;
 
 /**
  * When a run failed at the network level, asks the host's capture agent for the slice
@@ -21,11 +27,15 @@ export function attachCaptureInBackground(
   void capture
     .collect(result, {
       // The other locations' runs of the same slot decide whether unanswered packets are the
-      // path's fault or the target's; waited for at most one interval (10 s at most).
-      elsewhere: () =>
-        slotOutcomeElsewhere(recorder.runs, result, {
-          waitMs: Math.min(result.intervalMs ?? 0, ELSEWHERE_WAIT_CAP_MS),
-        }),
+      // path's fault or the target's; waited for at most one interval (20 s at most),
+      // polling more slowly the longer the wait.
+      elsewhere: () => {
+        const waitMs = Math.min(result.intervalMs ?? 0, ELSEWHERE_WAIT_CAP_MS);
+        return slotOutcomeElsewhere(recorder.runs, result, {
+          waitMs,
+          pollMs: Math.min(2000, Math.max(250, waitMs / 30)),
+        });
+      },
     })
     .then(async (evidence) => {
       if (!evidence) return;

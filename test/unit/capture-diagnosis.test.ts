@@ -178,10 +178,17 @@ test('EHOSTUNREACH and ENETUNREACH are their own class, and ICMP host unreachabl
   assert.match(reject.diagnosis, /^server 10\.0\.0\.5:443 refused the connection \(ICMP port unreachable/);
 });
 
-test('unanswered SYNs from every location alike blame the target, not the path', async () => {
+test('unanswered SYNs: every location alike blames the target, others passing the path, alone nobody', async () => {
   const file = await pcapOf('all-failing', droppedEarlier);
   const alone = await analyzeCapture(file, scope(T0 - 1, T0 + 2500));
-  assert.match(alone.diagnosis, /dropped on the path/);
+  assert.equal(alone.verdict, 'dropped', 'one vantage point alone names nobody');
+  assert.match(alone.diagnosis, /lost on the way or dropped by the target \(no other location/);
+  const othersPass = await analyzeCapture(file, scope(T0 - 1, T0 + 2500, { elsewhere: 'others-passing' }));
+  assert.equal(othersPass.verdict, 'dropped_on_path');
+  assert.match(
+    othersPass.diagnosis,
+    /dropped on the path from this location \(other locations reach the target\)$/,
+  );
   const everywhere = await analyzeCapture(file, scope(T0 - 1, T0 + 2500, { elsewhere: 'all-failing' }));
   assert.equal(everywhere.verdict, 'dropped_at_target');
   assert.doesNotMatch(everywhere.diagnosis, /dropped on the path/);
