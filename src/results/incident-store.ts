@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { withRedisLock } from '../redis/redis-lock.ts';
 import type { StateChange } from './state-store.ts';
 
 export interface Incident {
@@ -39,11 +40,28 @@ export class IncidentStore {
     return `${this.prefix}:incident:${id}`;
   }
 
+  /**
+   * Every change to a check's incidents reads the open one, changes it and writes it back:
+   * one at a time per check, across processes, so two locations' runs recorded at once do
+   * not drop each other's change.
+   */
+  private locked<T>(checkId: string, work: () => Promise<T>): Promise<T> {
+    return withRedisLock(this.redis, `${this.prefix}:incident-lock:${checkId}`, work);
+  }
+
   /** `pending`: the verdict of the change's slot is not known yet (see settleVerdict). */
-  async onStateChange(
+  onStateChange(
     change: StateChange,
     verdict?: string,
     options: { pending?: boolean } = {},
+  ): Promise<Incident | undefined> {
+    return this.locked(change.checkId, () => this.applyStateChange(change, verdict, options));
+  }
+
+  private async applyStateChange(
+    change: StateChange,
+    verdict: string | undefined,
+    options: { pending?: boolean },
   ): Promise<Incident | undefined> {
     const openId = await this.redis.get(this.openKey(change.checkId));
     const open = openId ? await this.get(openId) : undefined;
@@ -97,13 +115,15 @@ export class IncidentStore {
    * again here, right before the write, rather than passed in: the verdict is computed in
    * between, and another location's run may have changed the incident meanwhile.
    */
-  async settleVerdict(checkId: string, verdict: string): Promise<Incident | undefined> {
-    const open = await this.awaitingVerdict(checkId);
-    if (!open) return undefined;
-    open.verdict = verdict;
-    delete open.verdictPending;
-    await this.redis.set(this.incidentKey(open.id), JSON.stringify(open));
-    return open;
+  settleVerdict(checkId: string, verdict: string): Promise<Incident | undefined> {
+    return this.locked(checkId, async () => {
+      const open = await this.awaitingVerdict(checkId);
+      if (!open) return undefined;
+      open.verdict = verdict;
+      delete open.verdictPending;
+      await this.redis.set(this.incidentKey(open.id), JSON.stringify(open));
+      return open;
+    });
   }
 
   async get(id: string): Promise<Incident | undefined> {
