@@ -1,10 +1,10 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ArtifactStore } from '../src/artifacts/artifact-store.ts';
 import { type ArtifactRef, NETWORK_ERROR_CLASSES, type RunResult } from '../src/checks/run-result.ts';
 import type { ParsedConfig } from '../src/config/config-schema.ts';
 import type { Logger } from '../src/util/logger.ts';
+import { processTempDir } from '../src/util/process-temp-dir.ts';
 import { analyzeCapture, type CaptureAnalysis, formatAnalysis } from './analyze-capture.ts';
 import { checkCapturePermission } from './capture-permission.ts';
 import { CaptureUnavailableError } from './capture-unavailable-error.ts';
@@ -177,7 +177,8 @@ export class CaptureAgent {
     const ready = await waitForWindow(this.ringDir, to, 10_000);
     if (!ready.ready)
       this.logger.warn({ runId: result.runId, ready }, 'capture window not complete; slicing what is there');
-    const workDir = await mkdtemp(join(tmpdir(), 'pathwatch-slice-'));
+    // Under the process temp dir: a killed process's half-written slice is swept with the rest.
+    const workDir = await mkdtemp(join(processTempDir(), 'slice-'));
     try {
       const output = join(workDir, 'capture.pcap');
       const slice = await sliceWindow({

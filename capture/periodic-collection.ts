@@ -1,11 +1,11 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { isIP } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { ArtifactStore, StoredArtifact } from '../src/artifacts/artifact-store.ts';
 import { duration, expected, identifier, strictObject } from '../src/config/zod-helpers.ts';
 import type { Logger } from '../src/util/logger.ts';
+import { processTempDir } from '../src/util/process-temp-dir.ts';
 import { analyzeCapture, type CaptureAnalysis } from './analyze-capture.ts';
 import type { ExcludedListeners } from './excluded-listeners.ts';
 import type { PayloadMode } from './headers-only-length.ts';
@@ -225,7 +225,8 @@ export class PeriodicCollector {
       const ready = await waitForWindow(ringDir, to, this.#options.waitTimeoutMs ?? 5000, { index });
       if (!ready.ready)
         logger?.warn({ collection: entry.id, ready }, 'capture window not complete; slicing what is there');
-      workDir = await mkdtemp(join(tmpdir(), 'pathwatch-collect-'));
+      // Under the process temp dir: a killed process's half-written collection is swept too.
+      workDir = await mkdtemp(join(processTempDir(), 'collect-'));
       const output = join(workDir, 'capture.pcap');
       const slice = await sliceWindow({
         ringDir,
