@@ -42,8 +42,10 @@ end
  * A run for `slot` arrived. Every slot between the series' cursor (the last slot accounted
  * for) and this one had no run: a gap. A slot at or before the cursor is a redo, a retry
  * or a late run; if a sweep had already counted it missed, it is taken back out of its gap
- * (so a slot is never both a run and a gap).
- * KEYS: cursors, totals, gaps. ARGV: location, slot, interval, cap. Returns slots missed.
+ * (so a slot is never both a run and a gap in the history) and counted late. The missed
+ * count itself never goes down: it is a Prometheus counter.
+ * KEYS: cursors, missed totals, gaps, late totals. ARGV: location, slot, interval, cap.
+ * Returns slots missed, or -1 for a late run.
  */
 const RECORD_RUN = `${ADD_GAP}
 local location, slot, interval, cap = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
@@ -64,7 +66,7 @@ local s, e = string.match(holder, '^(%d+):(%d+):%d+$')
 s, e = tonumber(s), tonumber(e)
 if slot > e + interval / 2 then return 0 end
 redis.call('ZREM', KEYS[3], holder)
-redis.call('HINCRBY', KEYS[2], location, -1)
+redis.call('HINCRBY', KEYS[4], location, 1)
 if slot - s >= interval / 2 then
   local last = slot - interval
   redis.call('ZADD', KEYS[3], s, s .. ':' .. last .. ':' .. (math.floor((last - s) / interval + 0.5) + 1))
@@ -79,7 +81,7 @@ return -1
 /**
  * A sweep found slots overdue with no run. Applied only if the cursor is still the one
  * the sweep read (another sweeper or a run may have moved it meanwhile: the next sweep
- * sees the new state). KEYS: cursors, totals, gaps. ARGV: location, expected cursor,
+ * sees the new state). KEYS: cursors, missed totals, gaps, late totals. ARGV: location, expected cursor,
  * new cursor, interval, cap, then start, end, count per gap. Returns slots missed, or -1.
  */
 const RECORD_SWEEP = `${ADD_GAP}
@@ -114,16 +116,17 @@ export class MissedSlotStore {
     redis: Redis,
     private readonly prefix: string,
   ) {
-    redis.defineCommand('pathwatchRecordSlot', { numberOfKeys: 3, lua: RECORD_RUN });
-    redis.defineCommand('pathwatchSweepSlots', { numberOfKeys: 3, lua: RECORD_SWEEP });
+    redis.defineCommand('pathwatchRecordSlot', { numberOfKeys: 4, lua: RECORD_RUN });
+    redis.defineCommand('pathwatchSweepSlots', { numberOfKeys: 4, lua: RECORD_SWEEP });
     this.redis = redis as MissedSlotCommands;
   }
 
-  private keys(checkId: string, location: string): [string, string, string] {
+  private keys(checkId: string, location: string): [string, string, string, string] {
     return [
       `${this.prefix}:slots:cursor:${checkId}`,
       `${this.prefix}:slots:missed:${checkId}`,
       `${this.prefix}:slots:gaps:${checkId}:${location}`,
+      `${this.prefix}:slots:late:${checkId}`,
     ];
   }
 
@@ -138,10 +141,21 @@ export class MissedSlotStore {
     );
   }
 
-  /** The last slot accounted for, or undefined before the series' first run. */
+  /** The last slot accounted for, or undefined before the series' first run or sweep. */
   async cursor(checkId: string, location: string): Promise<number | undefined> {
     const value = await this.redis.hget(this.keys(checkId, location)[0], location);
     return value === null ? undefined : Number(value);
+  }
+
+  /**
+   * Starts a series that has no cursor yet at `slot` (the last slot before its scheduler
+   * existed), so that slots after it with no run count as missed even if no run ever came;
+   * a series already started keeps its cursor. Returns the cursor in force.
+   */
+  async startSeries(checkId: string, location: string, slot: number): Promise<number> {
+    const key = this.keys(checkId, location)[0];
+    await this.redis.hsetnx(key, location, slot);
+    return Number(await this.redis.hget(key, location));
   }
 
   /**
@@ -167,9 +181,18 @@ export class MissedSlotStore {
     );
   }
 
-  /** Missed slots so far per location. */
+  /** Slots counted missed so far per location; never decreases (a late run is counted in lateTotals). */
   async totals(checkId: string): Promise<Record<string, number>> {
-    const entries = await this.redis.hgetall(`${this.prefix}:slots:missed:${checkId}`);
+    return this.countsAt(`${this.prefix}:slots:missed:${checkId}`);
+  }
+
+  /** Slots counted missed whose run arrived afterwards, per location: missed − late have no run. */
+  async lateTotals(checkId: string): Promise<Record<string, number>> {
+    return this.countsAt(`${this.prefix}:slots:late:${checkId}`);
+  }
+
+  private async countsAt(key: string): Promise<Record<string, number>> {
+    const entries = await this.redis.hgetall(key);
     return Object.fromEntries(Object.entries(entries).map(([location, count]) => [location, Number(count)]));
   }
 

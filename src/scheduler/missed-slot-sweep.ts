@@ -2,7 +2,6 @@ import type { Queue } from 'bullmq';
 import type { MissedSlotStore } from '../results/missed-slot-store.ts';
 import type { Logger } from '../util/logger.ts';
 import type { QueueKind, RunJobData } from './run-queue.ts';
-import { slotOf } from './slot-of.ts';
 import { type ScheduledItem, spreadOffset } from './sync-schedulers.ts';
 
 export interface MissedSlotSweepOptions {
@@ -15,6 +14,12 @@ export interface MissedSlotSweepOptions {
   everyMs?: number;
   /** Slack past a slot's interval and longest run before it counts as missed (default 5 s). */
   graceMs?: number;
+  /**
+   * When the schedulers were synced (default: when the sweep starts, right after the sync):
+   * a series with no run yet counts its slots from here, so a location whose worker never
+   * ran still shows them.
+   */
+  syncedAt?: number;
   now?: () => number;
 }
 
@@ -24,19 +29,24 @@ export interface MissedSlotSweep {
   stop(): Promise<void>;
 }
 
-/** Jobs looked at per queue for slots still waiting or running: bounded work per sweep. */
-const JOBS_LOOKED_AT = 200;
+/**
+ * Slots looked at per series and sweep: bounded work (one pipelined EXISTS each), and a
+ * series further behind is caught up over the next sweeps, since the cursor moves on.
+ */
+const SLOTS_PER_SWEEP = 1000;
 
 /**
- * Finds series that stopped producing runs (worker down, queue stuck): a run arriving finds
- * the gap before it, but a series with no more runs needs someone to look. Slots are
- * deterministic (`spreadOffset + k × interval`), so every slot after the series' cursor
- * that is overdue by more than interval + longest run + grace, and whose job is neither
- * pending nor running (BullMQ runs that one late, and skips the rest), had no run.
+ * Finds series that stopped producing runs (worker down, queue stuck) or never produced
+ * one: a run arriving finds the gap before it, but a series with no more runs needs
+ * someone to look. Slots lie on a grid (`offset + k × interval`), so every slot after the
+ * series' cursor that is overdue by more than interval + longest run + grace, and whose
+ * job is neither pending nor running (BullMQ runs that one late, and skips the rest), had
+ * no run. A series without a cursor starts at the last slot before the sync.
  */
 export function startMissedSlotSweep(options: MissedSlotSweepOptions): MissedSlotSweep {
   const { items, queues, store, logger } = options;
   const now = options.now ?? Date.now;
+  const syncedAt = options.syncedAt ?? now();
   const graceMs = options.graceMs ?? 5000;
   const shortest = Math.min(...items.map((item) => item.interval));
   const everyMs =
@@ -49,34 +59,38 @@ export function startMissedSlotSweep(options: MissedSlotSweepOptions): MissedSlo
         const series = items.filter(
           (item) => item.queue === kind && item.enabled && item.locations.includes(location),
         );
-        if (series.length === 0) continue;
-        const inFlight = await slotsInFlight(queue);
-        for (const item of series) {
-          marked += await sweepSeries(item, location, queue, inFlight.get(item.id) ?? []);
-        }
+        for (const item of series) marked += await sweepSeries(item, location, queue);
       }
     }
     return marked;
   };
 
-  const sweepSeries = async (
-    item: ScheduledItem,
-    location: string,
-    queue: Queue<RunJobData>,
-    inFlight: number[],
-  ): Promise<number> => {
+  /** The series' cursor; one with none yet starts at the last slot at or before the sync. */
+  const cursorOf = async (item: ScheduledItem, location: string, queue: Queue<RunJobData>) => {
     const cursor = await store.cursor(item.id, location);
-    if (cursor === undefined) return 0; // no run yet: nothing to measure a gap from
+    if (cursor !== undefined) return cursor;
+    // The grid of the scheduler's own next slot: BullMQ aligns it to now when the offset is 0.
+    const next = Number((await queue.getJobScheduler(item.id))?.next ?? Number.NaN);
+    const reference = Number.isFinite(next) ? next : spreadOffset(item.id, location, item.interval);
+    const start = reference + Math.floor((syncedAt - reference) / item.interval) * item.interval;
+    return store.startSeries(item.id, location, start);
+  };
+
+  const sweepSeries = async (item: ScheduledItem, location: string, queue: Queue<RunJobData>) => {
     const { interval } = item;
+    const cursor = await cursorOf(item, location, queue);
     const horizon = now() - (interval + item.maxRunMs + graceMs);
-    const offset = spreadOffset(item.id, location, interval);
-    const lastOverdue = Math.floor((horizon - offset) / interval) * interval + offset;
-    if (lastOverdue < cursor + interval / 2) return 0;
-    const next = (await queue.getJobScheduler(item.id))?.next;
-    const excluded = [...inFlight, ...(next === undefined ? [] : [Number(next)])];
-    const gaps = slotRanges(cursor + interval, lastOverdue, interval, excluded);
+    // On the cursor's grid: it is a slot a run filled, or the start on the scheduler's grid.
+    const overdue = cursor + Math.floor((horizon - cursor) / interval) * interval;
+    const last = Math.min(overdue, cursor + SLOTS_PER_SWEEP * interval);
+    if (last < cursor + interval / 2) return 0;
+    const candidates: number[] = [];
+    for (let slot = cursor + interval; slot <= last; slot += interval) candidates.push(slot);
+    const pending = await pendingSlots(queue, item.id, candidates);
+    const gaps = slotRanges(cursor + interval, last, interval, pending);
+    // A series whose every candidate is still pending keeps its cursor: those slots may yet run.
     if (gaps.length === 0) return 0;
-    const marked = await store.recordSweep(item.id, location, cursor, lastOverdue, interval, gaps);
+    const marked = await store.recordSweep(item.id, location, cursor, last, interval, gaps);
     if (marked > 0) {
       logger.warn(
         { checkId: item.id, location, missed: marked, from: gaps[0]?.start, to: gaps.at(-1)?.end },
@@ -87,12 +101,21 @@ export function startMissedSlotSweep(options: MissedSlotSweepOptions): MissedSlo
   };
 
   let stopped = false;
-  let running: Promise<unknown> = Promise.resolve();
+  // The sweep's commands queue while Redis is away (the scheduler's connection waits for
+  // it): one sweep at a time, so ticks do not pile up during an outage.
+  let running: Promise<void> | undefined;
   const timer = setInterval(() => {
-    running = sweepOnce().catch((error: Error) =>
-      // Redis unreachable: the next sweep tries again, and the outage's slots are found then.
-      logger.debug({ err: error.message }, 'missed-slot sweep failed'),
-    );
+    if (running || stopped) return;
+    running = sweepOnce()
+      .then(
+        () => undefined,
+        (error: Error) =>
+          // Redis unreachable: the next sweep tries again, and the outage's slots are found then.
+          logger.debug({ err: error.message }, 'missed-slot sweep failed'),
+      )
+      .finally(() => {
+        running = undefined;
+      });
   }, everyMs);
   timer.unref();
   return {
@@ -106,16 +129,28 @@ export function startMissedSlotSweep(options: MissedSlotSweepOptions): MissedSlo
   };
 }
 
-/** Slots of scheduler jobs waiting or running, per scheduler (check or journey id). */
-async function slotsInFlight(queue: Queue<RunJobData>): Promise<Map<string, number[]>> {
-  const jobs = await queue.getJobs(['active', 'waiting', 'prioritized'], 0, JOBS_LOOKED_AT - 1);
-  const slots = new Map<string, number[]>();
-  for (const job of jobs) {
-    const slot = job ? slotOf(job) : undefined;
-    if (slot === undefined) continue;
-    slots.set(job.data.checkId, [...(slots.get(job.data.checkId) ?? []), slot]);
-  }
-  return slots;
+/**
+ * Of `slots`, those whose scheduler job is still waiting, delayed or running: BullMQ names
+ * a scheduler's job `repeat:<scheduler id>:<slot ms>`, so each slot's job is looked up by
+ * key, whatever the queue holds. A completed or failed job whose run is not accounted for
+ * is missed (a run stored meanwhile moved the cursor, and the sweep's write is refused).
+ */
+async function pendingSlots(
+  queue: Queue<RunJobData>,
+  schedulerId: string,
+  slots: number[],
+): Promise<number[]> {
+  if (slots.length === 0) return [];
+  const client = await queue.getBackend().client;
+  // A job's hash always holds its timestamp; candidates are few (the slots since the last sweep).
+  const found = await Promise.all(
+    slots.map((slot) => client.hexists(queue.toKey(`repeat:${schedulerId}:${slot}`), 'timestamp')),
+  );
+  const existing = slots.filter((_, index) => found[index] === 1);
+  const states = await Promise.all(
+    existing.map((slot) => queue.getJobState(`repeat:${schedulerId}:${slot}`)),
+  );
+  return existing.filter((_, index) => !['completed', 'failed', 'unknown'].includes(states[index]));
 }
 
 /** The slots first..last on the interval's grid, minus `excluded`, as runs of consecutive slots. */

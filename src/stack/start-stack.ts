@@ -88,6 +88,7 @@ export async function startStack(options: StartStackOptions): Promise<RunningSta
     let apiUrl: string | undefined;
     const journeys = options.journeys ?? [];
     let runNow: ((item: MonitoredItem) => Promise<string[]>) | undefined;
+    let runNowConnection: Redis | undefined;
     if (roles.scheduler) {
       const queueConnection = connect('scheduler');
       const queues = new Map<string, Record<QueueKind, Queue<RunJobData>>>(
@@ -105,16 +106,39 @@ export async function startStack(options: StartStackOptions): Promise<RunningSta
         ),
       );
       const items = scheduledItems(config, journeys);
+      const syncedAt = Date.now();
       const report = await syncSchedulers(items, queues);
       logger.info(report, 'schedulers synced');
       // Stopped before the queues close (stoppers run in reverse).
-      const sweep = startMissedSlotSweep({ items, queues, store: recorder.missedSlots, logger });
+      const sweep = startMissedSlotSweep({ items, queues, store: recorder.missedSlots, logger, syncedAt });
       stoppers.push(() => sweep.stop());
+    }
+    if (roles.scheduler && roles.api) {
+      // "Run now" answers someone waiting, so it queues through a fail-fast connection of its
+      // own, not the scheduler's (which waits for Redis): while Redis is away or hung the
+      // request gets 503 REDIS_UNAVAILABLE within the request deadline, whichever connection
+      // happens to be back first.
+      const connection = connect('api run now', { failFast: true });
+      runNowConnection = connection;
+      const runNowQueues = new Map<string, Record<QueueKind, Queue<RunJobData>>>(
+        config.locations.map((location) => [
+          location,
+          {
+            runs: openQueue('runs', location, connection, prefix),
+            journeys: openQueue('journeys', location, connection, prefix),
+          },
+        ]),
+      );
+      stoppers.push(() =>
+        Promise.all(
+          [...runNowQueues.values()].flatMap((byKind) => Object.values(byKind).map((queue) => queue.close())),
+        ),
+      );
       runNow = async (item) => {
         const kind: QueueKind = item.kind === 'journey' ? 'journeys' : 'runs';
         const jobs = await Promise.all(
           item.locations.map((location) =>
-            queues
+            runNowQueues
               .get(location)!
               [kind].add(
                 'run-now',
@@ -208,7 +232,11 @@ export async function startStack(options: StartStackOptions): Promise<RunningSta
       // once, while the workers' connections keep waiting for Redis so no run is lost.
       const apiConnection = connect('api', { failFast: true });
       const requestConnection = connect('api capture requests', { failFast: true });
-      await Promise.all([waitUntilReady(apiConnection), waitUntilReady(requestConnection)]);
+      await Promise.all(
+        [apiConnection, requestConnection, runNowConnection]
+          .filter((connection) => connection !== undefined)
+          .map((connection) => waitUntilReady(connection)),
+      );
       const app: FastifyInstance = await buildApp({
         config,
         recorder: new ResultsRecorder(apiConnection, config),

@@ -95,6 +95,13 @@ test('slots with no run while the worker is down are counted in /metrics and lis
     assert.equal(line.split('{')[1].split('}')[0], 'check="tick",location="inside"');
     return Number(line.split(' ').at(-1));
   };
+  // Slots counted missed whose run came after all: the counter of missed slots never goes down.
+  const lateInMetrics = async () =>
+    Number(
+      /^pathwatch_late_slots_total\{check="tick",location="inside"\} (\d+)$/m.exec(
+        (await app.inject('/metrics')).body,
+      )?.[1],
+    );
   const history = async () => {
     const response = await app.inject('/api/v1/checks/tick/runs?limit=1000');
     assert.equal(response.statusCode, 200, response.body);
@@ -126,7 +133,7 @@ test('slots with no run while the worker is down are counted in /metrics and lis
   await sweep.sweepOnce();
 
   const { runs, gaps } = await history();
-  const missed = await missedInMetrics();
+  const missed = (await missedInMetrics()) - (await lateInMetrics());
   const slots = [...new Set(runs.map((run) => run.scheduledAt!))].sort((a, b) => a - b);
   assert.equal(slots.length, runs.length, 'one run per slot');
   const expected = Math.round((slots.at(-1)! - slots[0]) / INTERVAL) + 1;
@@ -148,7 +155,76 @@ test('slots with no run while the worker is down are counted in /metrics and lis
   const requestedAt = Date.now() - 10 * INTERVAL;
   await queues.get('inside')!.runs.add('run-now', { checkId: 'tick', location: 'inside', requestedAt });
   await waitFor(() => seen.some((run) => run.scheduledAt === requestedAt), 'the run-now run');
-  assert.equal(await missedInMetrics(), missed);
+  assert.equal((await missedInMetrics()) - (await lateInMetrics()), missed);
+});
+
+test('a location whose worker never starts shows its missed slots, counted from when its scheduler was synced', async (t) => {
+  const prefix = uniquePrefix('missed-never');
+  const logger = createLogger('test', 'silent');
+  const redis = createRedisConnection(SHARED_REDIS_URL);
+  const config = await parseConfig(
+    {
+      locations: { inside: {}, outside: {} },
+      checks: [
+        {
+          id: 'tick',
+          kind: 'http',
+          url: 'http://127.0.0.1:9/',
+          interval: '1s',
+          timeout: '500ms',
+          retries: 0,
+          locations: ['outside'],
+        },
+      ],
+      redis: { prefix },
+    },
+    '/tmp/missed-never.yaml',
+  );
+  const items = scheduledItems(config);
+  const queues = new Map<string, { runs: Queue<RunJobData> }>([
+    ['outside', { runs: openRunQueue('outside', redis, prefix) }],
+  ]);
+  const recorder = new ResultsRecorder(redis, config);
+  const app = await buildApp({ config, recorder });
+  // No worker for "outside" ever runs: the series has no run to measure a gap from.
+  const syncedAt = Date.now();
+  await syncSchedulers(items, queues);
+  const sweep = startMissedSlotSweep({
+    items,
+    queues,
+    store: recorder.missedSlots,
+    logger,
+    everyMs: 200,
+    graceMs: 300,
+  });
+  t.after(async () => {
+    await sweep.stop();
+    await syncSchedulers([], queues);
+    await queues.get('outside')!.runs.close();
+    await app.close();
+    await deleteKeysWithPrefix(prefix);
+    redis.disconnect();
+  });
+  const missed = async () =>
+    Number(
+      /^pathwatch_missed_slots_total\{check="tick",location="outside"\} (\d+)$/m.exec(
+        (await app.inject('/metrics')).body,
+      )?.[1],
+    );
+  await waitFor(async () => (await missed()) >= 3, 'slots of a worker that never ran are counted', 10_000);
+  const response = await app.inject('/api/v1/checks/tick/runs?location=outside');
+  assert.equal(response.statusCode, 200, response.body);
+  const { runs, gaps } = response.json() as { runs: RunResult[]; gaps: SlotGap[] };
+  assert.equal(runs.length, 0);
+  assert.ok(gaps.length >= 1, 'the gap is in the history');
+  assert.ok(
+    gaps.at(-1)!.start >= syncedAt - INTERVAL,
+    `counted from when the scheduler was synced (${gaps.at(-1)!.start} vs ${syncedAt})`,
+  );
+  assert.equal(
+    gaps.reduce((sum, gap) => sum + gap.count, 0),
+    await missed(),
+  );
 });
 
 test('each slot counts once: retries and redos are one slot, a late run takes its slot back out of a gap', async (t) => {
@@ -158,10 +234,24 @@ test('each slot counts once: retries and redos are one slot, a late run takes it
     await deleteKeysWithPrefix(prefix);
     redis.disconnect();
   });
-  const store = new ResultsRecorder(
-    redis,
-    await parseConfig({ locations: { inside: {} }, redis: { prefix } }, '/tmp/missed-store.yaml'),
-  ).missedSlots;
+  const config = await parseConfig(
+    {
+      locations: { inside: {} },
+      checks: [{ id: 'c', kind: 'http', url: 'http://127.0.0.1:9/' }],
+      redis: { prefix },
+    },
+    '/tmp/missed-store.yaml',
+  );
+  const recorder = new ResultsRecorder(redis, config);
+  const store = recorder.missedSlots;
+  const app = await buildApp({ config, recorder });
+  t.after(() => app.close());
+  const metric = async (name: string) =>
+    Number(
+      new RegExp(`^${name}\\{check="c",location="inside"\\} (\\d+)$`, 'm').exec(
+        (await app.inject('/metrics')).body,
+      )?.[1],
+    );
   const at = (k: number) => 1_800_000_000_000 + k * INTERVAL;
   assert.equal(await store.recordRun('c', 'inside', at(0), INTERVAL), 0, 'the first run starts the series');
   assert.equal(await store.recordRun('c', 'inside', at(1), INTERVAL), 0);
@@ -180,8 +270,20 @@ test('each slot counts once: retries and redos are one slot, a late run takes it
     -1,
     'a sweep that read an old cursor changes nothing',
   );
+  const missedBefore = await metric('pathwatch_missed_slots_total');
+  assert.equal(missedBefore, 7);
+  assert.equal(await metric('pathwatch_late_slots_total'), 0);
   await store.recordRun('c', 'inside', at(7), INTERVAL);
-  assert.deepEqual(await store.totals('c'), { inside: 6 });
+  // A counter never goes down (rate() and increase() would read a reset): the late run is
+  // counted on its own, and the history no longer lists its slot.
+  assert.equal(
+    await metric('pathwatch_missed_slots_total'),
+    missedBefore,
+    'the missed counter never decreases',
+  );
+  assert.equal(await metric('pathwatch_late_slots_total'), 1, 'the late run is counted');
+  assert.deepEqual(await store.totals('c'), { inside: 7 });
+  assert.deepEqual(await store.lateTotals('c'), { inside: 1 });
   assert.deepEqual(
     (await store.gaps('c', ['inside'])).map((gap) => [gap.start, gap.end, gap.count]),
     [
@@ -196,7 +298,7 @@ test('each slot counts once: retries and redos are one slot, a late run takes it
     [at(8), at(11), 4],
     'a gap that continues the newest one extends it',
   );
-  assert.deepEqual(await store.totals('c'), { inside: 8 });
+  assert.deepEqual(await store.totals('c'), { inside: 9 });
 });
 
 test('Redis down for 4 s under a running stack: the slots it missed are counted and listed, none twice', async (t) => {
@@ -234,9 +336,9 @@ test('Redis down for 4 s under a running stack: the slots it missed are counted 
   await waitFor(() => seen.length >= before + 3, '3 runs after Redis is back', 30_000);
 
   const metrics = await get('/metrics');
-  const missed = Number(
-    /^pathwatch_missed_slots_total\{check="tick",location="inside"\} (\d+)$/m.exec(metrics)?.[1],
-  );
+  const missed =
+    Number(/^pathwatch_missed_slots_total\{check="tick",location="inside"\} (\d+)$/m.exec(metrics)?.[1]) -
+    Number(/^pathwatch_late_slots_total\{check="tick",location="inside"\} (\d+)$/m.exec(metrics)?.[1]);
   const { runs, gaps } = JSON.parse(await get('/api/v1/checks/tick/runs?limit=1000')) as {
     runs: RunResult[];
     gaps: SlotGap[];

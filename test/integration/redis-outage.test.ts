@@ -14,6 +14,7 @@ import {
   waitUntilReady,
 } from '../../src/redis/redis-connection.ts';
 import { ResultsRecorder } from '../../src/results/results-recorder.ts';
+import { startStack } from '../../src/stack/start-stack.ts';
 import { uniquePrefix } from '../helpers/redis-test-prefix.ts';
 import { startRestartableRedis } from '../helpers/restartable-redis.ts';
 import { CLI, REPO_ROOT } from '../helpers/run-cli.ts';
@@ -228,4 +229,58 @@ test('a connection and the duplicates made of it log one "lost" and one "back" l
   assert.equal(lines.length, 2, 'nothing else logged');
   assert.equal(forwarded, 0, "retries' errors are not passed on to each listener");
   assert.equal(await duplicate.ping(), 'PONG');
+});
+
+test('run now answers 503 within the request deadline while Redis does not answer, though the API connection still looks ready', async (t) => {
+  const server = await startRestartableRedis();
+  t.after(() => server.close());
+  const config = await parseConfig(
+    {
+      locations: { inside: {} },
+      checks: [{ id: 'shop', kind: 'http', url: 'http://127.0.0.1:9/health', interval: '1h' }],
+      redis: { prefix: uniquePrefix('run-now-hung') },
+    },
+    '/tmp/run-now-hung.yaml',
+  );
+  const stack = await startStack({
+    config,
+    logger: pino({ level: 'silent' }),
+    roles: { api: true, scheduler: true, workerLocations: [] },
+    redisUrl: server.url,
+    apiPort: 0,
+  });
+  let paused = false;
+  t.after(async () => {
+    if (paused) server.resume();
+    await stack.stop();
+  });
+  const runNow = async () => {
+    const started = Date.now();
+    const response = await fetch(`${stack.apiUrl}/api/v1/checks/shop/run`, {
+      method: 'POST',
+      signal: AbortSignal.timeout(REDIS_REQUEST_DEADLINE_MS + 5000),
+    });
+    return {
+      status: response.status,
+      body: (await response.json()) as { error?: { code: string } },
+      ms: Date.now() - started,
+    };
+  };
+  assert.equal((await runNow()).status, 202);
+
+  // A hung Redis (SIGSTOP): every connection stays "ready", so only a deadline on the
+  // command that queues the run bounds the request; the scheduler's connection has none.
+  server.pause();
+  paused = true;
+  const refused = await runNow().catch((error: Error) => ({
+    status: 0,
+    body: { error: { code: error.name } },
+    ms: -1,
+  }));
+  assert.equal(refused.status, 503, JSON.stringify(refused));
+  assert.equal(refused.body.error?.code, 'REDIS_UNAVAILABLE');
+  assert.ok(refused.ms < REDIS_REQUEST_DEADLINE_MS + 1000, `answered in ${refused.ms} ms`);
+  server.resume();
+  paused = false;
+  await waitFor('run now accepted again', 10_000, async () => (await runNow()).status === 202);
 });

@@ -34,16 +34,34 @@ export const metricsRoutes: FastifyPluginAsync<MetricsRoutesOptions> = async (
         );
       }
     }
-    lines.push(
-      '# HELP pathwatch_missed_slots_total schedule slots that passed with no run (worker, queue or Redis down)',
-      '# TYPE pathwatch_missed_slots_total counter',
-    );
-    for (const item of items) {
-      const totals = await recorder.missedSlots.totals(item.id);
-      for (const location of item.locations) {
-        lines.push(
-          `pathwatch_missed_slots_total{check="${label(item.id)}",location="${label(location)}"} ${totals[location] ?? 0}`,
-        );
+    // Two counters, not one gauge: the alert an operator wants is "slots are being missed"
+    // (increase(pathwatch_missed_slots_total[10m]) > 0), raised as soon as the sweep counts
+    // them; a counter must never go down or rate()/increase() read a reset. A run that turns
+    // up after its slot was counted (rare: a job that sat unseen) is counted in
+    // pathwatch_late_slots_total, so missed − late is the slots that still have no run, and
+    // the check's history no longer lists that slot.
+    const missed = await Promise.all(items.map((item) => recorder.missedSlots.totals(item.id)));
+    const late = await Promise.all(items.map((item) => recorder.missedSlots.lateTotals(item.id)));
+    const counters = [
+      {
+        name: 'pathwatch_missed_slots_total',
+        help: 'schedule slots that passed with no run (worker, queue or Redis down); never decreases',
+        totals: missed,
+      },
+      {
+        name: 'pathwatch_late_slots_total',
+        help: 'slots counted in pathwatch_missed_slots_total whose run arrived afterwards',
+        totals: late,
+      },
+    ];
+    for (const { name, help, totals } of counters) {
+      lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} counter`);
+      for (const [index, item] of items.entries()) {
+        for (const location of item.locations) {
+          lines.push(
+            `${name}{check="${label(item.id)}",location="${label(location)}"} ${totals[index][location] ?? 0}`,
+          );
+        }
       }
     }
     lines.push(
