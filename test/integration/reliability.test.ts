@@ -133,7 +133,7 @@ test('kill -9 of a worker during a journey: another worker redoes it within the 
     await shop.close();
     // Killed outright, the workers could not remove their temp dirs (profile, raw traces).
     // Their Chromium may still be writing its profile as it shuts down: retry the removal.
-    const killedPrefixes = new Set(workers.map((worker) => `pathwatch-${worker.pid}-`));
+    const killedPrefixes = new Set(workers.map((worker) => `pathwatch-${worker.pid}.`));
     for (const name of readdirSync(tmpdir()))
       if ([...killedPrefixes].some((prefix) => name.startsWith(prefix)))
         rmSync(join(tmpdir(), name), { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
