@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { link, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { basename, join, resolve } from 'node:path';
@@ -60,7 +61,7 @@ export class RingLock {
       const content: RingLockContent = { owner: self, host: hostname(), since: new Date().toISOString() };
       // Written whole under a private name, then linked into place: link() fails if a lock
       // exists, and a reader never sees a half-written lock (which would look stale).
-      const temp = `${file}.${process.pid}.${attempt}.tmp`;
+      const temp = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
       await writeFile(temp, `${JSON.stringify(content)}\n`, { mode: 0o600 });
       try {
         await link(temp, file);

@@ -28,7 +28,7 @@ async function ownerIsGone(name: string): Promise<boolean> {
   const pid = Number(match[1]);
   const startTime = match[2];
   if (startTime !== undefined) return (await processStartTime(pid)) !== startTime;
-  return pid === process.pid || !pidIsRunning(pid);
+  return pid !== process.pid && !pidIsRunning(pid);
 }
 
 /**

@@ -33,17 +33,18 @@ test('the sweep removes the temp dirs of dead pathwatch processes only, a reused
     const removed = await sweepOrphanTempDirs(dir);
     assert.deepEqual(
       removed.sort(),
-      [
-        names.dead,
-        names.deadOldForm,
-        names.deadLegacyTraces,
-        names.ownPidEarlierLife,
-        names.ownPidOldForm,
-      ].sort(),
+      [names.dead, names.deadOldForm, names.deadLegacyTraces, names.ownPidEarlierLife].sort(),
     );
     assert.deepEqual(
       readdirSync(dir).sort(),
-      [names.own, names.livePid1, names.livePid1OldForm, names.notOurs, names.shortSuffix].sort(),
+      [
+        names.own,
+        names.ownPidOldForm,
+        names.livePid1,
+        names.livePid1OldForm,
+        names.notOurs,
+        names.shortSuffix,
+      ].sort(),
     );
     assert.deepEqual(await sweepOrphanTempDirs(join(dir, 'missing')), [], 'a missing dir is no error');
   } finally {
