@@ -1,15 +1,12 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import type { Redis } from 'ioredis';
 import { loadConfig } from '../../src/config/load-config.ts';
 import { type DemoShop, startDemoShop } from '../../src/demo-shop/demo-shop.ts';
-import { freePort } from '../../src/redis/private-redis-server.ts';
-import { createRedisConnection } from '../../src/redis/redis-connection.ts';
 import { ResultsRecorder } from '../../src/results/results-recorder.ts';
 import { openQueue, queueName } from '../../src/scheduler/run-queue.ts';
 import { startStack } from '../../src/stack/start-stack.ts';
@@ -19,76 +16,13 @@ import { descendants } from '../helpers/child-processes.ts';
 import { LOOPBACK_ONLY_CHROMIUM_ARGS } from '../helpers/loopback-browser.ts';
 import { CLI } from '../helpers/run-cli.ts';
 import { createTempProject } from '../helpers/temp-project.ts';
+import { startTestRedisServer } from '../helpers/test-redis-server.ts';
 import { startHttpServer } from '../helpers/test-servers.ts';
 
 const repo = new URL('../..', import.meta.url).pathname;
 
-interface TestRedis {
-  url: string;
-  connection: Redis;
-  restart(): Promise<void>;
-  stop(): Promise<void>;
-}
-
-/** A redis-server of the test's own, append-only with fsync on every write. */
-async function startTestRedis(): Promise<TestRedis> {
-  const dir = mkdtempSync(join(tmpdir(), 'pathwatch-redis-'));
-  const port = await freePort();
-  const args = [
-    '--port',
-    String(port),
-    '--bind',
-    '127.0.0.1',
-    '--dir',
-    dir,
-    '--appendonly',
-    'yes',
-    '--appendfsync',
-    'always',
-    '--save',
-    '',
-  ];
-  let server: ChildProcess = spawn('redis-server', args, { stdio: 'ignore' });
-  const url = `redis://127.0.0.1:${port}`;
-  const connection = createRedisConnection(url);
-  connection.on('error', () => {}); // expected while the server restarts
-  const ready = async () => {
-    for (let attempt = 0; attempt < 100; attempt++) {
-      try {
-        await Promise.race([
-          connection.ping(),
-          new Promise((_, reject) => setTimeout(() => reject(new Error('slow')), 500)),
-        ]);
-        return;
-      } catch {
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-    }
-    throw new Error('test redis-server did not answer');
-  };
-  await ready();
-  const stop = async () => {
-    if (server.exitCode !== null) return;
-    server.kill('SIGTERM');
-    await once(server, 'exit');
-  };
-  return {
-    url,
-    connection,
-    stop: async () => {
-      connection.disconnect();
-      await stop();
-    },
-    restart: async () => {
-      await stop();
-      server = spawn('redis-server', args, { stdio: 'ignore' });
-      await ready();
-    },
-  };
-}
-
 test('kill -9 of a worker during a journey: another worker redoes it within the stalled interval, stored once', async (t) => {
-  const redis = await startTestRedis();
+  const redis = await startTestRedisServer();
   const shop: DemoShop = await startDemoShop();
   const dir = createTempProject({
     'pathwatch.config.yaml': [
@@ -197,7 +131,7 @@ test('kill -9 of a worker during a journey: another worker redoes it within the 
 });
 
 test('a Redis restart in the middle of a load loses no result and duplicates none', async (t) => {
-  const redis = await startTestRedis();
+  const redis = await startTestRedisServer();
   const server = await startHttpServer((_request, response) => response.end('ok'));
   const dir = createTempProject({
     'pathwatch.config.yaml': [
