@@ -75,9 +75,10 @@ export class CaptureAgent {
         fileSize: this.settings.fileSize,
         maxAge: this.settings.maxAge,
         snaplen: this.settings.snaplen,
+        payload: this.settings.payload,
         bufferSize: this.settings.bufferSize,
         onEvent: (event) => {
-          if (event.type === 'exited' || event.type === 'restarting')
+          if (event.type === 'exited' || event.type === 'restarting' || event.type === 'write-failed')
             this.logger.warn({ event }, 'tcpdump ring');
           else if (event.type === 'orphan-killed')
             this.logger.warn({ event }, 'stopped a tcpdump left writing the ring by a pathwatch that died');

@@ -10,8 +10,11 @@ import {
   recordTimeUs,
 } from './pcap-reader.ts';
 
-/** tcpdump -w <dir>/ring.pcap with -W names the files ring.pcap0, ring.pcap1, … (zero-padded). */
+/** The ring's files are ring.pcap0, ring.pcap1, … (zero-padded, as tcpdump -W names them). */
 export const RING_FILE_PREFIX = 'ring.pcap';
+
+/** The ring's tcpdump filter, read by tcpdump -F. */
+export const RING_FILTER_FILE = 'ring.filter';
 
 export interface RingFile {
   path: string;

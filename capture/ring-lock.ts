@@ -4,7 +4,7 @@ import { hostname } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { identify, isAlive, type ProcessIdentity, processArgv } from '../src/util/process-identity.ts';
-import { RING_FILE_PREFIX } from './ring-files.ts';
+import { RING_FILE_PREFIX, RING_FILTER_FILE } from './ring-files.ts';
 import { RingLockedError } from './ring-locked-error.ts';
 
 export const RING_LOCK_FILE = 'ring.lock';
@@ -133,29 +133,32 @@ function parseLock(text: string): RingLockContent | undefined {
 }
 
 /**
- * tcpdumps writing this ring (by their command line: `tcpdump … -w <dir>/ring.pcap`), found
+ * tcpdumps feeding or writing this ring (by their command line: `tcpdump … -F <dir>/ring.filter`
+ * as pathwatch runs it, or `tcpdump … -w <dir>/ring.pcap` writing the files itself), found
  * in /proc, so that an orphan is recognised even when the dead owner never recorded its pid,
  * and a reused pid of an unrelated process is never taken for one.
  */
 export async function findRingWriters(dir: string): Promise<number[]> {
-  const target = join(resolve(dir), RING_FILE_PREFIX);
+  const targets = [join(resolve(dir), RING_FILE_PREFIX), join(resolve(dir), RING_FILTER_FILE)];
   const pids: number[] = [];
   for (const entry of await readdir('/proc').catch(() => [] as string[])) {
     if (!/^\d+$/.test(entry)) continue;
     const pid = Number(entry);
     if (pid === process.pid) continue;
     const argv = await processArgv(pid);
-    if (isRingWriter(argv, target)) pids.push(pid);
+    if (isRingWriter(argv, targets)) pids.push(pid);
   }
   return pids;
 }
 
-function isRingWriter(argv: string[], target: string): boolean {
+function isRingWriter(argv: string[], targets: string[]): boolean {
   if (argv.length === 0 || basename(argv[0]) !== 'tcpdump') return false;
   for (let index = 1; index < argv.length; index++) {
     const arg = argv[index];
-    const written = arg === '-w' ? argv[index + 1] : arg.startsWith('-w') ? arg.slice(2) : undefined;
-    if (written !== undefined && resolve(written) === target) return true;
+    for (const flag of ['-w', '-F']) {
+      const path = arg === flag ? argv[index + 1] : arg.startsWith(flag) ? arg.slice(2) : undefined;
+      if (path !== undefined && path !== '-' && targets.includes(resolve(path))) return true;
+    }
   }
   return false;
 }

@@ -1,11 +1,13 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { chmod, mkdir, unlink } from 'node:fs/promises';
+import { chmod, mkdir, readdir, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type CapturePermission, checkCapturePermission } from './capture-permission.ts';
+import type { PayloadMode } from './headers-only-length.ts';
 import { parentDeathCommand } from './parent-death-command.ts';
-import { listRingFiles, RING_FILE_PREFIX, type RingFile, ringBytes } from './ring-files.ts';
+import { listRingFiles, RING_FILE_PREFIX, RING_FILTER_FILE, type RingFile, ringBytes } from './ring-files.ts';
 import { RingLock, type RingLockEvent } from './ring-lock.ts';
 import { RingStartError } from './ring-start-error.ts';
+import { RingWriter, ringFileName } from './ring-writer.ts';
 
 export { RingStartError } from './ring-start-error.ts';
 
@@ -17,11 +19,17 @@ export interface TcpdumpRingOptions {
   filter?: string;
   /** Byte budget of the whole ring. */
   ringSize: number;
-  /** Size of one ring file; tcpdump counts in millions of bytes, so this is rounded down to whole MB (at least 1). */
+  /** Size of one ring file in bytes (at least 64 KiB). */
   fileSize: number;
   /** Files whose newest packet is older than this are deleted (ms). */
   maxAge: number;
   snaplen: number;
+  /**
+   * `headers` (the default): each packet is cut after its headers before it is written, so
+   * the ring never holds payloads (see headersOnlyLength). `full`: packets as captured.
+   * @defaultValue 'headers'
+   */
+  payload?: PayloadMode;
   /** Kernel capture buffer in bytes (tcpdump -B, KiB). */
   bufferSize: number;
   /** Run tcpdump inside this network namespace (`ip netns exec`). */
@@ -40,7 +48,8 @@ export type RingEvent =
   | RingLockEvent
   | { type: 'exited'; code: number | null; signal: string | null; stderr: string; dropped: number }
   | { type: 'restarting'; inMs: number; restarts: number }
-  | { type: 'pruned'; file: string; ageMs: number };
+  | { type: 'pruned'; file: string; ageMs: number }
+  | { type: 'write-failed'; message: string };
 
 export interface RingHealth {
   running: boolean;
@@ -61,6 +70,8 @@ export interface RingHealth {
 /** tcpdump's "listening on" line arrives once the device is open; this long without it is a failure. */
 const START_TIMEOUT_MS = 10_000;
 const STOP_TIMEOUT_MS = 5000;
+/** Smallest ring file: a full-size packet (snaplen 256 KiB) still fits in a few. */
+const MIN_FILE_BYTES = 65_536;
 /** A run that lasted this long resets the restart backoff. */
 const STABLE_RUN_MS = 30_000;
 
@@ -70,7 +81,7 @@ const STABLE_RUN_MS = 30_000;
  * or let start() throw CaptureUnavailableError.
  */
 export class TcpdumpRing {
-  readonly fileMegabytes: number;
+  readonly fileBytes: number;
   readonly fileCount: number;
   #permission?: CapturePermission;
   #child?: ChildProcess;
@@ -86,10 +97,11 @@ export class TcpdumpRing {
   #stats = { files: 0, bytes: 0 };
   #lock?: RingLock;
   #deathPrefix?: string[];
+  #writer?: RingWriter;
 
   constructor(readonly options: TcpdumpRingOptions) {
-    this.fileMegabytes = Math.max(1, Math.floor(options.fileSize / 1_000_000));
-    this.fileCount = Math.max(2, Math.floor(options.ringSize / (this.fileMegabytes * 1_000_000)));
+    this.fileBytes = Math.max(MIN_FILE_BYTES, Math.floor(options.fileSize));
+    this.fileCount = Math.max(2, Math.floor(options.ringSize / this.fileBytes));
     this.#backoffMs = options.restartBackoff?.initialMs ?? 500;
   }
 
@@ -98,9 +110,13 @@ export class TcpdumpRing {
   }
 
   /**
-   * The command line. -U writes each packet as it arrives (no stdio buffering), so a slice
-   * can be cut ~1 s after its window instead of waiting for a 4 KiB buffer to fill; it costs
-   * one write per packet. -Z root keeps tcpdump able to reopen files in a root-owned ring.
+   * The command line. tcpdump writes pcap to its stdout (`-w -`) and this process writes the
+   * ring files (RingWriter), cutting payloads first. -U hands over each packet as it arrives
+   * (no stdio buffering), so a slice can be cut ~1 s after its window instead of waiting for
+   * a 4 KiB buffer to fill. The filter comes from `<dir>/ring.filter` (-F): no quoting
+   * trouble, and the ring directory stays in the command line, which is how an orphaned
+   * writer of this ring is recognised (findRingWriters). -Z root keeps tcpdump from dropping
+   * to a user that could not read the owner-only ring directory.
    */
   args(permission: CapturePermission | undefined = this.#permission): string[] {
     const { options } = this;
@@ -113,15 +129,12 @@ export class TcpdumpRing {
       String(options.snaplen),
       '-B',
       String(Math.max(1, Math.ceil(options.bufferSize / 1024))),
-      '-C',
-      String(this.fileMegabytes),
-      '-W',
-      String(this.fileCount),
       '-w',
-      join(options.dir, RING_FILE_PREFIX),
+      '-',
+      '-F',
+      join(options.dir, RING_FILTER_FILE),
     ];
     if (permission?.runAsRoot !== false) args.push('-Z', 'root');
-    if (options.filter?.trim()) args.push(options.filter.trim());
     return args;
   }
 
@@ -138,6 +151,16 @@ export class TcpdumpRing {
     this.#deathPrefix = await parentDeathCommand();
     this.#stopping = false;
     try {
+      await writeFile(join(this.options.dir, RING_FILTER_FILE), `${this.options.filter?.trim() ?? ''}\n`, {
+        mode: 0o600,
+      });
+      this.#writer = new RingWriter({
+        dir: this.options.dir,
+        fileBytes: this.fileBytes,
+        fileCount: this.fileCount,
+        payload: this.options.payload ?? 'headers',
+        firstIndex: await this.#firstIndex(),
+      });
       await this.#spawn();
     } catch (error) {
       await this.#lock.release();
@@ -150,6 +173,23 @@ export class TcpdumpRing {
     this.#pruneTimer.unref();
   }
 
+  /**
+   * The file after the newest one already in the ring, so a restart keeps the history; files
+   * this ring's size no longer names (the config shrank it) are deleted, keeping the budget.
+   */
+  async #firstIndex(): Promise<number> {
+    const files = await listRingFiles(this.options.dir);
+    const names = new Map(
+      Array.from({ length: this.fileCount }, (_, index) => [ringFileName(index, this.fileCount), index]),
+    );
+    for (const name of await readdir(this.options.dir)) {
+      if (name.startsWith(RING_FILE_PREFIX) && /\d$/.test(name) && !names.has(name))
+        await unlink(join(this.options.dir, name)).catch(() => {});
+    }
+    const newest = files.filter((file) => names.has(file.name)).at(-1);
+    return newest ? (names.get(newest.name)! + 1) % this.fileCount : 0;
+  }
+
   health(): RingHealth {
     return {
       running: this.#child !== undefined && this.#child.exitCode === null && this.#child.signalCode === null,
@@ -159,7 +199,7 @@ export class TcpdumpRing {
       droppedByInterface: this.#droppedByInterface,
       files: this.#stats.files,
       bytes: this.#stats.bytes,
-      budgetBytes: this.fileCount * this.fileMegabytes * 1_000_000,
+      budgetBytes: this.fileCount * this.fileBytes,
       boundToParent: this.#deathPrefix !== undefined,
     };
   }
@@ -171,7 +211,7 @@ export class TcpdumpRing {
     return files;
   }
 
-  /** Deletes files whose newest packet is older than maxAge; never the newest file (tcpdump writes it). */
+  /** Deletes files whose newest packet is older than maxAge; never the newest file (being written). */
   async prune(now = Date.now()): Promise<string[]> {
     const files = await listRingFiles(this.options.dir);
     const removed: string[] = [];
@@ -211,8 +251,18 @@ export class TcpdumpRing {
       : [permission.tcpdumpPath, ...args];
     // setpriv and `ip netns exec` both exec in place: the child's pid is tcpdump's.
     const [command, ...argv] = [...(this.#deathPrefix ?? []), ...tcpdump];
-    const child = spawn(command, argv, { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(command, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.#child = child;
+    const writer = this.#writer!;
+    writer.beginStream();
+    child.stdout!.on('data', (chunk: Buffer) => {
+      try {
+        writer.push(chunk);
+      } catch (error) {
+        this.#lastError = `ring write failed: ${(error as Error).message}`;
+        this.options.onEvent?.({ type: 'write-failed', message: this.#lastError });
+      }
+    });
     const startedAt = Date.now();
     let stderr = '';
     let listening = false;
@@ -228,6 +278,8 @@ export class TcpdumpRing {
     });
     this.#childExit = new Promise<void>((resolve) => {
       child.on('close', (code, signal) => {
+        // Every byte tcpdump wrote has been handed over by now ('close' follows stdout's end).
+        writer.close();
         const counts = parseDropCounts(stderr);
         this.#dropped += counts.kernel;
         this.#droppedByInterface += counts.interface;

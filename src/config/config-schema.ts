@@ -81,7 +81,8 @@ const captureSchema = strictObject({
   maxAge: duration({ min: 60_000 }).default(3_600_000),
   snaplen: z.number().int().min(64).max(262_144).default(262_144),
   /**
-   * What slices and collections keep of each packet. `headers` (default): link, IP, TCP/UDP
+   * What the ring, and so every slice and collection, keeps of each packet: it is cut
+   * before it is written to disk. `headers` (default): link, IP, TCP/UDP
    * and ICMP headers, whole DNS messages and clear-text TLS handshake records; every other
    * payload byte is cut (HTTP headers such as Authorization included). `full`: packets as
    * captured, up to the snaplen.

@@ -54,6 +54,8 @@ before(async () => {
     fileSize: 2_000_000,
     maxAge: 600_000,
     snaplen: 262_144,
+    // Payloads kept in the ring, so a collection can be compared with and without them.
+    payload: 'full',
     bufferSize: 8 * 1024 * 1024,
   });
   await ring.start();
