@@ -5,10 +5,12 @@ import { type ArtifactRef, NETWORK_ERROR_CLASSES, type RunResult } from '../src/
 import type { ParsedConfig } from '../src/config/config-schema.ts';
 import type { Logger } from '../src/util/logger.ts';
 import { processTempDir } from '../src/util/process-temp-dir.ts';
-import { analyzeCapture, type CaptureAnalysis, formatAnalysis } from './analyze-capture.ts';
+import { analyzeCapture } from './analyze-capture.ts';
+import type { CaptureAnalysis } from './capture-analysis.ts';
 import { checkCapturePermission } from './capture-permission.ts';
 import { CaptureUnavailableError } from './capture-unavailable-error.ts';
 import { combineFilters, ExcludedListeners } from './excluded-listeners.ts';
+import { formatAnalysis } from './format-analysis.ts';
 import { RingStartError } from './ring-start-error.ts';
 import { type ElsewhereOutcome, runScopeOf } from './run-scope.ts';
 import { sliceWindow, waitForWindow } from './slice-window.ts';

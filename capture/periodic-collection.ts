@@ -6,7 +6,8 @@ import type { ArtifactStore, StoredArtifact } from '../src/artifacts/artifact-st
 import { duration, expected, identifier, strictObject } from '../src/config/zod-helpers.ts';
 import type { Logger } from '../src/util/logger.ts';
 import { processTempDir } from '../src/util/process-temp-dir.ts';
-import { analyzeCapture, type CaptureAnalysis } from './analyze-capture.ts';
+import { analyzeCapture } from './analyze-capture.ts';
+import type { CaptureAnalysis } from './capture-analysis.ts';
 import type { ExcludedListeners } from './excluded-listeners.ts';
 import type { PayloadMode } from './headers-only-length.ts';
 import { type DecodedPacket, normalizeIp } from './packet-decoder.ts';

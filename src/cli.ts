@@ -252,7 +252,8 @@ program
   .argument('<pcap-file>', "a classic pcap file, e.g. a run's capture.pcap")
   .option('--json', 'print the analysis as JSON')
   .action(async (file: string, options: { json?: boolean }) => {
-    const { analyzeCapture, formatAnalysis } = await import('../capture/analyze-capture.ts');
+    const { analyzeCapture } = await import('../capture/analyze-capture.ts');
+    const { formatAnalysis } = await import('../capture/format-analysis.ts');
     const { PcapFormatError } = await import('../capture/pcap-format-error.ts');
     try {
       const analysis = await analyzeCapture(file);
