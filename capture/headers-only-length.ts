@@ -1,30 +1,29 @@
 import { LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2 } from './link-types.ts';
+import {
+  DNS_PORT,
+  ETHERTYPE_ARP,
+  ETHERTYPE_IPV4,
+  ETHERTYPE_IPV6,
+  ETHERTYPE_VLAN,
+  IPV6_EXTENSIONS,
+  IPV6_FRAGMENT,
+  LINKTYPE_IPV4,
+  LINKTYPE_IPV6,
+  LINKTYPE_LOOP,
+  LINKTYPE_NULL,
+  LINKTYPE_RAW,
+  PROTO_ICMP,
+  PROTO_ICMPV6,
+  PROTO_TCP,
+  PROTO_UDP,
+  TLS_ALERT,
+  TLS_CHANGE_CIPHER_SPEC,
+  TLS_HANDSHAKE,
+} from './wire-numbers.ts';
 
 /** What a slice keeps of each packet: `headers` (the default) cuts every payload the analysis does not read. */
 export type PayloadMode = 'headers' | 'full';
 
-const LINKTYPE_NULL = 0;
-const LINKTYPE_RAW = 101;
-const LINKTYPE_LOOP = 108;
-const LINKTYPE_IPV4 = 228;
-const LINKTYPE_IPV6 = 229;
-
-const ETHERTYPE_IPV4 = 0x0800;
-const ETHERTYPE_IPV6 = 0x86dd;
-const ETHERTYPE_ARP = 0x0806;
-const ETHERTYPE_VLAN = [0x8100, 0x88a8, 0x9100];
-
-const PROTO_ICMP = 1;
-const PROTO_TCP = 6;
-const PROTO_UDP = 17;
-const PROTO_ICMPV6 = 58;
-const IPV6_EXTENSIONS = new Set([0, 43, 60]);
-const IPV6_FRAGMENT = 44;
-const DNS_PORT = 53;
-
-const TLS_CHANGE_CIPHER_SPEC = 20;
-const TLS_ALERT = 21;
-const TLS_HANDSHAKE = 22;
 /** Largest TLS record a peer may send (2^14 plus expansion). */
 const TLS_MAX_RECORD = 18_432;
 

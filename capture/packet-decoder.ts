@@ -2,6 +2,18 @@ import * as dnsPacket from 'dns-packet';
 import { recordText } from '../src/checks/dns/record-text.ts';
 import { LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2 } from './link-types.ts';
 import { parseTlsRecords, type TlsInfo } from './tls-records.ts';
+import {
+  DNS_PORT,
+  ETHERTYPE_IPV4,
+  ETHERTYPE_IPV6,
+  ETHERTYPE_VLAN,
+  IPV6_EXTENSIONS,
+  IPV6_FRAGMENT,
+  PROTO_ICMP,
+  PROTO_ICMPV6,
+  PROTO_TCP,
+  PROTO_UDP,
+} from './wire-numbers.ts';
 
 export interface TcpFlags {
   syn: boolean;
@@ -74,35 +86,30 @@ export interface DecodedPacket {
   unreachable?: IcmpUnreachable;
 }
 
-const ETHERTYPE_IPV4 = 0x0800;
-const ETHERTYPE_IPV6 = 0x86dd;
-const ETHERTYPE_VLAN = [0x8100, 0x88a8, 0x9100];
-const PROTO_ICMP = 1;
-const PROTO_TCP = 6;
-const PROTO_UDP = 17;
-const PROTO_ICMPV6 = 58;
-const ICMP_UNREACHABLE: Record<number, [string, boolean]> = {
-  0: ['network unreachable', true],
-  1: ['host unreachable', true],
-  2: ['protocol unreachable', false],
-  3: ['port unreachable', false],
-  6: ['network unknown', true],
-  7: ['host unknown', true],
-  9: ['network administratively prohibited', false],
-  10: ['host administratively prohibited', false],
-  13: ['administratively prohibited', false],
+/**
+ * Destination-unreachable codes by IP version: what each says, and whether it is about
+ * routing (no route, unknown host) rather than a refusal (port unreachable, prohibited).
+ */
+const UNREACHABLE_CODES: Readonly<Record<4 | 6, Readonly<Record<number, [string, boolean]>>>> = {
+  4: {
+    0: ['network unreachable', true],
+    1: ['host unreachable', true],
+    2: ['protocol unreachable', false],
+    3: ['port unreachable', false],
+    6: ['network unknown', true],
+    7: ['host unknown', true],
+    9: ['network administratively prohibited', false],
+    10: ['host administratively prohibited', false],
+    13: ['administratively prohibited', false],
+  },
+  6: {
+    0: ['no route to destination', true],
+    1: ['administratively prohibited', false],
+    3: ['address unreachable', true],
+    4: ['port unreachable', false],
+    6: ['reject route to destination', true],
+  },
 };
-const ICMPV6_UNREACHABLE: Record<number, [string, boolean]> = {
-  0: ['no route to destination', true],
-  1: ['administratively prohibited', false],
-  3: ['address unreachable', true],
-  4: ['port unreachable', false],
-  6: ['reject route to destination', true],
-};
-const DNS_PORT = 53;
-/** IPv6 extension headers we step over to reach TCP/UDP. */
-const IPV6_EXTENSIONS = new Set([0, 43, 60]);
-const IPV6_FRAGMENT = 44;
 
 /**
  * Decodes link layer → IPv4/IPv6 → TCP/UDP, and DNS (dns-packet) and TLS record headers on
@@ -257,9 +264,9 @@ function transport(
       }
     }
   } else if (protocol === PROTO_ICMP && data[offset] === 3) {
-    decoded.unreachable = icmpUnreachable(data, offset + 8, ICMP_UNREACHABLE[data[offset + 1]], 4);
+    decoded.unreachable = icmpUnreachable(data, offset + 8, UNREACHABLE_CODES[4][data[offset + 1]], 4);
   } else if (protocol === PROTO_ICMPV6 && data[offset] === 1) {
-    decoded.unreachable = icmpUnreachable(data, offset + 8, ICMPV6_UNREACHABLE[data[offset + 1]], 6);
+    decoded.unreachable = icmpUnreachable(data, offset + 8, UNREACHABLE_CODES[6][data[offset + 1]], 6);
   } else if (protocol === PROTO_UDP) {
     const length = data.readUInt16BE(offset + 4);
     const payload = data.subarray(Math.min(data.length, offset + 8), Math.min(data.length, offset + length));

@@ -1,3 +1,5 @@
+import { TLS_ALERT, TLS_HANDSHAKE } from './wire-numbers.ts';
+
 /** What the start of a TCP payload says about TLS, when it is readable in clear. */
 export interface TlsInfo {
   /** Server name from a ClientHello's server_name extension. */
@@ -13,8 +15,6 @@ export interface TlsAlert {
   name: string;
 }
 
-const CONTENT_ALERT = 21;
-const CONTENT_HANDSHAKE = 22;
 const HANDSHAKE_CLIENT_HELLO = 1;
 const HANDSHAKE_SERVER_HELLO = 2;
 const EXTENSION_SERVER_NAME = 0;
@@ -68,19 +68,19 @@ export function parseTlsRecords(payload: Buffer): TlsInfo | undefined {
     const type = payload[offset];
     const major = payload[offset + 1];
     const length = payload.readUInt16BE(offset + 3);
-    if ((type !== CONTENT_ALERT && type !== CONTENT_HANDSHAKE && type !== 20 && type !== 23) || major !== 3) {
+    if ((type !== TLS_ALERT && type !== TLS_HANDSHAKE && type !== 20 && type !== 23) || major !== 3) {
       break;
     }
     recognised = true;
     const body = payload.subarray(offset + 5, Math.min(payload.length, offset + 5 + length));
-    if (type === CONTENT_ALERT && length === 2 && body.length === 2) {
+    if (type === TLS_ALERT && length === 2 && body.length === 2) {
       const level = body[0];
       info.alerts.push({
         level: level === 1 ? 'warning' : level === 2 ? 'fatal' : level,
         description: body[1],
         name: tlsAlertName(body[1]),
       });
-    } else if (type === CONTENT_HANDSHAKE && body.length >= 4) {
+    } else if (type === TLS_HANDSHAKE && body.length >= 4) {
       if (body[0] === HANDSHAKE_CLIENT_HELLO) info.clientHello = { serverName: clientHelloServerName(body) };
       else if (body[0] === HANDSHAKE_SERVER_HELLO) info.serverHello = true;
     }
