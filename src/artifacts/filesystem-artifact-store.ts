@@ -1,5 +1,5 @@
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -63,10 +63,25 @@ export class FilesystemArtifactStore implements ArtifactStore {
       .sort((a, b) => a.key.localeCompare(b.key));
   }
 
+  /** Deletes the artifact and its sidecar, then the directories it leaves empty (a run's `runs/<id>/`). */
   async delete(key: string): Promise<void> {
     const path = this.pathOf(key);
     await rm(path, { force: true });
     await rm(`${path}.meta.json`, { force: true });
+    for (
+      let dir = dirname(path);
+      relative(this.root, dir) !== '' && !relative(this.root, dir).startsWith('..');
+      dir = dirname(dir)
+    ) {
+      // rmdir refuses a directory that is not empty: that is where this stops.
+      if (
+        !(await rmdir(dir).then(
+          () => true,
+          () => false,
+        ))
+      )
+        break;
+    }
   }
 
   private async info(key: string, path: string): Promise<StoredArtifact | undefined> {
