@@ -208,9 +208,12 @@ const targets = await startTargets();
 const redis = await startPrivateRedisServer(mkdtempSync(join(tmpdir(), 'pathwatch-bench-redis-')));
 try {
   const checks: Record<string, Record<string, unknown>> = {
-    http: { kind: 'http', url: `http://127.0.0.1:${targets.httpPort}/` },
-    tcp: { kind: 'tcp', host: '127.0.0.1', port: targets.tcpPort },
-    dns: { kind: 'dns', server: `127.0.0.1:${targets.dns.port}`, query: 'bench.test', recordType: 'A' },
+    http: { kind: 'http', http: { url: `http://127.0.0.1:${targets.httpPort}/` } },
+    tcp: { kind: 'tcp', tcp: { host: '127.0.0.1', port: targets.tcpPort } },
+    dns: {
+      kind: 'dns',
+      dns: { server: `127.0.0.1:${targets.dns.port}`, query: 'bench.test', recordType: 'A' },
+    },
   };
   const engine: Record<string, Measurement> = {};
   const worker: Record<string, Measurement & { redisCpuSeconds: number }> = {};

@@ -54,8 +54,7 @@ const config = await parseConfig(
     checks: Array.from({ length: CHECKS }, (_, index) => ({
       id: `c${index}`,
       kind: 'tcp',
-      host: '127.0.0.1',
-      port,
+      tcp: { host: '127.0.0.1', port },
     })),
     workers: { probeConcurrency: Number(values.concurrency) },
     dataDir,

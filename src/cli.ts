@@ -17,8 +17,12 @@ import { PATHWATCH_VERSION } from './version.ts';
 /** Exit codes: 0 pass/ok, 1 a check failed or the config has problems, 2 usage or setup error. */
 const EXIT_FAIL = 1;
 const EXIT_USAGE = 2;
-/** Longest a graceful stop may take: a journey's timeout fits, a hang does not. */
-const STOP_DEADLINE_MS = 90_000;
+/**
+ * Longest a graceful stop may take. Runs in flight are cancelled and stored at once, so what
+ * is left is closing Chromium, cutting the capture slices of the last runs and the last
+ * Redis writes: seconds. Past this, something is wedged (Redis gone): say so and exit.
+ */
+const STOP_DEADLINE_MS = 30_000;
 
 /** Set by one-shot commands: exit once they are done, whatever handles user code left open. */
 let exitWhenDone = false;

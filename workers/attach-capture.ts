@@ -16,12 +16,15 @@ const ELSEWHERE_WAIT_CAP_MS = 20_000;
  * When a run failed at the network level, asks the host's capture agent for the slice
  * around it and attaches the pcap and its analysis to the stored run. In the background:
  * the window closes only `capture.after` past the run, and the worker need not wait.
+ * Once `signal` aborts (the worker stops) the slice stops waiting for the other locations'
+ * runs: it is still cut and stored, its diagnosis naming neither path nor target.
  */
 export function attachCaptureInBackground(
   capture: CaptureAgent | undefined,
   result: RunResult,
   recorder: ResultsRecorder,
   logger: Logger,
+  signal?: AbortSignal,
 ): void {
   if (!capture?.wants(result)) return;
   void capture
@@ -31,10 +34,13 @@ export function attachCaptureInBackground(
       // polling more slowly the longer the wait.
       elsewhere: () => {
         const waitMs = Math.min(result.intervalMs ?? 0, ELSEWHERE_WAIT_CAP_MS);
-        return slotOutcomeElsewhere(recorder.runs, result, {
-          waitMs,
-          pollMs: Math.min(2000, Math.max(250, waitMs / 30)),
-        });
+        return untilAborted(
+          slotOutcomeElsewhere(recorder.runs, result, {
+            waitMs: signal?.aborted ? 0 : waitMs,
+            pollMs: Math.min(2000, Math.max(250, waitMs / 30)),
+          }),
+          signal,
+        );
       },
     })
     .then(async (evidence) => {
@@ -59,4 +65,16 @@ export function attachCaptureInBackground(
     .catch((error: Error) =>
       logger.error({ runId: result.runId, err: error.message }, 'capture slice failed'),
     );
+}
+
+/** `work`'s value, or undefined as soon as `signal` aborts. */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T | undefined> {
+  if (!signal) return work;
+  let onAbort = () => {};
+  const aborted = new Promise<undefined>((resolve) => {
+    onAbort = () => resolve(undefined);
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+  });
+  return Promise.race([work, aborted]).finally(() => signal.removeEventListener('abort', onAbort));
 }

@@ -1,6 +1,8 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { CaptureAgent } from '../capture/capture-agent.ts';
 import type { ArtifactStore, StoredArtifact } from '../src/artifacts/artifact-store.ts';
 import { maskRunResult } from '../src/checks/mask-run-result.ts';
+import { RunCancelledError } from '../src/checks/run-cancelled-error.ts';
 import type { RunResult } from '../src/checks/run-result.ts';
 import { processSecretMasker } from '../src/config/secret-masker.ts';
 import type { ResultsRecorder } from '../src/results/results-recorder.ts';
@@ -26,6 +28,11 @@ export interface ConfirmationOptions {
   artifacts?: ArtifactStore;
   /** Who the run is for, to store an attempt that threw instead of losing it. */
   identity: Pick<RunResult, 'checkId' | 'kind' | 'location' | 'scheduledAt' | 'intervalMs'>;
+  /**
+   * The job's signal: once it aborts (the worker stops) no retry waits or starts; the
+   * attempt in flight, given the same signal, ends as "cancelled by shutdown".
+   */
+  signal?: AbortSignal;
   /** The schedule slot the job fills (scheduler jobs only; run-now jobs fill none). */
   slot?: { at: number; interval: number };
   onResult?: (result: RunResult) => void;
@@ -58,14 +65,17 @@ export async function runWithConfirmation(options: ConfirmationOptions): Promise
         status: result.status,
         ms: result.phases.total,
         error: result.error?.message,
+        kind: result.kind,
         ...(change ? { state: `${change.from}->${change.to}` } : {}),
       },
-      `${result.kind === 'journey' ? 'journey' : 'run'} finished`,
+      'run finished',
     );
-    attachCaptureInBackground(options.capture, result, recorder, logger);
+    attachCaptureInBackground(options.capture, result, recorder, logger, options.signal);
     options.onResult?.(result);
-    if (counted) return result;
-    await new Promise((resolve) => setTimeout(resolve, options.retryDelay));
+    // A cancelled job stops here: its last attempt is stored, and a retry would only be cancelled too.
+    if (counted || options.signal?.aborted) return result;
+    await sleep(options.retryDelay, undefined, { signal: options.signal }).catch(() => {});
+    if (options.signal?.aborted) return result;
   }
 }
 
@@ -101,10 +111,13 @@ async function attemptOrCrash(
       status: 'error',
       phases: { total: finishedAt - startedAt },
       peers: [],
-      error: {
-        class: 'internal',
-        message: `run ${runId} of "${options.identity.checkId}" crashed: ${(error as Error)?.message ?? String(error)}`,
-      },
+      // An attempt cut by the job's signal threw on its way out: it was cancelled, not crashed.
+      error: options.signal?.aborted
+        ? { class: 'internal', message: RunCancelledError.messageOf(options.signal.reason) }
+        : {
+            class: 'internal',
+            message: `run ${runId} of "${options.identity.checkId}" crashed: ${(error as Error)?.message ?? String(error)}`,
+          },
       artifacts: stored.map((artifact) => ({
         kind: artifactKind(artifact.key),
         key: artifact.key,

@@ -46,26 +46,15 @@ function tokenMatches(given: string, accepted: string[]): boolean {
 
 /** Checks and journeys, as one list: to an operator both are things that can break. */
 export function monitoredItems(config: LoadedConfig, journeys: ResolvedJourney[]): MonitoredItem[] {
-  return [
-    ...config.checks.map((check) => ({
-      id: check.id,
-      name: check.name,
-      kind: check.kind,
-      intervalMs: check.interval,
-      timeoutMs: check.timeout,
-      locations: check.locations,
-      enabled: check.enabled,
-    })),
-    ...journeys.map((journey) => ({
-      id: journey.id,
-      name: journey.name,
-      kind: 'journey',
-      intervalMs: journey.interval,
-      timeoutMs: journey.timeout,
-      locations: journey.locations,
-      enabled: true,
-    })),
-  ];
+  return [...config.checks, ...journeys].map((item) => ({
+    id: item.id,
+    name: item.name,
+    kind: item.kind,
+    intervalMs: item.interval,
+    timeoutMs: item.timeout,
+    locations: item.locations,
+    enabled: item.enabled,
+  }));
 }
 
 /** Longest URL the API reads; longer ones get a 414 before any route sees them. */

@@ -43,35 +43,15 @@ function issuerMatcher() {
 }
 
 /**
- * What counts as a good certificate beyond "a verifying client accepts it". Spread into a
- * check's schema (tls today; http and smtp can take the same fields).
+ * What a `tls` check expects of a certificate beyond a verifying client's view and the
+ * shared `tls` block's limits (`warnDays`, `failDays`, `minVersion`).
  */
 export const certificateExpectationsShape = {
-  /**
-   * Fewer whole days than this before the certificate expires makes the run `degraded`
-   * (an early warning that renewal is late). Default 14.
-   */
-  warnDays: z.number({ error: 'expected a whole number of days' }).int().min(0).default(14),
-  /**
-   * Fewer whole days than this fails the run with class `assertion` (not `tls`: the
-   * certificate still works today, so no packet capture is wanted). Default 7.
-   */
-  failDays: z.number({ error: 'expected a whole number of days' }).int().min(0).default(7),
-  /**
-   * Oldest acceptable negotiated protocol (`TLSv1`, `TLSv1.1`, `TLSv1.2`, `TLSv1.3`); an
-   * older one fails the run with class `assertion`. Default `TLSv1.2`.
-   */
-  minVersion: z
-    .enum(TLS_VERSIONS, {
-      error: (issue) => `expected one of ${TLS_VERSIONS.join(', ')}, got ${JSON.stringify(issue.input)}`,
-    })
-    .default('TLSv1.2'),
-  /**
-   * Expected issuer: a case-insensitive substring, or `/regex/flags`, matched against the
-   * issuer's CN, its O and its whole DN. Catches a certificate silently re-issued by another
-   * CA (a CDN's default certificate, a proxy's interception CA). Default: any issuer.
-   */
-  issuer: issuerMatcher().optional(),
+  issuer: issuerMatcher()
+    .optional()
+    .describe(
+      "Expected issuer: a case-insensitive substring (`Let's Encrypt`) or `/regex/flags`, matched against the issuer's CN, O and whole DN. Catches a certificate silently re-issued by another CA. Default: any issuer.",
+    ),
 };
 
 /** A certificate as kept in `details`: plain JSON, no secrets. */
@@ -87,7 +67,7 @@ export interface CertificateFacts {
   /** ISO 8601. */
   validFrom: string;
   validTo: string;
-  /** Whole days until validTo; negative once expired. */
+  /** Whole days until validTo; once expired, minus the whole days since (as messages count them). */
   daysLeft: number;
   fingerprint256: string;
   serialNumber: string;
@@ -177,7 +157,7 @@ export function evaluateCertificate(
     const assertion = { name: 'certificate presented', ok: false, expected: 'a certificate', actual: 'none' };
     return { status: 'fail', assertions: [assertion], error: { class: 'tls', phase: 'tls', message } };
   }
-  const label = `certificate for ${certificate.commonName ?? certificateNames(certificate)[0] ?? certificate.subject}`;
+  const label = certificateLabel(certificate);
   const validTo = Date.parse(certificate.validTo);
   const validFrom = Date.parse(certificate.validFrom);
   const findings: Finding[] = [];
@@ -235,35 +215,7 @@ export function evaluateCertificate(
     );
   }
 
-  const left = validTo - now;
-  const leftText = left < 0 ? `expired ${span(-left)} ago` : `expires in ${span(left)}`;
-  let daysFailed = false;
-  if (policy.failDays !== undefined) {
-    daysFailed = left < policy.failDays * DAY_MS;
-    add(
-      {
-        name: `certificate valid for at least ${policy.failDays} days`,
-        ok: !daysFailed,
-        expected: `>= ${policy.failDays} days`,
-        actual: `${certificate.daysLeft} days`,
-      },
-      'assertion',
-      `${label} ${leftText} (valid to ${day(validTo)}): expected at least ${policy.failDays} days left (failDays)`,
-    );
-  }
-  if (policy.warnDays !== undefined && !daysFailed) {
-    const soon = left < policy.warnDays * DAY_MS;
-    add(
-      {
-        name: `certificate valid for at least ${policy.warnDays} days (degraded limit)`,
-        ok: !soon,
-        ...(soon ? { degraded: true } : {}),
-        expected: `>= ${policy.warnDays} days`,
-        actual: `${certificate.daysLeft} days`,
-      },
-      'assertion',
-    );
-  }
+  for (const finding of expiryFindings(certificate, label, policy, now)) findings.push(finding);
 
   if (policy.issuer !== undefined) {
     const matcher = textMatcher(policy.issuer);
@@ -305,6 +257,82 @@ export function evaluateCertificate(
     };
   }
   return { status: assertions.some((result) => result.degraded) ? 'degraded' : 'pass', assertions };
+}
+
+export interface ExpiryLimits {
+  failDays?: number;
+  warnDays?: number;
+}
+
+/**
+ * THE judgement of certificate expiry limits, for every kind: fewer whole days than
+ * `failDays` fails (class `assertion`: the certificate still works today), fewer than
+ * `warnDays` degrades. Assertions first, then the error for the first failure.
+ */
+export function judgeExpiry(
+  certificate: CertificateFacts,
+  limits: ExpiryLimits,
+  now = Date.now(),
+): { assertions: AssertionResult[]; error?: RunError; degraded: boolean } {
+  const label = certificateLabel(certificate);
+  const findings = expiryFindings(certificate, label, limits, now);
+  const failed = findings.find((finding) => !finding.assertion.ok && !finding.assertion.degraded);
+  return {
+    assertions: findings.map((finding) => finding.assertion),
+    ...(failed ? { error: { class: failed.errorClass, phase: 'tls', message: failed.message } } : {}),
+    degraded: findings.some((finding) => finding.assertion.degraded),
+  };
+}
+
+function expiryFindings(
+  certificate: CertificateFacts,
+  label: string,
+  limits: ExpiryLimits,
+  now: number,
+): Finding[] {
+  const findings: Finding[] = [];
+  const validTo = Date.parse(certificate.validTo);
+  const left = validTo - now;
+  const leftText = left < 0 ? `expired ${span(-left)} ago` : `expires in ${span(left)}`;
+  let daysFailed = false;
+  if (limits.failDays !== undefined) {
+    daysFailed = left < limits.failDays * DAY_MS;
+    findings.push({
+      assertion: {
+        name: `certificate valid for at least ${limits.failDays} days`,
+        ok: !daysFailed,
+        expected: `>= ${limits.failDays} days`,
+        actual: `${certificate.daysLeft} days`,
+      },
+      errorClass: 'assertion',
+      message: `${label} ${leftText} (valid to ${day(validTo)}): expected at least ${limits.failDays} days left (failDays)`,
+    });
+  }
+  if (limits.warnDays !== undefined && !daysFailed) {
+    const soon = left < limits.warnDays * DAY_MS;
+    findings.push({
+      assertion: {
+        name: `certificate valid for at least ${limits.warnDays} days (degraded limit)`,
+        ok: !soon,
+        ...(soon ? { degraded: true } : {}),
+        expected: `>= ${limits.warnDays} days`,
+        actual: `${certificate.daysLeft} days`,
+      },
+      errorClass: 'assertion',
+      message: '',
+    });
+  }
+  return findings;
+}
+
+/**
+ * Whole days left, counted like the "expired N days ago" of messages: rounded toward zero
+ * on both sides, so an expired certificate's -N and its message's N agree.
+ */
+export function wholeDaysLeft(validTo: number, now: number): number {
+  const left = validTo - now;
+  const days = left >= 0 ? Math.floor(left / DAY_MS) : -Math.floor(-left / DAY_MS);
+  return days === 0 ? 0 : days; // never -0
 }
 
 function untrustedMessage(
@@ -369,7 +397,7 @@ function describeCertificate(chain: PeerCertificate[], now: number): Certificate
     ...optional('issuerOrganization', first(leaf.issuer?.O)),
     validFrom: new Date(leaf.valid_from).toISOString(),
     validTo: validTo.toISOString(),
-    daysLeft: Math.floor((validTo.getTime() - now) / DAY_MS),
+    daysLeft: wholeDaysLeft(validTo.getTime(), now),
     fingerprint256: leaf.fingerprint256,
     serialNumber: leaf.serialNumber,
     ...(leaf.bits ? { keyBits: leaf.bits } : {}),
@@ -410,6 +438,11 @@ function parseAltNames(text: string | undefined): string[] {
     .split(/,\s*/)
     .map((entry) => entry.replace(/^IP Address:/, 'IP:'))
     .filter((entry) => entry.length > 0);
+}
+
+/** `certificate for shop.example`: how messages name the leaf. */
+function certificateLabel(certificate: CertificateFacts): string {
+  return `certificate for ${certificate.commonName ?? certificateNames(certificate)[0] ?? certificate.subject}`;
 }
 
 /** Names a certificate is for: its DNS and IP alternative names, else its CN. */

@@ -7,32 +7,45 @@ import { describeStatusSpec, statusMatches, statusSpecSchema } from './status-ma
 const regexSource = regexSourceSchema();
 
 const jsonExpectation = strictObject({
-  /** `$.status`, `$.items[0].sku` */
   path: z
     .string()
-    .refine(isValidJsonPath, { error: 'expected a JSON path such as "$.status" or "$.items[0].id"' }),
-  equals: z.unknown().optional(),
-  matches: regexSource.optional(),
-  exists: z.boolean().optional(),
+    .refine(isValidJsonPath, { error: 'expected a JSON path such as "$.status" or "$.items[0].id"' })
+    .describe('JSON path into the body: `$.status`, `$.items[0].sku`. Required.'),
+  equals: z.unknown().optional().describe('The value must equal this (compared as JSON).'),
+  matches: regexSource.optional().describe('The value (as text) must match this regular expression.'),
+  exists: z
+    .boolean()
+    .optional()
+    .describe('`true`: the path must exist (the default check); `false`: it must not.'),
 });
 
-/** What counts as a good HTTP answer. Everything is optional; by default any 2xx passes. */
+/**
+ * What counts as a good HTTP answer. Everything is optional; by default any 2xx passes.
+ * Certificate expiry limits are the `tls` block's `warnDays` / `failDays`.
+ */
 export const httpExpectationsSchema = strictObject({
-  /** Accepted statuses; default "2xx". */
-  status: statusSpecSchema.optional(),
-  /** Header name → exact value or `/regex/`. */
-  headers: z.record(z.string(), z.string()).optional(),
-  bodyContains: z.array(z.string()).optional(),
-  bodyNotContains: z.array(z.string()).optional(),
-  bodyMatches: z.array(regexSource).optional(),
-  json: z.array(jsonExpectation).optional(),
-  /** Slower than this fails the run. */
-  maxResponseTime: duration({ min: 1 }).optional(),
-  /** Slower than this (but within maxResponseTime) makes the run degraded. */
-  degradedResponseTime: duration({ min: 1 }).optional(),
-  /** Fewer days than this before the certificate expires fails the run. */
-  certDaysLeft: z.number().int().min(0).optional(),
-  maxBodyBytes: z.number().int().min(0).optional(),
+  status: statusSpecSchema
+    .optional()
+    .describe('Accepted statuses: `200`, `"200-299"`, `"2xx"` or a list. Default `"2xx"`.'),
+  headers: z
+    .record(z.string(), z.string())
+    .optional()
+    .describe('Header name → exact value or `/regex/`. Default none.'),
+  bodyContains: z.array(z.string()).optional().describe('Texts the body must contain. Default none.'),
+  bodyNotContains: z.array(z.string()).optional().describe('Texts the body must not contain. Default none.'),
+  bodyMatches: z
+    .array(regexSource)
+    .optional()
+    .describe('Regular expressions the body must match. Default none.'),
+  json: z
+    .array(jsonExpectation)
+    .optional()
+    .describe('`[{ path: "$.status", equals | matches | exists }]` on a JSON body. Default none.'),
+  maxResponseTime: duration({ min: 1 }).optional().describe('Slower than this fails the run. Default none.'),
+  degradedResponseTime: duration({ min: 1 })
+    .optional()
+    .describe('Slower than this (but within maxResponseTime) makes the run degraded. Default none.'),
+  maxBodyBytes: z.number().int().min(0).optional().describe('Largest body accepted, in bytes. Default none.'),
 });
 export type HttpExpectations = z.output<typeof httpExpectationsSchema>;
 
@@ -42,7 +55,6 @@ export interface HttpObservation {
   body: string;
   bodyBytes: number;
   totalMs: number;
-  certValidTo?: Date;
 }
 
 function headerMatches(actual: string, expected: string): boolean {
@@ -113,17 +125,6 @@ export function evaluateHttpExpectations(expect: HttpExpectations, seen: HttpObs
       degraded: true,
       expected: `<= ${expect.degradedResponseTime} ms`,
       actual: `${Math.round(seen.totalMs)} ms`,
-    });
-  }
-  if (expect.certDaysLeft !== undefined) {
-    const daysLeft = seen.certValidTo
-      ? Math.floor((seen.certValidTo.getTime() - Date.now()) / 86_400_000)
-      : undefined;
-    results.push({
-      name: `certificate valid for at least ${expect.certDaysLeft} days`,
-      ok: daysLeft !== undefined && daysLeft >= expect.certDaysLeft,
-      expected: `>= ${expect.certDaysLeft} days`,
-      actual: daysLeft === undefined ? 'no certificate (plain http)' : `${daysLeft} days`,
     });
   }
   if (expect.maxBodyBytes !== undefined) {

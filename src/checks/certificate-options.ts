@@ -2,61 +2,78 @@ import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { resolve as resolvePath } from 'node:path';
 import { type ConnectionOptions, rootCertificates, type TLSSocket } from 'node:tls';
-import { z } from 'zod';
-import { caFile, strictObject } from '../config/zod-helpers.ts';
-import { hostAddress, unbracket } from './remote-endpoint.ts';
-import type { RunError } from './run-result.ts';
+import { secretRefsIn } from '../config/secret-resolver.ts';
+import { DEFAULT_TLS_SETTINGS, type TlsSettings } from '../config/tls-settings.ts';
+import type { ProbeContext } from './probe.ts';
+import { unbracket } from './remote-endpoint.ts';
+import type { ProbeOutcome } from './run-result.ts';
+import { TlsFileError } from './tls-file-error.ts';
 
-// Shared by the smtp and ftp probes (TLS in the middle of a dialogue): how a TLS peer is verified, and what is kept of it.
-
-export const certificateOptionsSchema = strictObject({
-  /**
-   * Verify the certificate chain and that it names the host (default true). false still
-   * encrypts and still records the certificate, for servers with a self-made certificate.
-   */
-  verify: z.boolean().default(true),
-  /** PEM file of CAs to trust besides the system store, relative to the config file. */
-  ca: caFile().optional(),
-  /**
-   * Name sent as SNI and checked against the certificate; default the configured host
-   * (for an IP address no SNI is sent and the certificate must list that IP).
-   */
-  serverName: hostAddress().optional(),
-});
-export type CertificateOptions = z.output<typeof certificateOptionsSchema>;
-
-/** The CA file could not be read: a config problem, not a failing target. */
-export class CertificateFileError extends Error {
-  readonly runError: RunError;
-  constructor(path: string, cause: NodeJS.ErrnoException) {
-    super(`certificate.ca: cannot read ${path}: ${cause.code ?? cause.message}`);
-    this.runError = { class: 'config', message: this.message };
-  }
+/** Node TLS options built from a check's `tls` block, and how messages name the trusted CAs. */
+export interface TlsConnection {
+  options: ConnectionOptions;
+  /** `the system CAs`, `the system CAs and the CAs in /etc/pki/ca.pem`, `the CAs in …`. */
+  trustedBy: string;
+  /** The name the certificate must be for: `serverName`, else the host. */
+  identity: string;
+  settings: TlsSettings;
 }
 
 /**
- * tls.connect options for `host` as configured. The caller adds `host: <resolved IP>`:
- * the identity check uses `servername || host`, so a configured name is still verified
- * by name while the connection goes to the address already looked up.
+ * THE way a check's `tls` block becomes Node TLS options, for every kind: `ca` added to
+ * (`caRoots: add`) or replacing (`replace`) the system roots, SNI (never an IP address, RFC
+ * 6066), verification, client certificate and key, oldest protocol. The caller adds
+ * `host: <resolved IP>` and, for an upgrade, `socket`. Files are read here; one that cannot
+ * be read throws TlsFileError (class `config`).
  */
-export async function tlsConnectOptions(
-  certificate: CertificateOptions,
+export async function tlsConnection(
+  settings: TlsSettings | undefined,
   host: string,
-  configDir: string,
-): Promise<ConnectionOptions> {
-  const bare = unbracket(host);
-  let ca: string[] | undefined;
-  if (certificate.ca) {
-    const path = resolvePath(configDir, certificate.ca);
-    try {
-      // `ca` replaces Node's trust store, so the system roots are kept alongside the file.
-      ca = [...rootCertificates, await readFile(path, 'utf8')];
-    } catch (error) {
-      throw new CertificateFileError(path, error as NodeJS.ErrnoException);
-    }
+  context: Pick<ProbeContext, 'configDir' | 'secrets'>,
+): Promise<TlsConnection> {
+  const block = settings ?? DEFAULT_TLS_SETTINGS;
+  const bare = unbracket(host).replace(/\.$/, '');
+  const name = block.serverName ?? bare;
+  const options: ConnectionOptions = {
+    rejectUnauthorized: block.verify,
+    servername: isIP(name) === 0 ? name : undefined,
+    minVersion: block.minVersion,
+  };
+  let trustedBy = 'the system CAs';
+  if (block.ca !== undefined) {
+    const path = resolvePath(context.configDir, block.ca);
+    const pem = await readPem('ca', path);
+    // Node's `ca` replaces its trust store: "add" hands it the system roots as well.
+    options.ca = block.caRoots === 'replace' ? pem : [...rootCertificates, pem];
+    trustedBy = block.caRoots === 'replace' ? `the CAs in ${path}` : `the system CAs and the CAs in ${path}`;
   }
-  const servername = certificate.serverName ?? (isIP(bare) === 0 ? bare.replace(/\.$/, '') : undefined);
-  return { rejectUnauthorized: certificate.verify, ca, servername };
+  if (block.cert !== undefined && block.key !== undefined) {
+    options.cert = await readPem('cert', resolvePath(context.configDir, block.cert));
+    options.key =
+      secretRefsIn(block.key).length > 0
+        ? context.secrets.interpolate(block.key)
+        : await readPem('key', resolvePath(context.configDir, block.key));
+  }
+  return { options, trustedBy, identity: name, settings: block };
+}
+
+async function readPem(field: string, path: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    throw new TlsFileError(field, path, (error as NodeJS.ErrnoException).code ?? (error as Error).message);
+  }
+}
+
+/** The outcome of a run stopped before any packet by an unreadable `tls` file. */
+export function tlsFileErrorOutcome(error: TlsFileError, details?: Record<string, unknown>): ProbeOutcome {
+  return {
+    status: 'error',
+    phases: { total: 0 },
+    peers: [],
+    error: error.runError,
+    ...(details ? { details } : {}),
+  };
 }
 
 export interface TlsSummary {

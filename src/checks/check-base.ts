@@ -26,28 +26,50 @@ export const checkSettings = {
 };
 
 /**
- * Fields every check kind shares. Kept as a raw shape (not a schema) so each kind can
- * spread it into its own strict object and unknown-key suggestions cover both.
+ * Fields every check kind shares, at the top level of a check; the protocol's own settings
+ * sit in the block named after the kind (`http:`, `tcp:`…), TLS in `tls:`, credentials in
+ * `auth:`. Kept as a raw shape (not a schema) so each kind can spread it into its own strict
+ * object and unknown-key suggestions cover both.
  */
 export const checkBaseShape = {
-  /** Stable id: used in keys, URLs and alert subjects. */
-  id: identifier('check'),
-  /** Human name for emails and pages; defaults to the id. */
-  name: z.string().min(1).optional(),
-  /** How often to run; default from `defaults.interval`. */
-  interval: checkSettings.interval().optional(),
-  /** Whole-run deadline; default from `defaults.timeout`. */
-  timeout: checkSettings.timeout().optional(),
-  /** Locations to run from; default `defaults.locations`, else every declared location. */
-  locations: checkSettings.locations().optional(),
-  tags: z.array(z.string()).optional(),
-  /** A disabled check is validated but never scheduled. */
-  enabled: z.boolean().optional(),
-  /** Override `defaults.retries` / `retryDelay` / `downAfter` / `upAfter` for this check. */
-  retries: checkSettings.retries().optional(),
-  retryDelay: checkSettings.retryDelay().optional(),
-  downAfter: checkSettings.downAfter().optional(),
-  upAfter: checkSettings.upAfter().optional(),
-  /** Overrides `alerting.subject` for this check. */
-  alertSubject: z.string().optional(),
+  id: identifier('check').describe('Stable id: used in keys, URLs and alert subjects. Required.'),
+  name: z.string().min(1).optional().describe('Human name for emails and pages. Default: the id.'),
+  interval: checkSettings
+    .interval()
+    .optional()
+    .describe('How often the check is scheduled (at least 1s). Default `defaults.interval`.'),
+  timeout: checkSettings
+    .timeout()
+    .optional()
+    .describe('Whole-run deadline (at most 2m). Default `defaults.timeout`.'),
+  locations: checkSettings
+    .locations()
+    .optional()
+    .describe('Locations to run from. Default `defaults.locations`, else every declared location.'),
+  tags: z.array(z.string()).optional().describe('Free labels for filtering. Default none.'),
+  enabled: z
+    .boolean()
+    .optional()
+    .describe('A disabled check is validated but never scheduled. Default true.'),
+  retries: checkSettings
+    .retries()
+    .optional()
+    .describe(
+      'A failed run is tried again at once this many times before it counts. Default `defaults.retries`.',
+    ),
+  retryDelay: checkSettings
+    .retryDelay()
+    .optional()
+    .describe('Pause before each retry. Default `defaults.retryDelay`.'),
+  downAfter: checkSettings
+    .downAfter()
+    .optional()
+    .describe(
+      'Counted failures in a row that make the check DOWN at a location. Default `defaults.downAfter`.',
+    ),
+  upAfter: checkSettings
+    .upAfter()
+    .optional()
+    .describe('Passes in a row that make a DOWN check UP again. Default `defaults.upAfter`.'),
+  alertSubject: z.string().optional().describe('Overrides `alerting.subject` for this check.'),
 };

@@ -1,67 +1,95 @@
-import { readFile } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
-import { resolve as resolvePath } from 'node:path';
+import type { Duplex } from 'node:stream';
+import type { TLSSocket } from 'node:tls';
 import { z } from 'zod';
-import { caFile, duration, httpUrl, regexSource, strictObject } from '../config/zod-helpers.ts';
+import { type CertificateFacts, judgeExpiry, observeTlsSession } from '../assertions/certificate-checks.ts';
+import { noAuthBlock } from '../config/auth-settings.ts';
+import { DEFAULT_TLS_SETTINGS, tlsSettingsSchema } from '../config/tls-settings.ts';
+import { duration, httpUrl, regexSource, strictObject } from '../config/zod-helpers.ts';
+import { tlsConnection, tlsFileErrorOutcome } from './certificate-options.ts';
 import { checkBaseShape, MAX_TIMEOUT_MS } from './check-base.ts';
 import { crawlScope } from './crawl/crawl-scope.ts';
 import { crawlSite } from './crawl/crawl-site.ts';
 import { crawlVerdict } from './crawl/crawl-verdict.ts';
 import { PhaseClock } from './phase-clock.ts';
 import type { Probe } from './probe.ts';
+import type { ProbeOutcome } from './run-result.ts';
+import { TlsFileError } from './tls-file-error.ts';
+
+/** The `crawl:` block: where the crawl starts, how far it goes, and what pages must say. */
+export const crawlSettingsSchema = strictObject(
+  {
+    url: httpUrl().describe(
+      'Where the crawl starts. Its origin (scheme, host, port) bounds what is fetched; https speaks TLS as the `tls` block says. Required.',
+    ),
+    scope: z
+      .enum(['sameOrigin', 'samePathPrefix'])
+      .default('sameOrigin')
+      .describe(
+        "Which links are followed: `sameOrigin` any URL with the root's scheme, host and port; `samePathPrefix` only those also under the root's directory. Default `sameOrigin`.",
+      ),
+    includeAssets: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Also check `<link href>`, `<img src>` and `<script src>` (in scope), fetched for their status, not parsed. Default false.',
+      ),
+    maxDepth: z
+      .number()
+      .int()
+      .min(0)
+      .max(20)
+      .default(3)
+      .describe('Link hops from the root to follow; 0 checks the root (and its assets) only. Default 3.'),
+    maxPages: z
+      .number()
+      .int()
+      .min(1)
+      .max(10_000)
+      .default(200)
+      .describe('Most URLs fetched in one run (pages, assets, redirect targets, broken ones). Default 200.'),
+    concurrency: z
+      .number()
+      .int()
+      .min(1)
+      .max(32)
+      .default(4)
+      .describe('Pages fetched at once, over as many keep-alive connections. Default 4.'),
+    exclude: z
+      .array(regexSource())
+      .default([])
+      .describe(
+        'Regular expressions tested against each absolute URL; a match is never fetched. Default none.',
+      ),
+    pageTimeout: duration({ min: 100, max: MAX_TIMEOUT_MS })
+      .default(10_000)
+      .describe(
+        "Longest one page may take, request to last byte; a slower page is a broken link. Default 10s (the check's `timeout` still bounds the crawl).",
+      ),
+    keywords: z
+      .array(
+        strictObject({
+          pathPattern: regexSource().describe(
+            "Regular expression over the page's path and query: `^/pricing$`.",
+          ),
+          contains: z.string().min(1).describe('Exact text the page must contain: `Buy now`.'),
+        }),
+      )
+      .default([])
+      .describe(
+        'Every crawled page whose path matches `pathPattern` must contain `contains`; a pattern no page matches fails too. Default none.',
+      ),
+  },
+  { what: 'the crawl settings, such as { url: "https://shop.example/" }' },
+).describe('Where the crawl starts, how far it goes, and what pages must say.');
 
 export const crawlCheckSchema = strictObject({
   ...checkBaseShape,
-  kind: z.literal('crawl'),
-  /** Where the crawl starts. Its origin (scheme, host, port) bounds what is fetched. */
-  url: httpUrl(),
-  /**
-   * Which links are followed: `sameOrigin` (default) any URL with the root's scheme, host
-   * and port; `samePathPrefix` only those also under the root's directory (`/docs/` for a
-   * root of `/docs`, `/docs/` or `/docs/index.html`). Other links are never fetched.
-   */
-  scope: z.enum(['sameOrigin', 'samePathPrefix']).default('sameOrigin'),
-  /**
-   * Also check `<link href>`, `<img src>` and `<script src>` (in scope), not only
-   * `<a href>`/`<area href>`; default false. Assets are fetched for their status, not parsed.
-   */
-  includeAssets: z.boolean().default(false),
-  /** Link hops from the root to follow; 0 checks the root (and its assets) only. Default 3. */
-  maxDepth: z.number().int().min(0).max(20).default(3),
-  /** Most URLs fetched in one run (pages, assets, redirect targets, broken ones); default 200. */
-  maxPages: z.number().int().min(1).max(10_000).default(200),
-  /** Pages fetched at once, over as many keep-alive connections; default 4. */
-  concurrency: z.number().int().min(1).max(32).default(4),
-  /** Regular expressions tested against each absolute URL; a match is never fetched (`/logout`, `\\?sort=`). Default none. */
-  exclude: z.array(regexSource()).default([]),
-  /**
-   * Longest one page may take, from request to last byte; a slower page counts as a
-   * broken link. Default 10s. The whole crawl is still bounded by the check's `timeout`.
-   */
-  pageTimeout: duration({ min: 100, max: MAX_TIMEOUT_MS }).default(10_000),
-  /**
-   * Text that must appear on pages: every crawled page whose path (path and query, e.g.
-   * `/pricing?plan=pro`) matches `pathPattern` must contain `contains` (case-sensitive,
-   * in the HTML source). A pattern no crawled page matches fails too. Default none.
-   */
-  keywords: z
-    .array(
-      strictObject({
-        /** Regular expression over the page's path and query: `^/pricing$`. */
-        pathPattern: regexSource(),
-        /** Exact text the page must contain: `Buy now`. */
-        contains: z.string().min(1),
-      }),
-    )
-    .default([]),
-  /** TLS for an https root: verification on by default, with extra CAs for internal sites. */
-  tls: strictObject({
-    /** Verify the chain and host name (default true). */
-    verify: z.boolean().default(true),
-    /** PEM file of extra trusted CAs, relative to the config file. */
-    ca: caFile().optional(),
-  }).default({ verify: true }),
+  kind: z.literal('crawl').describe('The protocol; its settings are in the `crawl` block.'),
+  crawl: crawlSettingsSchema,
+  tls: tlsSettingsSchema.optional().describe('How an https root is spoken. Default: system CAs, verified.'),
+  auth: noAuthBlock('crawl', ''),
 });
 export type CrawlCheck = z.output<typeof crawlCheckSchema>;
 
@@ -73,19 +101,32 @@ const HEADERS = {
 export const crawlProbe: Probe<CrawlCheck> = {
   async run(check, context) {
     const clock = new PhaseClock();
-    const root = new URL(check.url);
+    const settings = check.crawl;
+    const root = new URL(settings.url);
     root.hash = '';
-    // One origin, one keep-alive pool: a page costs a request, not a handshake.
-    const agent =
-      root.protocol === 'https:'
-        ? new https.Agent({
-            keepAlive: true,
-            maxSockets: check.concurrency,
-            rejectUnauthorized: check.tls.verify,
-            ca: check.tls.ca ? await readFile(resolvePath(context.configDir, check.tls.ca)) : undefined,
-          })
-        : new http.Agent({ keepAlive: true, maxSockets: check.concurrency });
-    const keywords = check.keywords.map((keyword) => ({
+    let agent: http.Agent;
+    let rootCertificate: CertificateFacts | undefined;
+    if (root.protocol === 'https:') {
+      let tls: Awaited<ReturnType<typeof tlsConnection>>;
+      try {
+        tls = await tlsConnection(check.tls, root.hostname.replace(/^\[|\]$/g, ''), context);
+      } catch (error) {
+        if (error instanceof TlsFileError) return tlsFileErrorOutcome(error, { url: root.href });
+        throw error;
+      }
+      // One origin, one keep-alive pool: a page costs a request, not a handshake.
+      agent = new https.Agent({ keepAlive: true, maxSockets: settings.concurrency, ...tls.options });
+      const createConnection = agent.createConnection.bind(agent);
+      // The first handshake's certificate is the site's: its expiry is judged like every kind's.
+      agent.createConnection = (options, callback) => {
+        const socket = createConnection(options, callback) as Duplex;
+        socket.once('secureConnect', () => {
+          rootCertificate ??= observeTlsSession(socket as TLSSocket).facts.certificate;
+        });
+        return socket;
+      };
+    } else agent = new http.Agent({ keepAlive: true, maxSockets: settings.concurrency });
+    const keywords = settings.keywords.map((keyword) => ({
       pathPattern: new RegExp(keyword.pathPattern),
       source: keyword.pathPattern,
       contains: keyword.contains,
@@ -93,23 +134,45 @@ export const crawlProbe: Probe<CrawlCheck> = {
     try {
       const report = await crawlSite({
         root,
-        inScope: crawlScope(root, check.scope),
-        exclude: check.exclude.map((source) => new RegExp(source)),
-        includeAssets: check.includeAssets,
-        maxDepth: check.maxDepth,
-        maxPages: check.maxPages,
-        concurrency: check.concurrency,
-        pageTimeoutMs: check.pageTimeout,
+        inScope: crawlScope(root, settings.scope),
+        exclude: settings.exclude.map((source) => new RegExp(source)),
+        includeAssets: settings.includeAssets,
+        maxDepth: settings.maxDepth,
+        maxPages: settings.maxPages,
+        concurrency: settings.concurrency,
+        pageTimeoutMs: settings.pageTimeout,
         keywords,
         agent,
         headers: HEADERS,
         signal: context.signal,
         clock,
       });
-      const verdict = crawlVerdict({ report, keywords, timeoutMs: context.timeoutMs });
+      const verdict = withCertificateExpiry(
+        crawlVerdict({ report, keywords, timeoutMs: context.timeoutMs }),
+        rootCertificate,
+        check,
+      );
       return { ...verdict, phases: clock.finish(), peers: report.peers };
     } finally {
       agent.destroy(); // keep-alive sockets must not outlive the run
     }
   },
 };
+
+/** Adds the `tls` block's expiry limits to a crawl's verdict; a crawl that failed already keeps its own error. */
+function withCertificateExpiry(
+  verdict: Omit<ProbeOutcome, 'phases' | 'peers'>,
+  certificate: CertificateFacts | undefined,
+  check: CrawlCheck,
+): Omit<ProbeOutcome, 'phases' | 'peers'> {
+  if (!certificate) return verdict;
+  const expiry = judgeExpiry(certificate, check.tls ?? DEFAULT_TLS_SETTINGS);
+  const judged = {
+    ...verdict,
+    assertions: [...(verdict.assertions ?? []), ...expiry.assertions],
+    details: { ...verdict.details, certificate },
+  };
+  if (verdict.status === 'fail' || verdict.status === 'error') return judged;
+  if (expiry.error) return { ...judged, status: 'fail', error: expiry.error };
+  return expiry.degraded ? { ...judged, status: 'degraded' } : judged;
+}

@@ -1,6 +1,8 @@
 import { randomInt } from 'node:crypto';
 import * as dnsPacket from 'dns-packet';
 import { z } from 'zod';
+import { noAuthBlock } from '../config/auth-settings.ts';
+import { noTlsBlock } from '../config/tls-settings.ts';
 import { strictObject } from '../config/zod-helpers.ts';
 import { checkBaseShape } from './check-base.ts';
 import { answerShapeProblem } from './dns/answer-shape.ts';
@@ -21,57 +23,79 @@ import { PhaseClock } from './phase-clock.ts';
 import type { Probe } from './probe.ts';
 import type { Peer, RunError } from './run-result.ts';
 
+/** The `dns:` block: which server to ask what, and what counts as a good answer. */
+export const dnsSettingsSchema = strictObject(
+  {
+    server: z
+      .string({ error: 'required, expected a DNS server address such as "10.0.0.53" or "10.0.0.53:5353"' })
+      .refine((text) => parseDnsServer(text) !== undefined, {
+        error: (issue) =>
+          `expected an IP address with an optional port, such as "10.0.0.53", "10.0.0.53:5353" or "[2001:db8::53]:53" (the exact server to ask, not a host name), got ${JSON.stringify(issue.input)}`,
+      })
+      .describe(
+        'The exact server to ask: `10.0.0.53`, `10.0.0.53:5353`, `::1` or `[::1]:5353` (port default 53). An IP address, not a name: looking a name up would test another server. Required.',
+      ),
+    transport: z.enum(['udp', 'tcp']).default('udp').describe('`udp` or `tcp`. Default `udp`.'),
+    query: z
+      .string({ error: 'required, expected the name to ask about, such as "shop.example"' })
+      .refine(isQueryName, {
+        error: (issue) =>
+          `expected a DNS name such as "shop.example" (labels of 1–63 characters, 253 in all), got ${JSON.stringify(issue.input)}`,
+      })
+      .describe(
+        'The name to ask about: `shop.example`. For PTR an IP address is turned into its reverse name. Required.',
+      ),
+    recordType: z.enum(DNS_RECORD_TYPES).default('A').describe('Record type to ask for. Default `A`.'),
+    recursionDesired: z
+      .boolean()
+      .default(true)
+      .describe(
+        'Set the RD flag, asking a resolver to recurse; off asks an authoritative server only what it holds. Default true.',
+      ),
+    retryTruncatedOverTcp: z
+      .boolean()
+      .default(true)
+      .describe(
+        'Over UDP, repeat the query over TCP when the answer comes back truncated (TC flag). Default true.',
+      ),
+    expect: dnsExpectationsSchema
+      .prefault({})
+      .describe('What counts as a good answer. Default: NOERROR with at least one record of the asked type.'),
+  },
+  { what: 'the dns settings, such as { server: "10.0.0.53", query: "shop.example" }' },
+)
+  .superRefine((settings, ctx) => {
+    // Expected answers are checked against the record type here, at load time, because an
+    // A check expecting "10.0.0.300" would otherwise fail every run with a puzzling diff.
+    for (const field of ['answers', 'answersContain'] as const) {
+      for (const [index, value] of (settings.expect[field] ?? []).entries()) {
+        const problem = answerShapeProblem(settings.recordType, value);
+        if (problem) ctx.addIssue({ code: 'custom', path: ['expect', field, index], message: problem });
+      }
+    }
+  })
+  .describe('Which server to ask what, and what counts as a good answer.');
+
 export const dnsCheckSchema = strictObject({
   ...checkBaseShape,
-  kind: z.literal('dns'),
-  /**
-   * The exact server to ask: `10.0.0.53`, `10.0.0.53:5353`, `::1` or `[::1]:5353`; port
-   * default 53. An IP address, not a name: the point is to test that one server (an
-   * outsourced DNS, one anycast node), and looking its name up would test another.
-   */
-  server: z
-    .string({ error: 'required, expected a DNS server address such as "10.0.0.53" or "10.0.0.53:5353"' })
-    .refine((text) => parseDnsServer(text) !== undefined, {
-      error: (issue) =>
-        `expected an IP address with an optional port, such as "10.0.0.53", "10.0.0.53:5353" or "[2001:db8::53]:53" (the exact server to ask, not a host name), got ${JSON.stringify(issue.input)}`,
-    }),
-  /** `udp` (default) or `tcp`. */
-  transport: z.enum(['udp', 'tcp']).default('udp'),
-  /** The name to ask about: `shop.example`. For PTR an IP address is turned into its reverse name. */
-  query: z
-    .string({ error: 'required, expected the name to ask about, such as "shop.example"' })
-    .refine(isQueryName, {
-      error: (issue) =>
-        `expected a DNS name such as "shop.example" (labels of 1–63 characters, 253 in all), got ${JSON.stringify(issue.input)}`,
-    }),
-  /** Record type to ask for; default `A`. */
-  recordType: z.enum(DNS_RECORD_TYPES).default('A'),
-  /** Sets the RD flag, asking a resolver to recurse; default true. Turn off to ask an authoritative server only what it holds. */
-  recursionDesired: z.boolean().default(true),
-  /** Over UDP, repeat the query over TCP when the answer comes back truncated (TC flag); default true. */
-  retryTruncatedOverTcp: z.boolean().default(true),
-  /** What counts as a good answer; by default NOERROR with at least one record of the asked type. */
-  expect: dnsExpectationsSchema.prefault({}),
-}).superRefine((check, ctx) => {
-  // Expected answers are checked against the record type here, at load time, because an
-  // A check expecting "10.0.0.300" would otherwise fail every run with a puzzling diff.
-  for (const field of ['answers', 'answersContain'] as const) {
-    for (const [index, value] of (check.expect[field] ?? []).entries()) {
-      const problem = answerShapeProblem(check.recordType, value);
-      if (problem) ctx.addIssue({ code: 'custom', path: ['expect', field, index], message: problem });
-    }
-  }
+  kind: z.literal('dns').describe('The protocol; its settings are in the `dns` block.'),
+  dns: dnsSettingsSchema,
+  tls: noTlsBlock('dns'),
+  auth: noAuthBlock('dns', ''),
 });
 export type DnsCheck = z.output<typeof dnsCheckSchema>;
 
 export const dnsProbe: Probe<DnsCheck> = {
   async run(check, context) {
-    const server = parseDnsServer(check.server);
+    const settings = check.dns;
+    const server = parseDnsServer(settings.server);
     if (!server)
-      throw new Error(`dns check ${check.id}: server ${check.server} passed validation but does not parse`);
+      throw new Error(
+        `dns check ${check.id}: server ${settings.server} passed validation but does not parse`,
+      );
     const target = formatDnsServer(server);
-    const name = questionName(check.query, check.recordType);
-    const asked = { id: randomInt(0, 65_536), type: check.recordType, name };
+    const name = questionName(settings.query, settings.recordType);
+    const asked = { id: randomInt(0, 65_536), type: settings.recordType, name };
     const question = `${asked.type} ${asked.name}`;
     const clock = new PhaseClock();
     const peers: Peer[] = [{ ip: server.ip, port: server.port }];
@@ -82,18 +106,18 @@ export const dnsProbe: Probe<DnsCheck> = {
       query: dnsPacket.encode({
         type: 'query',
         id: asked.id,
-        flags: check.recursionDesired ? dnsPacket.RECURSION_DESIRED : 0,
-        questions: [{ type: check.recordType, name, class: 'IN' }],
+        flags: settings.recursionDesired ? dnsPacket.RECURSION_DESIRED : 0,
+        questions: [{ type: settings.recordType, name, class: 'IN' }],
       }),
       signal: context.signal,
       timeoutMs: context.timeoutMs,
       clock,
     };
-    const details: Record<string, unknown> = { server: target, transport: check.transport, question };
+    const details: Record<string, unknown> = { server: target, transport: settings.transport, question };
     let reply: DnsReply;
     try {
-      reply = check.transport === 'tcp' ? await exchangeTcp(exchange) : await exchangeUdp(exchange);
-      if (reply.response.flag_tc && check.transport === 'udp' && check.retryTruncatedOverTcp) {
+      reply = settings.transport === 'tcp' ? await exchangeTcp(exchange) : await exchangeUdp(exchange);
+      if (reply.response.flag_tc && settings.transport === 'udp' && settings.retryTruncatedOverTcp) {
         // The same query (same id) over TCP, so a capture shows both halves as one question.
         details.transport = 'tcp';
         details.truncatedRetry = true;
@@ -106,7 +130,7 @@ export const dnsProbe: Probe<DnsCheck> = {
     const phases = clock.finish();
     const { response } = reply;
     const records = response.answers ?? [];
-    const answers = records.filter((record) => record.type === check.recordType).map(recordText);
+    const answers = records.filter((record) => record.type === settings.recordType).map(recordText);
     Object.assign(details, {
       rcode: response.rcode,
       answers,
@@ -114,8 +138,8 @@ export const dnsProbe: Probe<DnsCheck> = {
       answerSection: records.map(recordLine),
       responseBytes: reply.bytes,
     });
-    const assertions = evaluateDnsExpectations(check.expect, {
-      recordType: check.recordType,
+    const assertions = evaluateDnsExpectations(settings.expect, {
+      recordType: settings.recordType,
       question,
       rcode: response.rcode,
       answers,

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { secretRef } from '../config/secret-resolver.ts';
+import { authSettings } from '../config/auth-settings.ts';
+import { tlsSettingsSchema } from '../config/tls-settings.ts';
 import { expected, strictObject } from '../config/zod-helpers.ts';
-import { certificateOptionsSchema } from './certificate-options.ts';
 import { checkBaseShape } from './check-base.ts';
 import { FtpSession } from './ftp/ftp-session.ts';
 import type { Probe } from './probe.ts';
@@ -24,71 +24,87 @@ const remotePath = () =>
  * operator expects; a greeting or session setup the protocol does not allow is
  * `protocol`; AUTH TLS refused and every certificate problem are `tls`.
  */
+/** The `ftp:` block: the server, whether it is FTPS, and what to list and download. */
+export const ftpSettingsSchema = strictObject(
+  {
+    host: hostAddress().describe('The FTP server: host name or IP address, no scheme or port. Required.'),
+    port: portNumber()
+      .optional()
+      .describe('Control connection port. Default 21, or 990 when `secure` is `implicit`.'),
+    secure: z
+      .literal([false, 'explicit', 'implicit'], {
+        error: (issue) => `expected false, "explicit" or "implicit", got ${JSON.stringify(issue.input)}`,
+      })
+      .default(false)
+      .describe(
+        'Whether FTPS is spoken: `explicit` (AUTH TLS on the control connection, then protected data connections), `implicit` (TLS from the first byte, port 990), or false (plain FTP, password in clear). How TLS is spoken is the `tls` block. Default false.',
+      ),
+    list: z
+      .preprocess(
+        (value) => (typeof value === 'string' ? { path: value } : value),
+        strictObject({
+          path: remotePath().describe('The folder to list. Required.'),
+          expect: z
+            .array(z.string().min(1))
+            .default([])
+            .describe('Names (not paths) that must be in the listing. Default none.'),
+        }),
+      )
+      .optional()
+      .describe(
+        'A folder to LIST after login: `"/pub"`, or `{ path: "/pub", expect: ["status.txt"] }` to also require those names in it. Default: no listing.',
+      ),
+    retrieve: strictObject({
+      path: remotePath().describe('The file to download. Required.'),
+      size: z
+        .number({ error: expected('a size in bytes') })
+        .int()
+        .min(0)
+        .optional()
+        .describe('Exact size in bytes it must have. Default not checked.'),
+      sha256: z
+        .string({ error: expected('a SHA-256 as 64 hex digits') })
+        .regex(/^[0-9a-fA-F]{64}$/, {
+          error: (issue) => `expected a SHA-256 as 64 hex digits, got ${JSON.stringify(issue.input)}`,
+        })
+        .transform((hex) => hex.toLowerCase())
+        .optional()
+        .describe('Its SHA-256 as 64 hex digits. Default not checked.'),
+      contains: z
+        .string()
+        .min(1)
+        .optional()
+        .describe('Text its first 1 MiB must contain (compared as UTF-8 bytes). Default not checked.'),
+    })
+      .optional()
+      .describe(
+        'A file to download (RETR) and check; the content is streamed into a hash and at most its first 1 MiB is kept for `contains`. Default: no download.',
+      ),
+  },
+  { what: 'the ftp settings, such as { host: "files.shop.example" }' },
+).describe('The server, whether it is FTPS, and what to list and download.');
+
 export const ftpCheckSchema = strictObject({
   ...checkBaseShape,
-  kind: z.literal('ftp'),
-  /** The FTP server: host name or IP address, no scheme or port. */
-  host: hostAddress(),
-  /** Control connection port; default 21, or 990 when `secure` is "implicit". */
-  port: portNumber().optional(),
-  /**
-   * FTPS (default false: plain FTP, password in clear). "explicit": AUTH TLS on the
-   * control connection, then protected (PROT P) data connections; "implicit": TLS from
-   * the first byte, the legacy port-990 style.
-   */
-  secure: z
-    .literal([false, 'explicit', 'implicit'], {
-      error: (issue) => `expected false, "explicit" or "implicit", got ${JSON.stringify(issue.input)}`,
-    })
-    .default(false),
-  /** How the server's certificate is checked when `secure` is set; default: verified against the system CAs. */
-  certificate: certificateOptionsSchema.prefault({}),
-  /** Login name; default "anonymous". */
-  username: z
-    .string({ error: expected('a user name') })
-    .min(1)
-    .default('anonymous'),
-  /** A secret reference such as "${env:FTP_PASSWORD}"; default none (basic-ftp then sends "guest", as anonymous FTP expects). */
-  password: secretRef().optional(),
-  /**
-   * A folder to LIST after login: `"/pub"`, or `{ path: "/pub", expect: ["status.txt"] }`
-   * to also require those names in it. Default: no listing.
-   */
-  list: z
-    .preprocess(
-      (value) => (typeof value === 'string' ? { path: value } : value),
-      strictObject({
-        /** The folder to list. */
-        path: remotePath(),
-        /** Names (not paths) that must be in the listing; default none. */
-        expect: z.array(z.string().min(1)).default([]),
-      }),
-    )
-    .optional(),
-  /**
-   * A file to download (RETR) and check; the content is streamed into a hash, and at
-   * most its first 1 MiB is kept for `contains`. Default: no download.
-   */
-  retrieve: strictObject({
-    /** The file to download. */
-    path: remotePath(),
-    /** Exact size in bytes it must have; default not checked. */
-    size: z
-      .number({ error: expected('a size in bytes') })
-      .int()
-      .min(0)
-      .optional(),
-    /** Its SHA-256 as 64 hex digits; default not checked. */
-    sha256: z
-      .string({ error: expected('a SHA-256 as 64 hex digits') })
-      .regex(/^[0-9a-fA-F]{64}$/, {
-        error: (issue) => `expected a SHA-256 as 64 hex digits, got ${JSON.stringify(issue.input)}`,
-      })
-      .transform((hex) => hex.toLowerCase())
-      .optional(),
-    /** Text its first 1 MiB must contain (compared as UTF-8 bytes); default not checked. */
-    contains: z.string().min(1).optional(),
-  }).optional(),
+  kind: z.literal('ftp').describe('The protocol; its settings are in the `ftp` block.'),
+  ftp: ftpSettingsSchema,
+  tls: tlsSettingsSchema
+    .optional()
+    .describe(
+      'How FTPS is spoken when `ftp.secure` is set. Default: system CAs, verified, host name `ftp.host`.',
+    ),
+  auth: authSettings({ kind: 'ftp', bearer: false, passwordOptional: true })
+    .optional()
+    .describe(
+      'Login `{ username, password }`. Default anonymous (basic-ftp then sends the password "guest", as anonymous FTP expects).',
+    ),
+}).superRefine((check, ctx) => {
+  if (check.tls !== undefined && check.ftp.secure === false)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['tls'],
+      message: 'this check never speaks TLS (ftp.secure is false): set ftp.secure, or remove this block',
+    });
 });
 export type FtpCheck = z.output<typeof ftpCheckSchema>;
 

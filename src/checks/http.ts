@@ -1,61 +1,81 @@
-import { readFile } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
 import { isIP, type Socket } from 'node:net';
-import { resolve as resolvePath } from 'node:path';
-import type { TLSSocket } from 'node:tls';
+import type { ConnectionOptions, TLSSocket } from 'node:tls';
 import { z } from 'zod';
+import {
+  type CertificateFacts,
+  judgeExpiry,
+  observeTlsSession,
+  type TlsSessionFacts,
+} from '../assertions/certificate-checks.ts';
 import {
   describeAssertionFailure,
   evaluateHttpExpectations,
   httpExpectationsSchema,
 } from '../assertions/http-expectations.ts';
-import { secretRef, secretRefsIn } from '../config/secret-resolver.ts';
-import { caFile, httpUrl, strictObject } from '../config/zod-helpers.ts';
+import { authSettings } from '../config/auth-settings.ts';
+import { secretRefsIn } from '../config/secret-resolver.ts';
+import { DEFAULT_TLS_SETTINGS, tlsSettingsSchema } from '../config/tls-settings.ts';
+import { httpUrl, strictObject } from '../config/zod-helpers.ts';
+import { tlsConnection, tlsFileErrorOutcome } from './certificate-options.ts';
 import { checkBaseShape } from './check-base.ts';
 import { classifyNetworkError, timeoutError } from './network-error.ts';
 import { PhaseClock } from './phase-clock.ts';
 import type { Probe, ProbeContext } from './probe.ts';
 import { tokensInBody, tokensInHeader, tokensInUrl } from './received-tokens.ts';
-import { addPeer, formatTarget } from './remote-endpoint.ts';
+import { addPeer, formatTarget, ipVersion } from './remote-endpoint.ts';
 import type { Peer, RunError } from './run-result.ts';
+import { TlsFileError } from './tls-file-error.ts';
 
 /** Bodies are read up to this size for assertions; the rest is drained and counted. */
 const BODY_READ_LIMIT = 10 * 1024 * 1024;
 
+/** The `http:` block: the request and what counts as a good answer. */
+export const httpSettingsSchema = strictObject(
+  {
+    url: httpUrl().describe(
+      'The http:// or https:// URL to request (https speaks TLS, set by the `tls` block). Required.',
+    ),
+    method: z
+      .enum(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'])
+      .default('GET')
+      .describe('Request method. Default `GET`.'),
+    headers: z
+      .record(z.string(), z.string())
+      .default({})
+      .describe('Request headers; values may embed secret references (`Bearer ${env:TOKEN}`). Default none.'),
+    body: z.string().optional().describe('Request body. Default none.'),
+    followRedirects: z
+      .union([z.boolean(), z.number().int().min(0).max(30)])
+      .default(true)
+      .describe(
+        '`true`: follow up to 10 redirects; a number: up to that many; `false`: a redirect is the answer. Default true.',
+      ),
+    forwardCredentialsOnRedirect: z
+      .boolean()
+      .default(false)
+      .describe(
+        "Send Authorization, Cookie, secret-bearing headers and headers named as credentials to a redirect that leaves the URL's origin, and follow a 307/308 there that would resend a body holding a secret. Default false, as in curl and Go.",
+      ),
+    ipVersion: ipVersion().describe(
+      'Address family to connect over: `any` (the resolver chooses), `4` or `6`. Default `any`.',
+    ),
+    expect: httpExpectationsSchema.default({}).describe('What counts as a good answer. Default: any 2xx.'),
+  },
+  { what: 'the http settings, such as { url: "https://shop.example/health" }' },
+).describe('The request and what counts as a good answer.');
+
 export const httpCheckSchema = strictObject({
   ...checkBaseShape,
-  kind: z.literal('http'),
-  url: httpUrl(),
-  method: z.enum(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']).default('GET'),
-  /** Header values may embed secret references: `Bearer ${env:TOKEN}`. */
-  headers: z.record(z.string(), z.string()).default({}),
-  body: z.string().optional(),
-  auth: z
-    .union([
-      strictObject({ basic: strictObject({ username: z.string(), password: secretRef() }) }),
-      strictObject({ bearer: secretRef() }),
-    ])
-    .optional(),
-  /** true: follow up to 10; a number: follow up to that many; false: a redirect is the answer. */
-  followRedirects: z.union([z.boolean(), z.number().int().min(0).max(30)]).default(true),
-  /**
-   * Send Authorization, Proxy-Authorization, Cookie and every header holding a secret
-   * reference on to a redirect that leaves the URL's origin (scheme, host, port). Off by
-   * default, as in curl and Go: a redirect must not hand the credentials to another server.
-   */
-  forwardCredentialsOnRedirect: z.boolean().default(false),
-  tls: strictObject({
-    /** Verify the chain and host name (default true). */
-    verify: z.boolean().default(true),
-    /** PEM file of extra trusted CAs, relative to the config file. */
-    ca: caFile().optional(),
-    /** SNI / verification name when it differs from the URL host. */
-    serverName: z.string().optional(),
-  }).default({ verify: true }),
-  /** Address family to connect over; `any` lets the resolver choose. */
-  ipVersion: z.union([z.literal('any'), z.literal(4), z.literal(6)]).default('any'),
-  expect: httpExpectationsSchema.default({}),
+  kind: z.literal('http').describe('The protocol; its settings are in the `http` block.'),
+  http: httpSettingsSchema,
+  tls: tlsSettingsSchema
+    .optional()
+    .describe('How https is spoken (used on every https hop). Default: system CAs, verified.'),
+  auth: authSettings({ kind: 'http', bearer: true })
+    .optional()
+    .describe('`{ username, password }` (Basic) or `{ bearer }`, secrets by reference. Default none.'),
 });
 export type HttpCheck = z.output<typeof httpCheckSchema>;
 
@@ -65,12 +85,16 @@ interface HopResult {
   body: string;
   bodyBytes: number;
   httpVersion: string;
-  certValidTo?: Date;
-  certificate?: { subject: string; issuer: string; validTo: string };
+  /** The handshake of an https hop, as seen. */
+  tls?: TlsSessionFacts;
 }
 
 class HopFailure extends Error {
-  constructor(readonly runError: RunError) {
+  constructor(
+    readonly runError: RunError,
+    /** The certificate the server showed before the handshake was refused, for `details`. */
+    readonly certificate?: CertificateFacts,
+  ) {
     super(runError.message);
   }
 }
@@ -79,25 +103,35 @@ export const httpProbe: Probe<HttpCheck> = {
   async run(check, context) {
     const clock = new PhaseClock();
     const peers: Peer[] = [];
+    const settings = check.http;
     const maxRedirects =
-      check.followRedirects === true ? 10 : check.followRedirects === false ? 0 : check.followRedirects;
-    const requestOptions = await buildRequestOptions(check, context);
+      settings.followRedirects === true
+        ? 10
+        : settings.followRedirects === false
+          ? 0
+          : settings.followRedirects;
+    let requestOptions: SharedRequestOptions;
+    try {
+      requestOptions = await buildRequestOptions(check, context);
+    } catch (error) {
+      if (error instanceof TlsFileError) return tlsFileErrorOutcome(error, { url: settings.url });
+      throw error;
+    }
     const credentialFree = withoutHeaders(requestOptions, requestOptions.credentialHeaders);
-    const origin = new URL(check.url).origin;
-    let url = new URL(check.url);
-    let method = check.method;
-    let body = check.body;
+    const origin = new URL(settings.url).origin;
+    let url = new URL(settings.url);
+    let method = settings.method;
+    let body = settings.body;
     let hop: HopResult;
     let redirects = 0;
     try {
       for (;;) {
-        const sameOrigin = url.origin === origin || check.forwardCredentialsOnRedirect;
+        const sameOrigin = url.origin === origin || settings.forwardCredentialsOnRedirect;
         hop = await requestOnce(
           url,
           method,
           body,
           sameOrigin ? requestOptions : credentialFree,
-          check,
           context,
           clock,
           peers,
@@ -111,7 +145,7 @@ export const httpProbe: Probe<HttpCheck> = {
             method = 'GET';
             body = undefined;
           }
-          const leavesOrigin = next.origin !== origin && !check.forwardCredentialsOnRedirect;
+          const leavesOrigin = next.origin !== origin && !settings.forwardCredentialsOnRedirect;
           if (leavesOrigin && body !== undefined && secretRefsIn(body).length > 0)
             throw new CrossOriginBodyRedirect(hop.status, url, next);
           url = next;
@@ -126,37 +160,42 @@ export const httpProbe: Probe<HttpCheck> = {
           : error instanceof CrossOriginBodyRedirect
             ? { class: 'protocol' as const, message: error.message }
             : classifyNetworkError(error, clock.current, url.host);
+      const certificate = error instanceof HopFailure ? error.certificate : undefined;
       return {
         status: 'fail',
         phases: clock.finish(),
         peers,
         error: runError,
-        details: { url: url.href, redirects },
+        details: { url: url.href, redirects, ...(certificate ? { certificate } : {}) },
       };
     }
     const phases = clock.finish();
-    const assertions = evaluateHttpExpectations(check.expect, {
+    const assertions = evaluateHttpExpectations(settings.expect, {
       status: hop.status,
       headers: hop.headers,
       body: hop.body,
       bodyBytes: hop.bodyBytes,
       totalMs: phases.total,
-      certValidTo: hop.certValidTo,
     });
+    const certificate = hop.tls?.certificate;
+    // Expiry limits are judged like every other kind's, on the certificate of the answer.
+    const expiry = certificate ? judgeExpiry(certificate, check.tls ?? DEFAULT_TLS_SETTINGS) : undefined;
+    if (expiry) assertions.push(...expiry.assertions);
     const details = {
       url: url.href,
       statusCode: hop.status,
       httpVersion: hop.httpVersion,
       redirects,
       bodyBytes: hop.bodyBytes,
-      ...(hop.certificate ? { certificate: hop.certificate } : {}),
+      ...(hop.tls ? { tls: { protocol: hop.tls.protocol, cipher: hop.tls.cipher } } : {}),
+      ...(certificate ? { certificate } : {}),
     };
     const failed = assertions.find((result) => !result.ok && !result.degraded);
     if (failed) {
-      const error: RunError = {
-        class: 'assertion',
-        message: `${method} ${url.href}: ${describeAssertionFailure(failed)}`,
-      };
+      const error: RunError =
+        expiry?.error && expiry.assertions.includes(failed)
+          ? expiry.error
+          : { class: 'assertion', message: `${method} ${url.href}: ${describeAssertionFailure(failed)}` };
       return { status: 'fail', phases, peers, error, assertions, details };
     }
     const degraded = assertions.some((result) => result.degraded);
@@ -188,38 +227,41 @@ interface SharedRequestOptions {
   headers: Record<string, string>;
   /** Headers that carry credentials: never sent to another origin unless the check opts in. */
   credentialHeaders: Set<string>;
-  rejectUnauthorized: boolean;
-  ca?: Buffer;
-  servername?: string;
+  /** From the `tls` block; `servername` only when configured (else each hop's host). */
+  tls: ConnectionOptions;
   family?: 4 | 6;
+  method: string;
 }
 
 async function buildRequestOptions(check: HttpCheck, context: ProbeContext): Promise<SharedRequestOptions> {
   const headers: Record<string, string> = { 'user-agent': 'pathwatch/0.1 (synthetic monitoring)' };
   const credentialHeaders = new Set(['authorization', 'proxy-authorization', 'cookie']);
-  for (const [name, value] of Object.entries(check.headers)) {
+  for (const [name, value] of Object.entries(check.http.headers)) {
     headers[name.toLowerCase()] = context.secrets.interpolate(value);
     // A header is a credential when it holds a secret, or when its name says it is one
     // (`x-api-key: abc` written inline is still a key another origin must not get).
     if (secretRefsIn(value).length > 0 || CREDENTIAL_HEADER_NAME.test(name))
       credentialHeaders.add(name.toLowerCase());
   }
-  if (check.auth && 'basic' in check.auth) {
-    const password = context.secrets.interpolate(check.auth.basic.password);
-    const userPass = `${check.auth.basic.username}:${password}`;
+  if (check.auth?.bearer !== undefined) {
+    headers.authorization = `Bearer ${context.secrets.interpolate(check.auth.bearer)}`;
+  } else if (check.auth?.username !== undefined && check.auth.password !== undefined) {
+    const password = context.secrets.interpolate(check.auth.password);
+    const userPass = `${check.auth.username}:${password}`;
     // The pair is a secret of its own: its base64 is what the header carries.
     context.secrets.maskAlso(userPass);
     headers.authorization = `Basic ${Buffer.from(userPass).toString('base64')}`;
-  } else if (check.auth && 'bearer' in check.auth) {
-    headers.authorization = `Bearer ${context.secrets.interpolate(check.auth.bearer)}`;
   }
+  const url = new URL(check.http.url);
+  const { options } = await tlsConnection(check.tls, url.hostname.replace(/^\[|\]$/g, ''), context);
+  // Without a configured serverName each hop (a redirect to another host) names its own.
+  const { servername: _fromFirstHost, ...tls } = options;
   return {
     headers,
     credentialHeaders,
-    rejectUnauthorized: check.tls.verify,
-    ca: check.tls.ca ? await readFile(resolvePath(context.configDir, check.tls.ca)) : undefined,
-    servername: check.tls.serverName,
-    family: check.ipVersion === 'any' ? undefined : check.ipVersion,
+    tls: check.tls?.serverName ? { ...tls, servername: check.tls.serverName } : tls,
+    family: check.http.ipVersion === 'any' ? undefined : check.http.ipVersion,
+    method: check.http.method,
   };
 }
 
@@ -246,7 +288,6 @@ function requestOnce(
   method: string,
   body: string | undefined,
   options: SharedRequestOptions,
-  check: HttpCheck,
   context: ProbeContext,
   clock: PhaseClock,
   peers: Peer[],
@@ -258,8 +299,8 @@ function requestOnce(
   if (isIP(hostname)) addPeer(peers, hostname, port);
   clock.enter(isIP(hostname) ? 'connect' : 'dns');
   return new Promise<HopResult>((resolve, reject) => {
-    let certValidTo: Date | undefined;
-    let certificate: HopResult['certificate'];
+    let tlsFacts: TlsSessionFacts | undefined;
+    let refusedCertificate: CertificateFacts | undefined;
     const request = (isHttps ? https : http).request(url, {
       method,
       headers:
@@ -267,9 +308,7 @@ function requestOnce(
           ? options.headers
           : { ...options.headers, 'content-length': Buffer.byteLength(body) },
       agent: false, // a fresh connection every run: reused sockets would hide dns/connect/tls time
-      rejectUnauthorized: options.rejectUnauthorized,
-      ca: options.ca,
-      servername: options.servername,
+      ...(isHttps ? options.tls : {}),
       family: options.family,
     });
     const onAbort = () =>
@@ -293,17 +332,13 @@ function requestOnce(
         clock.enter(isHttps ? 'tls' : 'firstByte');
       });
       socket.on('secureConnect', () => {
-        const peerCertificate = (socket as TLSSocket).getPeerCertificate();
-        if (peerCertificate?.valid_to) {
-          certValidTo = new Date(peerCertificate.valid_to);
-          certificate = {
-            subject: String(peerCertificate.subject?.CN ?? ''),
-            issuer: String(peerCertificate.issuer?.CN ?? peerCertificate.issuer?.O ?? ''),
-            validTo: certValidTo.toISOString(),
-          };
-        }
+        tlsFacts = observeTlsSession(socket as TLSSocket).facts;
         clock.enter('firstByte');
       });
+      if (isHttps)
+        keepRefusedCertificate(socket as TLSSocket, (facts) => {
+          refusedCertificate = facts;
+        });
     });
     request.on('response', (response) => {
       clock.enter('download');
@@ -322,11 +357,10 @@ function requestOnce(
         resolve({
           status: response.statusCode ?? 0,
           headers: response.headers,
-          body: check.method === 'HEAD' ? '' : Buffer.concat(chunks).toString('utf8'),
+          body: options.method === 'HEAD' ? '' : Buffer.concat(chunks).toString('utf8'),
           bodyBytes,
           httpVersion: response.httpVersion,
-          certValidTo,
-          certificate,
+          tls: tlsFacts,
         });
       });
       response.on('error', (error) => {
@@ -343,9 +377,25 @@ function requestOnce(
       reject(
         error instanceof HopFailure
           ? error
-          : new HopFailure(classifyNetworkError(error, clock.current, target)),
+          : new HopFailure(classifyNetworkError(error, clock.current, target), refusedCertificate),
       );
     });
     request.end(body);
   });
+}
+
+/**
+ * Node refuses an untrusted certificate by destroying the socket, after which the
+ * certificate can no longer be read; the details of what was refused are what the operator
+ * needs, so they are read at that moment (the verification itself stays Node's).
+ */
+function keepRefusedCertificate(socket: TLSSocket, keep: (facts: CertificateFacts) => void): void {
+  const destroy = socket.destroy.bind(socket);
+  socket.destroy = (error?: Error) => {
+    if (error && !socket.destroyed) {
+      const certificate = observeTlsSession(socket).facts.certificate;
+      if (certificate) keep(certificate);
+    }
+    return destroy(error);
+  };
 }

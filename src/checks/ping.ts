@@ -2,11 +2,14 @@ import { spawn } from 'node:child_process';
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { describeAssertionFailure } from '../assertions/http-expectations.ts';
+import { noAuthBlock } from '../config/auth-settings.ts';
+import { noTlsBlock } from '../config/tls-settings.ts';
 import { duration, expected, strictObject } from '../config/zod-helpers.ts';
 import { checkBaseShape } from './check-base.ts';
 import { timeoutError } from './network-error.ts';
 import { PhaseClock } from './phase-clock.ts';
 import type { Probe, ProbeContext } from './probe.ts';
+import { ipVersion } from './remote-endpoint.ts';
 import type { AssertionResult, ProbeOutcome, RunError } from './run-result.ts';
 
 /** A host name (RFC 1123 labels) or an IP address, IPv6 with an optional `%zone`. */
@@ -23,58 +26,87 @@ function bareAddress(host: string): string {
   return unbracketed(host).replace(/%[A-Za-z0-9_.-]+$/, '');
 }
 
+/**
+ * The `ping:` block. Its `interval` is the gap between echo requests within one run; how
+ * often the check runs is the check's own top-level `interval`, as for every kind.
+ */
+export const pingSettingsSchema = strictObject(
+  {
+    host: z
+      .string({ error: expected('a host name or IP address such as "10.0.0.1"') })
+      .refine(
+        // Checked strictly because it becomes a command-line argument of ping.
+        (host) => isIP(bareAddress(host)) !== 0 || HOST_NAME_RE.test(host),
+        {
+          error: (issue) =>
+            `expected a host name or IP address such as "10.0.0.1", got ${JSON.stringify(issue.input)}`,
+        },
+      )
+      .describe(
+        "Host to send ICMP echo requests to: `10.0.0.1`, `2001:db8::1`, `fe80::1%eth0` or a name, resolved by the worker's resolver. Required.",
+      ),
+    count: z.number().int().min(1).max(100).default(3).describe('Echo requests to send per run. Default 3.'),
+    interval: duration({ min: 10, max: 10_000 })
+      .default(200)
+      .describe(
+        'Gap between echo requests within one run (`ping -i`), not how often the check runs. Default 200ms, the least ping allows a user without root.',
+      ),
+    ipVersion: ipVersion().describe(
+      '`4` or `6` forces the address family (`ping -4`/`-6`); `any` lets the resolver choose. Default `any`.',
+    ),
+    size: z
+      .number()
+      .int()
+      .min(0)
+      .max(65_507)
+      .optional()
+      .describe("ICMP payload bytes (`ping -s`); large sizes test the path MTU. Default ping's 56."),
+    maxLoss: z
+      .number()
+      .min(0)
+      .lt(100, { error: (issue) => `must be below 100 (no reply at all always fails), got ${issue.input}` })
+      .default(50)
+      .describe(
+        'Highest packet loss in percent that still passes; no reply at all always fails. Default 50.',
+      ),
+    degradedLoss: z
+      .number()
+      .min(0)
+      .max(100)
+      .default(0)
+      .describe(
+        'Loss in percent above which a passing run is degraded. Default 0: any lost reply is worth a look.',
+      ),
+    maxRtt: duration({ min: 1 })
+      .optional()
+      .describe('Highest average round-trip time that passes. Default none.'),
+    degradedRtt: duration({ min: 1 })
+      .optional()
+      .describe('Average round-trip time above which a passing run is degraded. Default none.'),
+  },
+  { what: 'the ping settings, such as { host: "10.0.0.1" }' },
+)
+  .superRefine((settings, ctx) => {
+    // Caught at load time: ping would only say "Address family for hostname not supported".
+    const family = isIP(bareAddress(settings.host));
+    if (family !== 0 && settings.ipVersion !== 'any' && family !== settings.ipVersion)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ipVersion'],
+        message: `host ${settings.host} is an IPv${family} address, but ipVersion is ${settings.ipVersion}`,
+      });
+  })
+  .describe('The echo requests of one run and the loss and round-trip limits.');
+
 export const pingCheckSchema = strictObject({
   ...checkBaseShape,
-  kind: z.literal('ping'),
-  /**
-   * Host to send ICMP echo requests to: `10.0.0.1`, `2001:db8::1`, `fe80::1%eth0` or a
-   * name, which is resolved by the worker's resolver (ping prints the address it chose).
-   */
-  host: z.string({ error: expected('a host name or IP address such as "10.0.0.1"') }).refine(
-    // Checked strictly because it becomes a command-line argument of ping.
-    (host) => isIP(bareAddress(host)) !== 0 || HOST_NAME_RE.test(host),
-    {
-      error: (issue) =>
-        `expected a host name or IP address such as "10.0.0.1", got ${JSON.stringify(issue.input)}`,
-    },
-  ),
-  /** Echo requests to send; default 3. */
-  count: z.number().int().min(1).max(100).default(3),
-  /**
-   * Time between echo requests; default 200ms, the least ping allows a user without root
-   * (iputils refuses shorter for them with "cannot flood").
-   */
-  interval: duration({ min: 10, max: 10_000 }).default(200),
-  /** `4` or `6` forces the address family (`ping -4`/`-6`); `any` (default) lets the resolver choose. */
-  ipVersion: z.union([z.literal('any'), z.literal(4), z.literal(6)]).default('any'),
-  /** ICMP payload bytes (`ping -s`); default ping's 56. Large sizes test the path MTU. */
-  size: z.number().int().min(0).max(65_507).optional(),
-  /**
-   * Highest packet loss in percent that still passes; default 50 (with 3 requests one lost
-   * reply passes, two fail). No reply at all always fails.
-   */
-  maxLoss: z
-    .number()
-    .min(0)
-    .lt(100, { error: (issue) => `must be below 100 (no reply at all always fails), got ${issue.input}` })
-    .default(50),
-  /** Loss in percent above which a passing run is degraded; default 0: any lost reply is worth a look. */
-  degradedLoss: z.number().min(0).max(100).default(0),
-  /** Highest average round-trip time that passes; default none. */
-  maxRtt: duration({ min: 1 }).optional(),
-  /** Average round-trip time above which a passing run is degraded; default none. */
-  degradedRtt: duration({ min: 1 }).optional(),
-}).superRefine((check, ctx) => {
-  // Caught at load time: ping would only say "Address family for hostname not supported".
-  const family = isIP(bareAddress(check.host));
-  if (family !== 0 && check.ipVersion !== 'any' && family !== check.ipVersion)
-    ctx.addIssue({
-      code: 'custom',
-      path: ['ipVersion'],
-      message: `host ${check.host} is an IPv${family} address, but ipVersion is ${check.ipVersion}`,
-    });
+  kind: z.literal('ping').describe('The protocol; its settings are in the `ping` block.'),
+  ping: pingSettingsSchema,
+  tls: noTlsBlock('ping'),
+  auth: noAuthBlock('ping', ''),
 });
 export type PingCheck = z.output<typeof pingCheckSchema>;
+export type PingSettings = PingCheck['ping'];
 
 /** Time ping needs to exit and print its summary after its last wait, kept off the deadline. */
 const EXIT_MARGIN_MS = 300;
@@ -232,9 +264,10 @@ export function createPingProbe(options: PingProbeOptions = {}): Probe<PingCheck
   const binary = options.binary ?? 'ping';
   return {
     async run(check, context) {
-      const literal = isIP(bareAddress(check.host)) !== 0;
+      const settings = check.ping;
+      const literal = isIP(bareAddress(settings.host)) !== 0;
       const clock = new PhaseClock(literal ? 'echo' : 'dns');
-      const sendingMs = (check.count - 1) * check.interval;
+      const sendingMs = (settings.count - 1) * settings.interval;
       // -W (wait for replies after the last request), not -w: with -w iputils keeps
       // sending past -c until the deadline (measured: -c 3 -w 2 sent 10), and the loss
       // would no longer be out of `count`.
@@ -246,36 +279,36 @@ export function createPingProbe(options: PingProbeOptions = {}): Probe<PingCheck
           peers: [],
           error: {
             class: 'config',
-            message: `ping ${check.host}: ${check.count} requests every ${check.interval} ms take ${sendingMs} ms, leaving no time for replies within the ${Math.round(context.timeoutMs)} ms timeout: raise timeout or lower count or interval`,
+            message: `ping ${settings.host}: ${settings.count} requests every ${settings.interval} ms take ${sendingMs} ms, leaving no time for replies within the ${Math.round(context.timeoutMs)} ms timeout: raise timeout or lower count or interval`,
           },
         };
       }
       const args = [
         '-n',
-        ...(check.ipVersion === 'any' ? [] : [`-${check.ipVersion}`]),
+        ...(settings.ipVersion === 'any' ? [] : [`-${settings.ipVersion}`]),
         '-c',
-        String(check.count),
+        String(settings.count),
         '-i',
-        seconds(check.interval),
+        seconds(settings.interval),
         '-W',
         seconds(replyWaitMs),
-        ...(check.size === undefined ? [] : ['-s', String(check.size)]),
+        ...(settings.size === undefined ? [] : ['-s', String(settings.size)]),
         '--',
-        unbracketed(check.host),
+        unbracketed(settings.host),
       ];
       const run = await runPingProcess(binary, args, context, clock);
-      const outcome = pingVerdict(check, run, {
+      const outcome = pingVerdict(settings, run, {
         binary,
         phase: clock.current,
         timeoutMs: context.timeoutMs,
       });
-      const peerIp = run.output.address ?? (literal ? bareAddress(check.host) : undefined);
+      const peerIp = run.output.address ?? (literal ? bareAddress(settings.host) : undefined);
       return {
         ...outcome,
         phases: clock.finish(),
         peers: peerIp ? [{ ip: peerIp, port: 0 }] : [],
         details: {
-          host: check.host,
+          host: settings.host,
           ...(run.output.address ? { address: run.output.address } : {}),
           command: [binary, ...args].join(' '),
           exitCode: run.exitCode,
@@ -351,13 +384,15 @@ interface VerdictContext {
 
 /** Status, error and assertions from one ping run. */
 export function pingVerdict(
-  check: PingCheck,
+  settings: PingSettings,
   run: PingRun,
   context: VerdictContext,
 ): Pick<ProbeOutcome, 'status' | 'error' | 'assertions'> {
   const { output } = run;
   const target =
-    output.address && output.address !== check.host ? `${check.host} (${output.address})` : check.host;
+    output.address && output.address !== settings.host
+      ? `${settings.host} (${output.address})`
+      : settings.host;
   if (run.spawnError) {
     const code = run.spawnError.code ?? '';
     const message =
@@ -366,11 +401,11 @@ export function pingVerdict(
         : `ping binary "${context.binary}" could not be started: ${run.spawnError.message}`;
     return { status: 'error', error: { class: 'internal', message } };
   }
-  const problem = pingStderrProblem(output, check.host);
+  const problem = pingStderrProblem(output, settings.host);
   if (problem) return problem;
   if (run.aborted) {
     if (context.phase === 'dns')
-      return { status: 'fail', error: timeoutError('dns', check.host, context.timeoutMs) };
+      return { status: 'fail', error: timeoutError('dns', settings.host, context.timeoutMs) };
     return {
       status: 'fail',
       error: {
@@ -387,7 +422,7 @@ export function pingVerdict(
       status: 'error',
       error: {
         class: 'internal',
-        message: `ping ${check.host} exited with code ${run.exitCode} without statistics: ${said}`,
+        message: `ping ${settings.host} exited with code ${run.exitCode} without statistics: ${said}`,
       },
     };
   }
@@ -412,7 +447,7 @@ export function pingVerdict(
       },
     };
   }
-  const assertions = pingAssertions(check, loss, output.rtt?.avg);
+  const assertions = pingAssertions(settings, loss, output.rtt?.avg);
   const failed = assertions.find((result) => !result.ok && !result.degraded);
   if (failed)
     return {
@@ -427,37 +462,37 @@ export function pingVerdict(
   return { status: degraded ? 'degraded' : 'pass', assertions };
 }
 
-function pingAssertions(check: PingCheck, loss: number, avgRtt: number | undefined): AssertionResult[] {
+function pingAssertions(settings: PingSettings, loss: number, avgRtt: number | undefined): AssertionResult[] {
   const results: AssertionResult[] = [
     {
-      name: `packet loss at most ${check.maxLoss}%`,
-      ok: loss <= check.maxLoss,
-      expected: `<= ${check.maxLoss}%`,
+      name: `packet loss at most ${settings.maxLoss}%`,
+      ok: loss <= settings.maxLoss,
+      expected: `<= ${settings.maxLoss}%`,
       actual: `${loss}%`,
     },
   ];
-  if (loss > check.degradedLoss && loss <= check.maxLoss)
+  if (loss > settings.degradedLoss && loss <= settings.maxLoss)
     results.push({
-      name: `packet loss at most ${check.degradedLoss}% (degraded limit)`,
+      name: `packet loss at most ${settings.degradedLoss}% (degraded limit)`,
       ok: false,
       degraded: true,
-      expected: `<= ${check.degradedLoss}%`,
+      expected: `<= ${settings.degradedLoss}%`,
       actual: `${loss}%`,
     });
   if (avgRtt === undefined) return results;
-  if (check.maxRtt !== undefined)
+  if (settings.maxRtt !== undefined)
     results.push({
-      name: `average rtt at most ${check.maxRtt} ms`,
-      ok: avgRtt <= check.maxRtt,
-      expected: `<= ${check.maxRtt} ms`,
+      name: `average rtt at most ${settings.maxRtt} ms`,
+      ok: avgRtt <= settings.maxRtt,
+      expected: `<= ${settings.maxRtt} ms`,
       actual: `${avgRtt} ms`,
     });
-  if (check.degradedRtt !== undefined && avgRtt > check.degradedRtt)
+  if (settings.degradedRtt !== undefined && avgRtt > settings.degradedRtt)
     results.push({
-      name: `average rtt at most ${check.degradedRtt} ms (degraded limit)`,
+      name: `average rtt at most ${settings.degradedRtt} ms (degraded limit)`,
       ok: false,
       degraded: true,
-      expected: `<= ${check.degradedRtt} ms`,
+      expected: `<= ${settings.degradedRtt} ms`,
       actual: `${avgRtt} ms`,
     });
   return results;

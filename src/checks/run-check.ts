@@ -6,6 +6,7 @@ import { maskRunResult } from './mask-run-result.ts';
 import { timeoutError } from './network-error.ts';
 import { probeFor } from './registry.ts';
 import { localPortsOf } from './remote-endpoint.ts';
+import { RunCancelledError } from './run-cancelled-error.ts';
 import type { ProbeOutcome, RunResult } from './run-result.ts';
 
 export interface RunCheckOptions {
@@ -15,13 +16,17 @@ export interface RunCheckOptions {
   runId?: string;
   scheduledAt?: number;
   attempt?: number;
-  /** Aborts the run from outside (a worker shutting down hard). */
+  /**
+   * The caller's signal (the worker's job: BullMQ's signal and the worker's stop). The probe
+   * gets it combined with the check's deadline; a run it aborts is stored as status `error`
+   * with the abort reason ("cancelled by shutdown").
+   */
   signal?: AbortSignal;
 }
 
 /**
  * A probe that ignores its signal must not hold a worker slot forever: past the deadline
- * plus this grace the run is recorded as timed out whatever the probe is doing.
+ * (or the caller's abort) plus this grace the run ends whatever the probe is doing.
  */
 const PROBE_GRACE_MS = 1000;
 
@@ -33,11 +38,22 @@ export async function runCheck(check: ResolvedCheck, options: RunCheckOptions): 
   const startedAt = Date.now();
   // The run's own resolver: tokens the probe receives are masked in this result too.
   const secrets = options.secrets.forRun();
+  // One signal for the probe: the check's deadline or the caller's abort, whichever first.
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(new Error('timeout')), check.timeout);
-  const onOuterAbort = () => controller.abort(options.signal?.reason);
-  options.signal?.addEventListener('abort', onOuterAbort, { once: true });
   let graceTimer: NodeJS.Timeout | undefined;
+  let cancelGraceTimer: NodeJS.Timeout | undefined;
+  let endHard: (outcome: ProbeOutcome) => void = () => {};
+  const onOuterAbort = () => {
+    controller.abort(options.signal?.reason);
+    cancelGraceTimer = setTimeout(
+      () => endHard({ status: 'error', phases: { total: Date.now() - startedAt }, peers: [] }),
+      PROBE_GRACE_MS,
+    );
+  };
+  // An abort before the probe starts cancels it before it sends anything.
+  if (options.signal?.aborted) onOuterAbort();
+  else options.signal?.addEventListener('abort', onOuterAbort, { once: true });
   let outcome: ProbeOutcome;
   try {
     const probeRun = probeFor(check).run(check, {
@@ -49,6 +65,7 @@ export async function runCheck(check: ResolvedCheck, options: RunCheckOptions): 
       configDir: options.configDir,
     });
     const hardStop = new Promise<ProbeOutcome>((resolve) => {
+      endHard = resolve;
       graceTimer = setTimeout(
         () =>
           resolve({
@@ -77,7 +94,21 @@ export async function runCheck(check: ResolvedCheck, options: RunCheckOptions): 
   } finally {
     clearTimeout(timer);
     clearTimeout(graceTimer);
+    clearTimeout(cancelGraceTimer);
     options.signal?.removeEventListener('abort', onOuterAbort);
+  }
+  // A run the caller cut is not the target's failure: it is stored as cancelled, with the
+  // phase that was running and what the probe had measured so far.
+  if (options.signal?.aborted && outcome.status !== 'pass' && outcome.status !== 'degraded') {
+    outcome = {
+      ...outcome,
+      status: 'error',
+      error: {
+        class: 'internal',
+        message: RunCancelledError.messageOf(options.signal.reason),
+        ...(outcome.error?.phase ? { phase: outcome.error.phase } : {}),
+      },
+    };
   }
   // Masked whole where it leaves the probe: every field (an assertion's `actual` holding
   // `Bearer …` included), in every encoding.

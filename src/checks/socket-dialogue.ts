@@ -1,8 +1,6 @@
 import { lookup } from 'node:dns/promises';
-import { readFile } from 'node:fs/promises';
 import net, { isIP } from 'node:net';
-import { resolve as resolvePath } from 'node:path';
-import tls, { type SecureVersion, type TLSSocket } from 'node:tls';
+import tls, { type ConnectionOptions, type TLSSocket } from 'node:tls';
 import { classifyNetworkError, timeoutError } from './network-error.ts';
 import type { PhaseClock } from './phase-clock.ts';
 import { addPeer, formatTarget } from './remote-endpoint.ts';
@@ -50,14 +48,11 @@ export interface DialogueOptions {
   peers: Peer[];
 }
 
-export interface TlsUpgradeOptions {
-  /** SNI name. IP literals are not sent (RFC 6066 allows only host names in SNI). */
-  servername?: string;
-  /** Trusted CAs; replaces the system CAs when given (node semantics). */
-  ca?: string | Buffer;
-  minVersion?: SecureVersion;
-  ciphers?: string;
-}
+/** From `tlsConnection()` (the check's `tls` block); verification is the caller's, after the handshake. */
+export type TlsUpgradeOptions = Pick<
+  ConnectionOptions,
+  'servername' | 'ca' | 'cert' | 'key' | 'minVersion' | 'ciphers'
+>;
 
 interface Pending {
   reject: (failure: DialogueFailure) => void;
@@ -173,6 +168,8 @@ export class SocketDialogue {
       socket: raw,
       servername: servername && !isIP(servername) ? servername : undefined,
       ca: upgrade.ca,
+      cert: upgrade.cert,
+      key: upgrade.key,
       minVersion: upgrade.minVersion,
       ciphers: upgrade.ciphers,
       rejectUnauthorized: false,
@@ -445,30 +442,4 @@ function connectOnce(
     signal.addEventListener('abort', onAbort, { once: true });
     if (signal.aborted) onAbort();
   });
-}
-
-/** A CA bundle read for `TlsUpgradeOptions.ca`, and how messages name the trusted set. */
-export interface TrustedCas {
-  pem?: Buffer;
-  /** `the system CAs` or `the CAs in /etc/pathwatch/ca.pem`. */
-  trustedBy: string;
-}
-
-/**
- * Reads the `ca` file of a check (relative to the config file). An unreadable file is the
- * operator's mistake, not the target's: it comes back as a `config` error to report.
- */
-export async function readTrustedCas(
-  ca: string | undefined,
-  configDir: string,
-  field: string,
-): Promise<TrustedCas | RunError> {
-  if (ca === undefined) return { trustedBy: 'the system CAs' };
-  const path = resolvePath(configDir, ca);
-  try {
-    return { pem: await readFile(path), trustedBy: `the CAs in ${path}` };
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-    return { class: 'config', message: `${field}: cannot read CA file ${path} (${code})` };
-  }
 }

@@ -1,12 +1,16 @@
 import { z } from 'zod';
 import { evaluateCertificate, observeTlsSession } from '../assertions/certificate-checks.ts';
-import { caFile, expected, strictObject } from '../config/zod-helpers.ts';
+import { noAuthBlock } from '../config/auth-settings.ts';
+import { tlsSettingsSchema } from '../config/tls-settings.ts';
+import { expected, strictObject } from '../config/zod-helpers.ts';
+import { tlsConnection, tlsFileErrorOutcome } from './certificate-options.ts';
 import { checkBaseShape } from './check-base.ts';
 import { PhaseClock } from './phase-clock.ts';
 import type { Probe } from './probe.ts';
 import { hostAddress, ipVersion, portNumber } from './remote-endpoint.ts';
 import type { AssertionResult, Peer, ProbeOutcome, RunError } from './run-result.ts';
-import { DialogueFailure, quoteLine, readTrustedCas, SocketDialogue } from './socket-dialogue.ts';
+import { DialogueFailure, quoteLine, SocketDialogue } from './socket-dialogue.ts';
+import { TlsFileError } from './tls-file-error.ts';
 
 /** Received lines kept in `details` are cut to this many characters. */
 const DETAIL_LINE_LIMIT = 512;
@@ -43,52 +47,73 @@ function showRegex(text: string): string {
 }
 
 const dialogueStep = strictObject({
-  /**
-   * Text to send, followed by the check's `lineEnding`. May embed secrets
-   * (`AUTH PLAIN ${env:SMTP_AUTH}`): they are resolved at run time and never written to
-   * results (details keep this text with the reference, not the value).
-   */
-  send: z.string().optional(),
-  /** Regular expression (see `banner`) the next line received must match. */
-  expect: lineRegex().optional(),
+  send: z
+    .string()
+    .optional()
+    .describe(
+      'Text to send, followed by `lineEnding`. May embed secrets (`AUTH PLAIN ${env:SMTP_AUTH}`), resolved at run time and never written to results (details keep the reference).',
+    ),
+  expect: lineRegex()
+    .optional()
+    .describe('Regular expression (as for `banner`) the next line received must match.'),
 }).refine((step) => step.send !== undefined || step.expect !== undefined, {
   error: 'a step needs "send", "expect" or both',
 });
 
+/** The `tcp:` block: where to connect and the line dialogue to hold there. */
+export const tcpSettingsSchema = strictObject(
+  {
+    host: hostAddress().describe(
+      'Host name or IP address to connect to. A name is looked up first (the dns phase); an IP literal is dialled directly. Required.',
+    ),
+    port: portNumber().describe('TCP port to connect to. Required.'),
+    ipVersion: ipVersion().describe(
+      'Address family when `host` is a name: `any`, `4` or `6`. Default `any`.',
+    ),
+    tls: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Speak TLS right after connecting (implicit TLS: smtps, imaps, ldaps, a TLS-terminating load balancer), as the `tls` block says. Default false: plain TCP.',
+      ),
+    banner: lineRegex()
+      .optional()
+      .describe(
+        'Regular expression the first line the server sends must match, e.g. `^SSH-2\\.0` or `^220 ` (`/source/flags` for flags). Default: no banner is awaited.',
+      ),
+    steps: z
+      .array(dialogueStep)
+      .default([])
+      .describe(
+        'Steps run in order after the banner: each sends its `send` (if any), then reads the next line and matches it against its `expect` (if any). Default none.',
+      ),
+    lineEnding: z
+      .enum(['crlf', 'lf', 'none'])
+      .default('crlf')
+      .describe(
+        'Appended to every `send`: `crlf` (SMTP, POP3, IMAP, FTP, Redis), `lf` or `none`. Default `crlf`.',
+      ),
+  },
+  { what: 'the tcp settings, such as { host: "10.0.0.5", port: 22 }' },
+).describe('Where to connect and the line dialogue to hold there.');
+
 export const tcpCheckSchema = strictObject({
   ...checkBaseShape,
-  kind: z.literal('tcp'),
-  /** Host name or IP address to connect to. A name is looked up first (the dns phase); an IP literal is dialled directly. Required. */
-  host: hostAddress(),
-  /** TCP port to connect to. Required. */
-  port: portNumber(),
-  /** Address family when `host` is a name: `any` (default), `4` or `6`. */
-  ipVersion: ipVersion(),
-  /**
-   * Speak TLS right after connecting (implicit TLS: smtps, imaps, ldaps, a TLS-terminating
-   * load balancer). `tls: {}` takes the defaults. Absent (default): plain TCP.
-   */
-  tls: strictObject({
-    /** SNI and verification name when it differs from `host`; default `host`. */
-    serverName: z.string().min(1).optional(),
-    /** Verify the chain, validity dates and host name; a failure fails the run with class `tls`. Default true. */
-    verify: z.boolean().default(true),
-    /** PEM file of trusted CAs, relative to the config file; replaces the system CAs. Default: system CAs. */
-    ca: caFile().optional(),
-  }).optional(),
-  /**
-   * Regular expression the first line the server sends must match, e.g. `^SSH-2\.0` or
-   * `^220 `. Absent (default): no banner is awaited (the server speaks first only if a step
-   * expects it).
-   */
-  banner: lineRegex().optional(),
-  /**
-   * Steps run in order after the banner: each sends its text (if any), then reads the next
-   * line (CRLF or LF terminated) and matches it against its `expect` (if any). Default none.
-   */
-  steps: z.array(dialogueStep).default([]),
-  /** Appended to every `send`: `crlf` (default; SMTP, POP3, IMAP, FTP, Redis), `lf`, or `none`. */
-  lineEnding: z.enum(['crlf', 'lf', 'none']).default('crlf'),
+  kind: z.literal('tcp').describe('The protocol; its settings are in the `tcp` block.'),
+  tcp: tcpSettingsSchema,
+  tls: tlsSettingsSchema
+    .optional()
+    .describe(
+      'How TLS is spoken when `tcp.tls` is true. Default: system CAs, verified, host name `tcp.host`.',
+    ),
+  auth: noAuthBlock('tcp', ' (send credentials in steps, with a secret reference)'),
+}).superRefine((check, ctx) => {
+  if (check.tls !== undefined && !check.tcp.tls)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['tls'],
+      message: 'this check never speaks TLS: set tcp.tls: true to speak it, or remove this block',
+    });
 });
 export type TcpCheck = z.output<typeof tcpCheckSchema>;
 
@@ -102,9 +127,12 @@ export const tcpProbe: Probe<TcpCheck> = {
     const clock = new PhaseClock();
     const peers: Peer[] = [];
     const assertions: AssertionResult[] = [];
-    const details: Record<string, unknown> = { host: check.host, port: check.port };
+    const settings = check.tcp;
+    const details: Record<string, unknown> = { host: settings.host, port: settings.port };
+    let degraded = false;
+    let certificateFailure: RunError | undefined;
     const finish = (error?: RunError): ProbeOutcome => ({
-      status: error ? 'fail' : 'pass',
+      status: error ? 'fail' : degraded ? 'degraded' : 'pass',
       phases: clock.finish(),
       peers,
       ...(error ? { error } : {}),
@@ -112,12 +140,17 @@ export const tcpProbe: Probe<TcpCheck> = {
       details,
     });
     // Secrets and the CA file first: a missing one must not cost the target a connection.
-    const lineEnding = LINE_ENDINGS[check.lineEnding];
-    const sends = check.steps.map((step) =>
+    const lineEnding = LINE_ENDINGS[settings.lineEnding];
+    const sends = settings.steps.map((step) =>
       step.send === undefined ? undefined : `${context.secrets.interpolate(step.send)}${lineEnding}`,
     );
-    const cas = await readTrustedCas(check.tls?.ca, context.configDir, 'tls.ca');
-    if ('class' in cas) return { status: 'error', phases: clock.finish(), peers, error: cas, details };
+    let tls: Awaited<ReturnType<typeof tlsConnection>> | undefined;
+    try {
+      if (settings.tls) tls = await tlsConnection(check.tls, settings.host, context);
+    } catch (error) {
+      if (error instanceof TlsFileError) return tlsFileErrorOutcome(error, details);
+      throw error;
+    }
     const shown = (line: string) => {
       const masked = context.secrets.mask(line);
       return masked.length > DETAIL_LINE_LIMIT ? `${masked.slice(0, DETAIL_LINE_LIMIT - 3)}...` : masked;
@@ -137,9 +170,9 @@ export const tcpProbe: Probe<TcpCheck> = {
     let dialogue: SocketDialogue | undefined;
     try {
       dialogue = await SocketDialogue.open({
-        host: check.host,
-        port: check.port,
-        family: check.ipVersion === 'any' ? undefined : check.ipVersion,
+        host: settings.host,
+        port: settings.port,
+        family: settings.ipVersion === 'any' ? undefined : settings.ipVersion,
         signal: context.signal,
         timeoutMs: context.timeoutMs,
         clock,
@@ -147,36 +180,39 @@ export const tcpProbe: Probe<TcpCheck> = {
       });
       details.address = dialogue.target;
 
-      if (check.tls) {
-        const serverName = check.tls.serverName ?? check.host;
-        const socket = await dialogue.startTls({ servername: serverName, ca: cas.pem });
+      if (tls) {
+        const socket = await dialogue.startTls(tls.options);
         const observation = observeTlsSession(socket);
         details.tls = observation.facts;
-        if (check.tls.verify) {
-          const verdict = evaluateCertificate(observation, {
-            verifyChain: true,
-            trustedBy: cas.trustedBy,
-            hostname: serverName,
-          });
-          assertions.push(...verdict.assertions);
-          if (verdict.error) return finish(verdict.error);
-        }
+        const verdict = evaluateCertificate(observation, {
+          verifyChain: tls.settings.verify,
+          trustedBy: tls.trustedBy,
+          hostname: tls.settings.verify ? tls.identity : undefined,
+          failDays: tls.settings.failDays,
+          warnDays: tls.settings.warnDays,
+        });
+        assertions.push(...verdict.assertions);
+        // A certificate a verifying client refuses ends the run here; one that merely
+        // expires too soon (class assertion) is judged once the dialogue has been held.
+        if (verdict.error?.class === 'tls') return finish(verdict.error);
+        certificateFailure = verdict.error;
+        degraded = verdict.status === 'degraded';
       }
 
-      if (check.banner !== undefined) {
+      if (settings.banner !== undefined) {
         clock.enter('banner');
         const line = await dialogue.readLine('the banner');
         details.banner = shown(line);
-        const result = matchLine('banner', check.banner, line);
+        const result = matchLine('banner', settings.banner, line);
         assertions.push(result);
         if (!result.ok) return finish(mismatch('banner', result, 'banner'));
       }
 
-      if (check.steps.length > 0) {
+      if (settings.steps.length > 0) {
         clock.enter('dialogue');
         const transcript: Array<Record<string, unknown>> = [];
         details.steps = transcript;
-        for (const [index, step] of check.steps.entries()) {
+        for (const [index, step] of settings.steps.entries()) {
           const name = `step ${index + 1}`;
           const entry: Record<string, unknown> = { step: index + 1 };
           transcript.push(entry);
@@ -196,7 +232,7 @@ export const tcpProbe: Probe<TcpCheck> = {
           if (!result.ok) return finish(mismatch(name, result, 'dialogue'));
         }
       }
-      return finish();
+      return finish(certificateFailure);
     } catch (error) {
       if (error instanceof DialogueFailure) return finish(error.runError);
       throw error;

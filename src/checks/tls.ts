@@ -4,13 +4,17 @@ import {
   evaluateCertificate,
   observeTlsSession,
 } from '../assertions/certificate-checks.ts';
-import { caFile, strictObject } from '../config/zod-helpers.ts';
+import { noAuthBlock } from '../config/auth-settings.ts';
+import { refineTlsSettings, tlsSettingsShape } from '../config/tls-settings.ts';
+import { strictObject } from '../config/zod-helpers.ts';
+import { tlsConnection, tlsFileErrorOutcome } from './certificate-options.ts';
 import { checkBaseShape } from './check-base.ts';
 import { PhaseClock } from './phase-clock.ts';
 import type { Probe } from './probe.ts';
 import { hostAddress, ipVersion, portNumber } from './remote-endpoint.ts';
 import type { Peer, RunError } from './run-result.ts';
-import { DialogueFailure, readTrustedCas, SocketDialogue } from './socket-dialogue.ts';
+import { DialogueFailure, SocketDialogue } from './socket-dialogue.ts';
+import { TlsFileError } from './tls-file-error.ts';
 
 /**
  * The handshake offers everything down to TLS 1.0 (OpenSSL security level 0) so that a
@@ -21,29 +25,34 @@ import { DialogueFailure, readTrustedCas, SocketDialogue } from './socket-dialog
 const OBSERVE_MIN_VERSION = 'TLSv1';
 const OBSERVE_CIPHERS = 'DEFAULT:@SECLEVEL=0';
 
+/**
+ * The `tls:` block of a `tls` check: the target, and the same TLS settings every other kind
+ * takes in its `tls` block (one block, since for this kind TLS is the protocol).
+ */
+export const tlsTargetSchema = strictObject(
+  {
+    host: hostAddress().describe(
+      'Host name or IP address to connect to. A name is looked up first (the dns phase). Required.',
+    ),
+    port: portNumber().default(443).describe('TCP port. Default 443.'),
+    ipVersion: ipVersion().describe(
+      'Address family when `host` is a name: `any`, `4` or `6`. Default `any`.',
+    ),
+    ...tlsSettingsShape,
+    ...certificateExpectationsShape,
+  },
+  { what: 'the tls settings, such as { host: "shop.example" }' },
+)
+  .superRefine(refineTlsSettings)
+  .describe(
+    'The endpoint and how its certificate is judged. `verify: false` still reports chain and name problems in details and applies the days, issuer and protocol limits.',
+  );
+
 export const tlsCheckSchema = strictObject({
   ...checkBaseShape,
-  kind: z.literal('tls'),
-  /** Host name or IP address to connect to. A name is looked up first (the dns phase). Required. */
-  host: hostAddress(),
-  /** TCP port; default 443. */
-  port: portNumber().default(443),
-  /**
-   * Name sent in SNI and checked against the certificate; default `host`. Set it when
-   * dialling an IP address (one node behind a load balancer) for a named site.
-   */
-  serverName: z.string().min(1).optional(),
-  /** Address family when `host` is a name: `any` (default), `4` or `6`. */
-  ipVersion: ipVersion(),
-  /**
-   * Judge the chain (trusted CA, validity dates) and the host name; failures fail the run
-   * with class `tls`. Default true. False still reports them in details and applies the
-   * days, issuer and protocol limits: for internal endpoints with no trustable chain.
-   */
-  verify: z.boolean().default(true),
-  /** PEM file of trusted CAs, relative to the config file; replaces the system CAs. Default: system CAs. */
-  ca: caFile().optional(),
-  ...certificateExpectationsShape,
+  kind: z.literal('tls').describe('The protocol; its settings are in the `tls` block.'),
+  tls: tlsTargetSchema,
+  auth: noAuthBlock('tls', ''),
 });
 export type TlsCheck = z.output<typeof tlsCheckSchema>;
 
@@ -57,16 +66,22 @@ export const tlsProbe: Probe<TlsCheck> = {
   async run(check, context) {
     const clock = new PhaseClock();
     const peers: Peer[] = [];
-    const serverName = check.serverName ?? check.host;
-    const details: Record<string, unknown> = { host: check.host, port: check.port, serverName };
-    const cas = await readTrustedCas(check.ca, context.configDir, 'ca');
-    if ('class' in cas) return { status: 'error', phases: clock.finish(), peers, error: cas, details };
+    const target = check.tls;
+    const serverName = target.serverName ?? target.host;
+    const details: Record<string, unknown> = { host: target.host, port: target.port, serverName };
+    let tls: Awaited<ReturnType<typeof tlsConnection>>;
+    try {
+      tls = await tlsConnection(target, target.host, context);
+    } catch (error) {
+      if (error instanceof TlsFileError) return tlsFileErrorOutcome(error, details);
+      throw error;
+    }
     let dialogue: SocketDialogue | undefined;
     try {
       dialogue = await SocketDialogue.open({
-        host: check.host,
-        port: check.port,
-        family: check.ipVersion === 'any' ? undefined : check.ipVersion,
+        host: target.host,
+        port: target.port,
+        family: target.ipVersion === 'any' ? undefined : target.ipVersion,
         signal: context.signal,
         timeoutMs: context.timeoutMs,
         clock,
@@ -74,8 +89,8 @@ export const tlsProbe: Probe<TlsCheck> = {
       });
       details.address = dialogue.target;
       const socket = await dialogue.startTls({
-        servername: serverName,
-        ca: cas.pem,
+        ...tls.options,
+        // `minVersion` is judged after the handshake, so an old server is named, not refused.
         minVersion: OBSERVE_MIN_VERSION,
         ciphers: OBSERVE_CIPHERS,
       });
@@ -83,13 +98,13 @@ export const tlsProbe: Probe<TlsCheck> = {
       const phases = clock.finish();
       Object.assign(details, observation.facts);
       const verdict = evaluateCertificate(observation, {
-        verifyChain: check.verify,
-        trustedBy: cas.trustedBy,
-        hostname: check.verify ? serverName : undefined,
-        failDays: check.failDays,
-        warnDays: check.warnDays,
-        issuer: check.issuer,
-        minVersion: check.minVersion,
+        verifyChain: target.verify,
+        trustedBy: tls.trustedBy,
+        hostname: target.verify ? serverName : undefined,
+        failDays: target.failDays,
+        warnDays: target.warnDays,
+        issuer: target.issuer,
+        minVersion: target.minVersion,
       });
       return {
         status: verdict.status,

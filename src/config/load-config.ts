@@ -9,23 +9,15 @@ import { crossCheckConfig } from './cross-checks.ts';
 import { importConfigModule } from './import-config-module.ts';
 import { parseYamlText } from './parse-yaml-text.ts';
 import { toPlainConfigValue } from './plain-config-value.ts';
+import { type ItemSettings, resolveItemSettings } from './resolve-item-settings.ts';
+import { schemaIssueLines } from './schema-issue-lines.ts';
 import { SecretResolver } from './secret-resolver.ts';
 
 /** Looked for, in this order, when no `--config` is given. */
 export const DEFAULT_CONFIG_FILES = ['pathwatch.config.ts', 'pathwatch.config.yaml', 'pathwatch.config.yml'];
 
-/** A check with every default applied: what the scheduler and workers run. */
-export type ResolvedCheck = CheckConfig & {
-  name: string;
-  interval: number;
-  timeout: number;
-  locations: string[];
-  enabled: boolean;
-  retries: number;
-  retryDelay: number;
-  downAfter: number;
-  upAfter: number;
-};
+/** A check with every default applied (as for journeys): what the scheduler and workers run. */
+export type ResolvedCheck = CheckConfig & ItemSettings;
 
 export interface LoadedConfig {
   /** Absolute path of the config file. */
@@ -105,32 +97,13 @@ export async function parseConfig(
   const parsed = options.checkFiles
     ? inConfigDir(dir, () => configSchema.safeParse(raw))
     : configSchema.safeParse(raw);
-  if (!parsed.success) {
-    for (const issue of parsed.error.issues) {
-      const keys = issue.code === 'unrecognized_keys' ? issue.keys : [];
-      issues.push({
-        path: formatPath(keys.length === 1 ? [...issue.path, keys[0]] : issue.path),
-        message: issue.message,
-      });
-    }
-  }
+  if (!parsed.success) issues.push(...schemaIssueLines(parsed.error.issues, raw));
   issues.push(...crossCheckConfig(raw, secrets));
   if (!parsed.success || issues.length > 0) throw new ConfigError(file, sortIssues(issues));
   const settings = parsed.data;
   const locations = Object.keys(settings.locations);
   const checks = settings.checks.map(
-    (check): ResolvedCheck => ({
-      ...check,
-      name: check.name ?? check.id,
-      interval: check.interval ?? settings.defaults.interval,
-      timeout: check.timeout ?? settings.defaults.timeout,
-      locations: check.locations ?? settings.defaults.locations ?? locations,
-      enabled: check.enabled ?? true,
-      retries: check.retries ?? settings.defaults.retries,
-      retryDelay: check.retryDelay ?? settings.defaults.retryDelay,
-      downAfter: check.downAfter ?? settings.defaults.downAfter,
-      upAfter: check.upAfter ?? settings.defaults.upAfter,
-    }),
+    (check): ResolvedCheck => ({ ...check, ...resolveItemSettings(check, settings.defaults, locations) }),
   );
   return { file, dir, dataDir: resolve(dir, settings.dataDir), settings, checks, locations, secrets };
 }

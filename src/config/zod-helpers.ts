@@ -4,7 +4,7 @@ import { parseBytes } from '../util/bytes.ts';
 import { closestMatch } from '../util/closest-match.ts';
 import { formatDuration, parseDuration } from '../util/duration.ts';
 import { currentConfigDir } from './config-dir-scope.ts';
-import { pemFileProblem } from './pem-file-problem.ts';
+import { PEM_CONTENTS, type PemContents, pemFileProblem } from './pem-file-problem.ts';
 
 /** Longest value echoed back in a problem line: a 1 MB string is named, not repeated. */
 const MAX_SHOWN_VALUE = 80;
@@ -45,10 +45,20 @@ z.config({
  * A strict object whose unknown-key errors name the key and suggest the closest known one,
  * because a typo such as `intervall` silently ignored is a check that never runs as meant.
  */
-export function strictObject<Shape extends z.ZodRawShape>(shape: Shape) {
+export function strictObject<Shape extends z.ZodRawShape>(
+  shape: Shape,
+  options: {
+    /** What the object is, for "required, expected …" when it is missing or not a map. */
+    what?: string;
+  } = {},
+) {
   const knownKeys = Object.keys(shape);
   return z.strictObject(shape, {
     error: (issue) => {
+      if (issue.code === 'invalid_type' && options.what !== undefined)
+        return issue.input === undefined
+          ? `required, expected ${options.what}`
+          : `expected ${options.what}, got ${showValue(issue.input)}`;
       if (issue.code !== 'unrecognized_keys') return undefined;
       return issue.keys
         .map((key) => {
@@ -127,7 +137,7 @@ export function httpUrl() {
     .refine((text) => !urlHoldsCredentials(text), {
       // The URL is shown without its credentials: the message itself must not leak them.
       error: (issue) =>
-        `must not hold credentials ("user:password@" in ${showValue(withoutCredentials(String(issue.input)))}): they would be sent in clear to every redirect and kept in every result; use "auth" (basic: { username, password: "\${env:NAME}" } or bearer: "\${env:NAME}") with a secret reference`,
+        `must not hold credentials ("user:password@" in ${showValue(withoutCredentials(String(issue.input)))}): they would be sent in clear to every redirect and kept in every result; use "auth" ({ username, password: "\${env:NAME}" } or { bearer: "\${env:NAME}" }) with a secret reference`,
     });
 }
 
@@ -175,18 +185,20 @@ export function regexSource() {
 }
 
 /**
- * A PEM file of CA certificates, relative to the config file. While a config is loaded
- * (`inConfigDir`) the file must exist and hold a certificate, so a typo in the path is a
- * problem `validate` reports, not a probe that crashes at every run.
+ * A PEM file (CA bundle, certificate or private key), relative to the config file. While a
+ * config is loaded (`inConfigDir`) the file must exist and hold what it should, so a typo
+ * in the path is a problem `validate` reports with its path, not a probe that fails at
+ * every run.
  */
-export function caFile() {
+export function pemFile(contents: PemContents) {
+  const { what } = PEM_CONTENTS[contents];
   return z
-    .string({ error: expected('a PEM file of CA certificates, relative to the config file') })
+    .string({ error: expected(`${what}, relative to the config file`) })
     .min(1)
     .superRefine((file, ctx) => {
       const dir = currentConfigDir();
       if (dir === undefined || file === '') return;
-      const problem = pemFileProblem(resolve(dir, file));
+      const problem = pemFileProblem(resolve(dir, file), contents);
       if (problem) ctx.addIssue({ code: 'custom', message: problem });
     });
 }

@@ -29,6 +29,12 @@ export interface JourneyContext<Params extends Record<string, unknown> = Record<
   secrets: Record<string, string>;
   /** The journey's `params`. */
   params: Params;
+  /**
+   * Aborted when the run is cut (its timeout, a worker stop, a browser crash). Playwright
+   * calls fail by themselves then (the page is closed); pass it to anything else the body
+   * waits on (`fetch(url, { signal })`), so the body ends with its run.
+   */
+  signal: AbortSignal;
 }
 
 /** A journey as QA write it in `journeys/<name>.journey.ts`. */
@@ -41,8 +47,18 @@ export interface JourneyDefinition<Params extends Record<string, unknown> = Reco
   interval?: string;
   /** Locations it runs from; default: the config's default locations. */
   locations?: string[];
-  /** Deadline for the whole run, e.g. `"60s"` (at most `10m`); default `"60s"`. */
+  /** Deadline for the whole run, e.g. `"60s"` (at most `10m`); default `"60s"` (not `defaults.timeout`). */
   timeout?: string;
+  /** A disabled journey is validated but never scheduled; default true. */
+  enabled?: boolean;
+  /** Failed runs tried again at once before one counts (0–5); default: the config's `defaults.retries`. */
+  retries?: number;
+  /** Pause before each retry, e.g. `"5s"` (at most `60s`); default: `defaults.retryDelay`. */
+  retryDelay?: string;
+  /** Counted failures in a row that make it DOWN at a location (1–100); default: `defaults.downAfter`. */
+  downAfter?: number;
+  /** Passes in a row that make it UP again (1–100); default: `defaults.upAfter`. */
+  upAfter?: number;
   tags?: string[];
   /** Plain values the body reads, e.g. the base URL. Never secrets: use `secrets`. */
   params?: Params;

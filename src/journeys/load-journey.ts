@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
+import { checkSettings } from '../checks/check-base.ts';
 import { type ConfigIssue, formatPath } from '../config/config-error.ts';
 import { describeImportError } from '../config/describe-import-error.ts';
 import { describeThrown } from '../config/describe-thrown.ts';
@@ -26,6 +27,12 @@ const journeySchema = strictObject({
   locations: z.array(identifier('location')).min(1).optional(),
   timeout: duration({ min: 1000, max: MAX_JOURNEY_TIMEOUT_MS }).optional(),
   tags: z.array(z.string()).optional(),
+  // The same settings, with the same limits and messages, as a check's (check-base.ts).
+  enabled: z.boolean().optional(),
+  retries: checkSettings.retries().optional(),
+  retryDelay: checkSettings.retryDelay().optional(),
+  downAfter: checkSettings.downAfter().optional(),
+  upAfter: checkSettings.upAfter().optional(),
   params: z.record(z.string(), z.unknown()).optional(),
   secrets: z.record(z.string(), secretRef()).optional(),
   run: z.custom<JourneyDefinition['run']>((value) => typeof value === 'function', {
@@ -33,7 +40,10 @@ const journeySchema = strictObject({
   }),
 });
 
-/** A journey file, validated: durations in ms, the body as written. */
+/**
+ * A journey file, validated: durations in ms, the body as written. Settings left unset
+ * (interval, locations, retries, …) come from the config's `defaults` (load-journeys.ts).
+ */
 export interface LoadedJourney {
   file: string;
   id: string;
@@ -41,6 +51,11 @@ export interface LoadedJourney {
   interval?: number;
   locations?: string[];
   timeout: number;
+  enabled?: boolean;
+  retries?: number;
+  retryDelay?: number;
+  downAfter?: number;
+  upAfter?: number;
   tags: string[];
   params: Record<string, unknown>;
   secretRefs: Record<string, string>;
@@ -59,8 +74,8 @@ export class JourneyLoadError extends Error {
     readonly issues: ConfigIssue[],
   ) {
     super(
-      issues.length === 1 && !issues[0].path
-        ? `${file}: ${issues[0].message}`
+      issues.length === 1
+        ? `${file}: ${issues[0].path ? `${issues[0].path}: ` : ''}${issues[0].message}`
         : `${file}: ${issues.length} problem${issues.length === 1 ? '' : 's'}\n${issues.map((issue) => `  ${issue.path}: ${issue.message}`).join('\n')}`,
     );
   }
@@ -140,6 +155,11 @@ export async function loadJourney(file: string): Promise<LoadedJourney> {
     interval: definition.interval,
     locations: definition.locations,
     timeout: definition.timeout ?? DEFAULT_JOURNEY_TIMEOUT_MS,
+    enabled: definition.enabled,
+    retries: definition.retries,
+    retryDelay: definition.retryDelay,
+    downAfter: definition.downAfter,
+    upAfter: definition.upAfter,
     tags: definition.tags ?? [],
     params: definition.params ?? {},
     secretRefs: definition.secrets ?? {},

@@ -1,13 +1,14 @@
 import type { ConfigIssue } from '../config/config-error.ts';
 import type { LoadedConfig } from '../config/load-config.ts';
+import { type ItemSettings, resolveItemSettings } from '../config/resolve-item-settings.ts';
 import { globFiles } from '../util/glob-files.ts';
 import { JourneyLoadError, type LoadedJourney, loadJourney } from './load-journey.ts';
 
-/** A journey with the config's defaults applied: what the scheduler and workers run. */
-export interface ResolvedJourney extends LoadedJourney {
-  interval: number;
-  locations: string[];
-}
+/**
+ * A journey with the config's defaults applied, exactly as a check's are
+ * (resolveItemSettings): what the scheduler, the workers and the API take it as.
+ */
+export type ResolvedJourney = LoadedJourney & ItemSettings & { kind: 'journey' };
 
 /**
  * Every journey the config's `journeys` glob names, each validated; problems in all files
@@ -35,8 +36,12 @@ export async function loadJourneys(
   for (const file of [...files].sort()) {
     try {
       const journey = await loadJourney(file);
-      const locations = journey.locations ?? config.settings.defaults.locations ?? config.locations;
-      for (const location of locations) {
+      const resolved: ResolvedJourney = {
+        ...journey,
+        kind: 'journey',
+        ...resolveItemSettings(journey, config.settings.defaults, config.locations),
+      };
+      for (const location of resolved.locations) {
         if (!config.locations.includes(location)) {
           issues.push({
             path: `journey ${journey.id}`,
@@ -47,11 +52,7 @@ export async function loadJourneys(
       if (checkIds.has(journey.id) || journeys.some((other) => other.id === journey.id)) {
         issues.push({ path: `journey ${journey.id}`, message: `duplicate id "${journey.id}" (${file})` });
       }
-      journeys.push({
-        ...journey,
-        interval: journey.interval ?? config.settings.defaults.interval,
-        locations,
-      });
+      journeys.push(resolved);
     } catch (error) {
       if (!(error instanceof JourneyLoadError)) throw error;
       issues.push({ path: error.file, message: error.message.slice(error.file.length + 2) });

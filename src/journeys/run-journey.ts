@@ -6,6 +6,7 @@ import type { Browser, BrowserContext, Page } from 'playwright';
 import type { ArtifactStore } from '../artifacts/artifact-store.ts';
 import { maskRunResult } from '../checks/mask-run-result.ts';
 import { tokensInBody, tokensInHeader, tokensInUrl } from '../checks/received-tokens.ts';
+import { RunCancelledError } from '../checks/run-cancelled-error.ts';
 import type {
   ArtifactRef,
   ErrorClass,
@@ -55,6 +56,12 @@ export interface RunJourneyOptions {
   attempt?: number;
   /** Called as steps start and end: `pathwatch run` prints them live. */
   onStep?: (event: StepEvent) => void;
+  /**
+   * The caller's signal (the worker's job). When it aborts, the page's context is closed at
+   * once so the body's Playwright calls reject, the body is awaited (bounded), no evidence is
+   * collected, and the run ends as status `error` with the abort reason ("cancelled by shutdown").
+   */
+  signal?: AbortSignal;
 }
 
 /** Why the run ended early, before the body's own error (if any) is looked at. */
@@ -80,6 +87,11 @@ class StepFailure extends Error {
 
 /** Bounds for evidence collection, so a wedged page cannot hold the worker after the run. */
 const EVIDENCE_TIMEOUT_MS = 5000;
+/**
+ * Longest a cut body (deadline, cancel) is awaited once its context is closed: its
+ * Playwright calls reject at once then, and a body waiting on something else gets `signal`.
+ */
+const BODY_STOP_TIMEOUT_MS = 3000;
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
   let timer: NodeJS.Timeout;
@@ -160,6 +172,14 @@ async function runJourneyIn(
       (text) => secrets.mask(text),
     );
 
+  // Cancelled before it began (the worker stopped while the job was being taken): no browser.
+  if (options.signal?.aborted) {
+    return finish('error', {
+      class: 'internal',
+      message: `journey "${journey.id}": ${RunCancelledError.messageOf(options.signal.reason)}`,
+    });
+  }
+
   let resolvedSecrets: Record<string, string>;
   try {
     resolvedSecrets = Object.fromEntries(
@@ -189,6 +209,10 @@ async function runJourneyIn(
   let context: BrowserContext | undefined;
   let contextClosed = false;
   let onDisconnected = () => {};
+  let onCancel = () => {};
+  // Aborted when the run is cut (deadline, cancel, crash): the body's `signal`.
+  const cut = new AbortController();
+  let bodyEnded: Promise<unknown> = Promise.resolve();
   try {
     const harPath = join(workDir, 'network.har');
     // A traced run takes its HAR from the trace's own network log (see har-from-trace.ts).
@@ -196,7 +220,10 @@ async function runJourneyIn(
     let running: { index: number; name: string } | undefined;
     let interrupt: (reason: JourneyInterrupt) => void = () => {};
     const interrupted = new Promise<never>((_, reject) => {
-      interrupt = reject;
+      interrupt = (reason) => {
+        reject(reason);
+        cut.abort(reason);
+      };
     });
     interrupted.catch(() => {}); // observed through Promise.race below
     const where = () => (running ? ` step ${running.index} "${running.name}"` : '');
@@ -205,6 +232,19 @@ async function runJourneyIn(
         new JourneyInterrupt('internal', 'error', `journey "${journey.id}"${where()}: browser crashed`),
       );
     browser.on('disconnected', onDisconnected);
+    let cancelled = false;
+    onCancel = () => {
+      cancelled = true;
+      interrupt(
+        new JourneyInterrupt(
+          'internal',
+          'error',
+          `journey "${journey.id}"${where()}: ${RunCancelledError.messageOf(options.signal?.reason)}`,
+        ),
+      );
+    };
+    if (options.signal?.aborted) onCancel();
+    else options.signal?.addEventListener('abort', onCancel, { once: true });
     const deadline = setTimeout(
       () =>
         interrupt(
@@ -296,6 +336,8 @@ async function runJourneyIn(
       });
 
       const step: StepFunction = async (name, body, stepOptions) => {
+        // A body that outlives its run starts no more steps.
+        if (cut.signal.aborted) throw cut.signal.reason;
         const index = steps.length + 1;
         const shownName = secrets.mask(name);
         running = { index, name: shownName };
@@ -335,6 +377,8 @@ async function runJourneyIn(
                 }),
               ])
             : await work;
+          // A step that ended after its run was cut did not pass in time: it is the cut one.
+          if (cut.signal.aborted) throw cut.signal.reason;
           const done = record('pass');
           if (navigations.length > navigationsBefore) done.navigation = navigations.at(-1);
           if (settings.screenshots === 'every-step') await screenshot(currentPage, `step-${index}.png`);
@@ -362,8 +406,9 @@ async function runJourneyIn(
         expect,
         secrets: resolvedSecrets,
         params: journey.params as never,
+        signal: cut.signal,
       });
-      body.catch(() => {}); // a body cut by the deadline may still reject later
+      bodyEnded = body.catch(() => {}); // a body cut by the deadline may still reject later
       await Promise.race([body, interrupted]);
     } catch (error) {
       failure = describeFailure(journey.id, error);
@@ -372,8 +417,15 @@ async function runJourneyIn(
     }
 
     const crashed = !browser.isConnected();
-    if (failure && page && !crashed && !page.isClosed()) await screenshot(page, 'failure.png');
-    if (context && !crashed) {
+    if (cancelled && context) {
+      // A cancelled run keeps no evidence: the stop is not the target's doing, and it must be
+      // quick. Its trace's unmasked files go with its context.
+      await withTimeout(context.close(), EVIDENCE_TIMEOUT_MS);
+      contextClosed = true;
+      if (tracesDir) await removeTraceFiles(tracesDir, traceName);
+    }
+    if (failure && page && !crashed && !cancelled && !page.isClosed()) await screenshot(page, 'failure.png');
+    if (context && !crashed && !cancelled) {
       // Every token must be known before any evidence is masked and written.
       await withTimeout(Promise.all(tokenReads), EVIDENCE_TIMEOUT_MS);
       const cookies = await withTimeout(context.cookies(), EVIDENCE_TIMEOUT_MS);
@@ -419,12 +471,17 @@ async function runJourneyIn(
         }
       }
     }
+    // The context is closed, so a body still running (cut at the deadline) fails its next
+    // Playwright call: it ends now, not in the background after the run is stored.
+    if (failure) await withTimeout(bodyEnded, BODY_STOP_TIMEOUT_MS);
     const details = { url: page && !page.isClosed() ? secrets.mask(page.url()) : undefined };
     return failure
       ? finish(failure.status, { class: failure.class, message: failure.message }, details)
       : finish('pass', undefined, details);
   } finally {
     browser.off('disconnected', onDisconnected);
+    options.signal?.removeEventListener('abort', onCancel);
+    cut.abort();
     if (context && !contextClosed) {
       // The run ended before its evidence was collected: its context and its trace's
       // unmasked files go now, not when the browser is recycled.

@@ -7,6 +7,22 @@ import type { Redis } from 'ioredis';
  * BullMQ forbids ":" in queue names, hence `runs-<location>` / `journeys-<location>`.
  */
 export type QueueKind = 'runs' | 'journeys';
+export const QUEUE_KINDS: readonly QueueKind[] = ['runs', 'journeys'];
+
+/**
+ * The one table of item kinds: which queue each goes to. Every check kind (registry.ts) goes
+ * to the probe queue; a journey needs a browser and goes to its own queue, so a slow journey
+ * never delays a 1 s tcp check. Nothing else in pathwatch branches on an item's kind.
+ */
+const QUEUE_OF_ITEM_KIND: Partial<Record<string, QueueKind>> = { journey: 'journeys' };
+
+/** The queue an item of `kind` (`http`, `journey`, …) runs from. */
+export function queueOfKind(kind: string): QueueKind {
+  return QUEUE_OF_ITEM_KIND[kind] ?? 'runs';
+}
+
+/** The name scheduler jobs get in each queue (shown by BullMQ tools). */
+export const JOB_NAME_OF_QUEUE: Record<QueueKind, string> = { runs: 'run', journeys: 'journey' };
 
 export function queueName(kind: QueueKind, location: string): string {
   return `${kind}-${location}`;

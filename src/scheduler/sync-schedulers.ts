@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { Queue } from 'bullmq';
 import type { LoadedConfig } from '../config/load-config.ts';
+import type { ItemSettings } from '../config/resolve-item-settings.ts';
 import type { ResolvedJourney } from '../journeys/load-journeys.ts';
-import type { QueueKind, RunJobData } from './run-queue.ts';
+import { JOB_NAME_OF_QUEUE, type QueueKind, queueOfKind, type RunJobData } from './run-queue.ts';
 
 /** Anything run on a schedule: a check (probe queue) or a journey (journeys queue). */
 export interface ScheduledItem {
@@ -15,26 +16,20 @@ export interface ScheduledItem {
   queue: QueueKind;
 }
 
+/** Checks and journeys alike: each is scheduled from its resolved settings alone. */
 export function scheduledItems(config: LoadedConfig, journeys: ResolvedJourney[] = []): ScheduledItem[] {
-  const { retries, retryDelay } = config.settings.defaults;
-  return [
-    ...config.checks.map((check) => ({
-      id: check.id,
-      interval: check.interval,
-      maxRunMs: check.timeout * (check.retries + 1) + check.retryDelay * check.retries,
-      locations: check.locations,
-      enabled: check.enabled,
-      queue: 'runs' as const,
-    })),
-    ...journeys.map((journey) => ({
-      id: journey.id,
-      interval: journey.interval,
-      maxRunMs: journey.timeout * (retries + 1) + retryDelay * retries,
-      locations: journey.locations,
-      enabled: true,
-      queue: 'journeys' as const,
-    })),
-  ];
+  return [...config.checks, ...journeys].map(scheduledItem);
+}
+
+function scheduledItem(item: ItemSettings & { id: string; kind: string }): ScheduledItem {
+  return {
+    id: item.id,
+    interval: item.interval,
+    maxRunMs: item.timeout * (item.retries + 1) + item.retryDelay * item.retries,
+    locations: item.locations,
+    enabled: item.enabled,
+    queue: queueOfKind(item.kind),
+  };
 }
 
 /**
@@ -87,7 +82,7 @@ export async function syncSchedulers(
           item.id,
           { every: item.interval, offset },
           {
-            name: kind === 'runs' ? 'run' : 'journey',
+            name: JOB_NAME_OF_QUEUE[kind],
             data: { checkId: item.id, location },
             opts: { removeOnComplete: { count: 100 }, removeOnFail: { count: 500 } },
           },

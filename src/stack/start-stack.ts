@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { Queue, Worker } from 'bullmq';
+import type { Queue } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import { CaptureAgent } from '../../capture/capture-agent.ts';
@@ -21,7 +21,13 @@ import {
 } from '../redis/redis-connection.ts';
 import { ResultsRecorder } from '../results/results-recorder.ts';
 import { startMissedSlotSweep } from '../scheduler/missed-slot-sweep.ts';
-import { openQueue, type QueueKind, type RunJobData } from '../scheduler/run-queue.ts';
+import {
+  openQueue,
+  QUEUE_KINDS,
+  type QueueKind,
+  queueOfKind,
+  type RunJobData,
+} from '../scheduler/run-queue.ts';
 import { scheduledItems, syncSchedulers } from '../scheduler/sync-schedulers.ts';
 import { HOST_ID } from '../util/host-id.ts';
 import type { Logger } from '../util/logger.ts';
@@ -52,7 +58,7 @@ export interface StartStackOptions {
 export interface RunningStack {
   redisUrl: string;
   apiUrl?: string;
-  /** Finishes in-flight runs, then closes everything it opened, in reverse order. */
+  /** Cancels in-flight runs (each stored as "cancelled by shutdown"), then closes everything it opened, in reverse order. */
   stop(): Promise<void>;
 }
 
@@ -90,21 +96,8 @@ export async function startStack(options: StartStackOptions): Promise<RunningSta
     let runNow: ((item: MonitoredItem) => Promise<string[]>) | undefined;
     let runNowConnection: Redis | undefined;
     if (roles.scheduler) {
-      const queueConnection = connect('scheduler');
-      const queues = new Map<string, Record<QueueKind, Queue<RunJobData>>>(
-        config.locations.map((location) => [
-          location,
-          {
-            runs: openQueue('runs', location, queueConnection, prefix),
-            journeys: openQueue('journeys', location, queueConnection, prefix),
-          },
-        ]),
-      );
-      stoppers.push(() =>
-        Promise.all(
-          [...queues.values()].flatMap((byKind) => Object.values(byKind).map((queue) => queue.close())),
-        ),
-      );
+      const queues = openEveryQueue(config.locations, connect('scheduler'), prefix);
+      stoppers.push(() => closeEveryQueue(queues));
       const items = scheduledItems(config, journeys);
       const syncedAt = Date.now();
       const report = await syncSchedulers(items, queues);
@@ -120,22 +113,10 @@ export async function startStack(options: StartStackOptions): Promise<RunningSta
       // happens to be back first.
       const connection = connect('api run now', { failFast: true });
       runNowConnection = connection;
-      const runNowQueues = new Map<string, Record<QueueKind, Queue<RunJobData>>>(
-        config.locations.map((location) => [
-          location,
-          {
-            runs: openQueue('runs', location, connection, prefix),
-            journeys: openQueue('journeys', location, connection, prefix),
-          },
-        ]),
-      );
-      stoppers.push(() =>
-        Promise.all(
-          [...runNowQueues.values()].flatMap((byKind) => Object.values(byKind).map((queue) => queue.close())),
-        ),
-      );
+      const runNowQueues = openEveryQueue(config.locations, connection, prefix);
+      stoppers.push(() => closeEveryQueue(runNowQueues));
       runNow = async (item) => {
-        const kind: QueueKind = item.kind === 'journey' ? 'journeys' : 'runs';
+        const kind = queueOfKind(item.kind);
         const jobs = await Promise.all(
           item.locations.map((location) =>
             runNowQueues
@@ -198,7 +179,7 @@ export async function startStack(options: StartStackOptions): Promise<RunningSta
           : { capturing: false, reason: 'capture is not enabled in the config' },
       }));
       closers.push(stopBeating);
-      const runWorker: Worker = startRunWorker({
+      const runWorker = startRunWorker({
         config,
         location,
         connection: connect(`worker ${location}`),
@@ -224,8 +205,9 @@ export async function startStack(options: StartStackOptions): Promise<RunningSta
         closers.push(() => journeyWorker.close());
       }
     }
-    // Workers close first on stop (stoppers run in reverse), and close() waits for the
-    // runs they have in flight.
+    // Workers close first on stop (stoppers run in reverse): close() cancels the runs they
+    // have in flight, waits for each to be stored as "cancelled by shutdown", and closes
+    // their browsers, so a stop takes seconds even with a 10-minute journey running.
     stoppers.push(() => Promise.all(closers.map((close) => close())));
     if (roles.api) {
       // The API's own connections fail fast: a request during a Redis outage gets a 503 at
@@ -274,4 +256,24 @@ export async function startStack(options: StartStackOptions): Promise<RunningSta
     await stop();
     throw error;
   }
+}
+
+type QueuesByLocation = Map<string, Record<QueueKind, Queue<RunJobData>>>;
+
+/** Every queue of every location (probes and journeys), on one connection. */
+function openEveryQueue(locations: string[], connection: Redis, prefix: string): QueuesByLocation {
+  return new Map(
+    locations.map((location) => [
+      location,
+      Object.fromEntries(
+        QUEUE_KINDS.map((kind) => [kind, openQueue(kind, location, connection, prefix)]),
+      ) as Record<QueueKind, Queue<RunJobData>>,
+    ]),
+  );
+}
+
+async function closeEveryQueue(queues: QueuesByLocation): Promise<void> {
+  await Promise.all(
+    [...queues.values()].flatMap((byKind) => Object.values(byKind).map((queue) => queue.close())),
+  );
 }

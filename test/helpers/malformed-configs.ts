@@ -27,9 +27,9 @@ const ALIAS_BOMB = [
 
 function manyAliases(count: number): string {
   const lines = [VALID_LOCATIONS, 'checks:'];
-  lines.push('  - { id: c0, kind: http, url: "http://127.0.0.1/", tags: [&t shop] }');
+  lines.push('  - { id: c0, kind: http, tags: [&t shop], http: { url: "http://127.0.0.1/" } }');
   for (let index = 1; index <= count; index++)
-    lines.push(`  - { id: c${index}, kind: http, url: "http://127.0.0.1/", tags: [*t] }`);
+    lines.push(`  - { id: c${index}, kind: http, tags: [*t], http: { url: "http://127.0.0.1/" } }`);
   return `${lines.join('\n')}\n`;
 }
 
@@ -81,19 +81,20 @@ export const MALFORMED_CONFIGS: MalformedConfig[] = [
     never: ['s3cr3t-Zq82'],
   },
   {
-    name: 'a missing CA file in each check kind that takes one',
+    name: 'a missing CA, certificate or key file in each check kind that takes one',
     config: 'pathwatch.config.yaml',
     files: {
       'pathwatch.config.yaml': [
         VALID_LOCATIONS,
         'checks:',
-        '  - { id: h, kind: http, url: "https://127.0.0.1/", tls: { ca: missing/http.pem } }',
-        '  - { id: c, kind: crawl, url: "https://127.0.0.1/", tls: { ca: missing/crawl.pem } }',
-        '  - { id: t, kind: tcp, host: 127.0.0.1, port: 443, tls: { ca: missing/tcp.pem } }',
-        '  - { id: s, kind: tls, host: 127.0.0.1, port: 443, ca: missing/tls.pem }',
-        '  - { id: m, kind: smtp, host: 127.0.0.1, certificate: { ca: missing/smtp.pem } }',
-        '  - { id: f, kind: ftp, host: 127.0.0.1, certificate: { ca: missing/ftp.pem } }',
-        '  - { id: x, kind: http, url: "https://127.0.0.1/", tls: { ca: not-a-pem.txt } }',
+        '  - { id: h, kind: http, tls: { caRoots: replace, ca: missing/http.pem }, http: { url: "https://127.0.0.1/" } }',
+        '  - { id: c, kind: crawl, tls: { caRoots: replace, ca: missing/crawl.pem }, crawl: { url: "https://127.0.0.1/" } }',
+        '  - { id: t, kind: tcp, tls: { caRoots: replace, ca: missing/tcp.pem }, tcp: { host: 127.0.0.1, port: 443, tls: true } }',
+        '  - { id: s, kind: tls, tls: { host: 127.0.0.1, port: 443, caRoots: replace, ca: missing/tls.pem } }',
+        '  - { id: m, kind: smtp, tls: { caRoots: add, ca: missing/smtp.pem }, smtp: { host: 127.0.0.1 } }',
+        '  - { id: f, kind: ftp, tls: { caRoots: add, ca: missing/ftp.pem }, ftp: { host: 127.0.0.1, secure: explicit } }',
+        '  - { id: x, kind: http, tls: { caRoots: replace, ca: not-a-pem.txt }, http: { url: "https://127.0.0.1/" } }',
+        '  - { id: k, kind: tcp, tls: { cert: missing/client.pem, key: not-a-pem.txt }, tcp: { host: 127.0.0.1, port: 443, tls: true } }',
         '',
       ].join('\n'),
       'not-a-pem.txt': 'hello\n',
@@ -102,10 +103,12 @@ export const MALFORMED_CONFIGS: MalformedConfig[] = [
       /^ {2}checks\[0\]\.tls\.ca: cannot read \S+\/missing\/http\.pem: ENOENT$/m,
       /^ {2}checks\[1\]\.tls\.ca: cannot read \S+\/missing\/crawl\.pem: ENOENT$/m,
       /^ {2}checks\[2\]\.tls\.ca: cannot read \S+\/missing\/tcp\.pem: ENOENT$/m,
-      /^ {2}checks\[3\]\.ca: cannot read \S+\/missing\/tls\.pem: ENOENT$/m,
-      /^ {2}checks\[4\]\.certificate\.ca: cannot read \S+\/missing\/smtp\.pem: ENOENT$/m,
-      /^ {2}checks\[5\]\.certificate\.ca: cannot read \S+\/missing\/ftp\.pem: ENOENT$/m,
+      /^ {2}checks\[3\]\.tls\.ca: cannot read \S+\/missing\/tls\.pem: ENOENT$/m,
+      /^ {2}checks\[4\]\.tls\.ca: cannot read \S+\/missing\/smtp\.pem: ENOENT$/m,
+      /^ {2}checks\[5\]\.tls\.ca: cannot read \S+\/missing\/ftp\.pem: ENOENT$/m,
       /^ {2}checks\[6\]\.tls\.ca: \S+\/not-a-pem\.txt holds no PEM certificate/m,
+      /^ {2}checks\[7\]\.tls\.cert: cannot read \S+\/missing\/client\.pem: ENOENT$/m,
+      /^ {2}checks\[7\]\.tls\.key: \S+\/not-a-pem\.txt holds no PEM private key/m,
     ],
   },
   {
@@ -118,10 +121,10 @@ export const MALFORMED_CONFIGS: MalformedConfig[] = [
     name: 'an unknown secret scheme',
     config: 'pathwatch.config.yaml',
     files: {
-      'pathwatch.config.yaml': `${VALID_LOCATIONS}checks:\n  - { id: a, kind: http, url: "http://127.0.0.1/", headers: { x-api-key: "\${vault:SHOP_KEY}" } }\n`,
+      'pathwatch.config.yaml': `${VALID_LOCATIONS}checks:\n  - { id: a, kind: http, http: { url: "http://127.0.0.1/", headers: { x-api-key: "\${vault:SHOP_KEY}" } } }\n`,
     },
     expect: [
-      /^ {2}checks\[0\]\.headers\.x-api-key: secret \$\{vault:SHOP_KEY\}: unknown secret source "vault"/m,
+      /^ {2}checks\[0\]\.http\.headers\.x-api-key: secret \$\{vault:SHOP_KEY\}: unknown secret source "vault"/m,
     ],
   },
   {
@@ -129,7 +132,7 @@ export const MALFORMED_CONFIGS: MalformedConfig[] = [
     config: 'pathwatch.config.ts',
     files: {
       'pathwatch.config.ts':
-        "const config: Record<string, unknown> = { locations: { inside: {} } };\nconfig.checks = [{ id: 'a', kind: 'http', url: 'http://127.0.0.1/', parent: config }];\nexport default config;\n",
+        "const config: Record<string, unknown> = { locations: { inside: {} } };\nconfig.checks = [{ id: 'a', kind: 'http', http: { url: 'http://127.0.0.1/' }, parent: config }];\nexport default config;\n",
     },
     expect: [/^ {2}checks\[0\]\.parent: refers to itself/m],
   },
@@ -170,11 +173,11 @@ export const MALFORMED_CONFIGS: MalformedConfig[] = [
     config: 'pathwatch.config.ts',
     files: {
       'pathwatch.config.ts':
-        "export default { locations: { inside: {} }, rollupDays: 10n, checks: [{ id: 'a', kind: 'tcp', host: '127.0.0.1', port: 443n }] };\n",
+        "export default { locations: { inside: {} }, rollupDays: 10n, checks: [{ id: 'a', kind: 'tcp', tcp: { host: '127.0.0.1', port: 443n } }] };\n",
     },
     expect: [
       /^ {2}rollupDays: expected a number, got the BigInt 10n; write a plain number$/m,
-      /^ {2}checks\[0\]\.port: expected a number, got the BigInt 443n/m,
+      /^ {2}checks\[0\]\.tcp\.port: expected a number, got the BigInt 443n/m,
     ],
   },
   {

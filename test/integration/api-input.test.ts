@@ -19,7 +19,7 @@ before(async () => {
   const config = await parseConfig(
     {
       locations: { inside: {}, outside: {} },
-      checks: [{ id: 'shop', kind: 'http', url: 'http://127.0.0.1:4601/health' }],
+      checks: [{ id: 'shop', kind: 'http', http: { url: 'http://127.0.0.1:4601/health' } }],
       redis: { prefix },
     },
     '/tmp/api-input.yaml',

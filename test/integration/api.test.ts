@@ -38,7 +38,7 @@ before(async () => {
   redis = createRedisConnection(SHARED_REDIS_URL);
   const raw = {
     locations: { inside: {}, outside: {} },
-    checks: [{ id: 'shop-health', kind: 'http', url: 'http://127.0.0.1:4601/health' }],
+    checks: [{ id: 'shop-health', kind: 'http', http: { url: 'http://127.0.0.1:4601/health' } }],
     redis: { prefix },
   };
   const config = await parseConfig(raw, '/tmp/api.yaml');

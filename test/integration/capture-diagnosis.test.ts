@@ -42,8 +42,22 @@ const prefix = uniquePrefix('capdiag');
 const CONFIG = {
   locations: { inside: { controlCheck: 'gateway' }, outside: { controlCheck: 'gateway' } },
   checks: [
-    { id: 'shop', kind: 'tcp', host: TARGET, port: 8080, timeout: '2s', interval: '60s', retries: 0 },
-    { id: 'gateway', kind: 'tcp', host: TARGET, port: 9090, timeout: '2s', interval: '60s', retries: 0 },
+    {
+      id: 'shop',
+      kind: 'tcp',
+      timeout: '2s',
+      interval: '60s',
+      retries: 0,
+      tcp: { host: TARGET, port: 8080 },
+    },
+    {
+      id: 'gateway',
+      kind: 'tcp',
+      timeout: '2s',
+      interval: '60s',
+      retries: 0,
+      tcp: { host: TARGET, port: 9090 },
+    },
   ],
   redis: { prefix },
 };

@@ -68,7 +68,7 @@ test('a worker without the privilege to capture says so once and keeps monitorin
   const config = writeConfig([
     'locations:',
     '  inside: {}',
-    `checks: [{ id: shop, kind: http, url: "${server.url}/", interval: 1h }]`,
+    `checks: [{ id: shop, kind: http, interval: 1h, http: { url: "${server.url}/" } }]`,
     'capture: { interface: lo }',
     `redis: { prefix: ${prefix} }`,
   ]);

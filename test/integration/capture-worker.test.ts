@@ -119,7 +119,7 @@ test('an http check sending a bearer token over http://: its slice keeps headers
   const secret = `pw-bearer-${randomBytes(12).toString('hex')}`;
   process.env.PW_TEST_CAPTURE_BEARER = secret;
   t.after(() => delete process.env.PW_TEST_CAPTURE_BEARER);
-  const check = `{ id: hangs, kind: http, url: "${silent.url}/", timeout: 500ms, auth: { bearer: "\${env:PW_TEST_CAPTURE_BEARER}" }, headers: { x-api-key: "\${env:PW_TEST_CAPTURE_BEARER}" } }`;
+  const check = `{ id: hangs, kind: http, timeout: 500ms, auth: { bearer: "\${env:PW_TEST_CAPTURE_BEARER}" }, http: { url: "${silent.url}/", headers: { x-api-key: "\${env:PW_TEST_CAPTURE_BEARER}" } } }`;
   const cut = await runCaptured(t, check, `interface: lo, filter: "tcp port ${silent.port}"`);
   const full = await runCaptured(t, check, `interface: lo, filter: "tcp port ${silent.port}", payload: full`);
   const fullBytes = readFileSync(full.pcapPath);
@@ -150,7 +150,7 @@ test('a check against a server that accepts and never answers times out, and its
   t.after(() => silent.close());
   const { run, analysis, recorder } = await runCaptured(
     t,
-    `{ id: hangs, kind: http, url: "${silent.url}/", timeout: 500ms }`,
+    `{ id: hangs, kind: http, timeout: 500ms, http: { url: "${silent.url}/" } }`,
     `interface: lo, filter: "tcp port ${silent.port}"`,
   );
   const [worker] = await recorder.workers.describe('inside');
@@ -181,7 +181,7 @@ test('a check whose packets are dropped gets its SYN retransmissions counted, an
   const target = namespace.namespaceAddress;
   const { run, analysis } = await runCaptured(
     t,
-    `{ id: dropped, kind: tcp, host: "${target}", port: 443, timeout: 3500ms }`,
+    `{ id: dropped, kind: tcp, timeout: 3500ms, tcp: { host: "${target}", port: 443 } }`,
     `interface: any, filter: "host ${target}"`,
   );
   assert.equal(run.error?.class, 'connect_timeout', run.error?.message);
@@ -211,7 +211,7 @@ test('a check reset by the server gets "reset by server"', async (t) => {
   t.after(() => new Promise<void>((resolve) => server.close(() => resolve())));
   const { run, analysis } = await runCaptured(
     t,
-    `{ id: resets, kind: http, url: "http://127.0.0.1:${port}/", timeout: 2s }`,
+    `{ id: resets, kind: http, timeout: 2s, http: { url: "http://127.0.0.1:${port}/" } }`,
     `interface: lo, filter: "tcp port ${port}"`,
   );
   assert.equal(run.error?.class, 'reset', run.error?.message);
@@ -240,7 +240,7 @@ test("the unfiltered window of a run can be asked for through the API, and is cu
       'locations:',
       '  inside: {}',
       'defaults: { retries: 0 }',
-      `checks: [{ id: hangs, kind: http, url: "${silent.url}/", timeout: 500ms, interval: 1h }]`,
+      `checks: [{ id: hangs, kind: http, timeout: 500ms, interval: 1h, http: { url: "${silent.url}/" } }]`,
       'api: { tokens: ["${env:PW_TEST_API_TOKEN}"] }',
       `capture: { interface: lo, payload: full, ringSize: 8MiB, fileSize: 2MiB, before: 1s, after: 1s }`,
       `redis: { prefix: ${prefix} }`,

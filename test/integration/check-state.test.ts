@@ -47,8 +47,14 @@ before(async () => {
     {
       locations: { inside: {}, outside: {} },
       checks: [
-        { id: 'shop', kind: 'http', url: 'http://127.0.0.1:1/', downAfter: 2 },
-        { id: 'flaky', kind: 'http', url: `${flaky.url}/`, locations: ['inside'], retryDelay: '10ms' },
+        { id: 'shop', kind: 'http', downAfter: 2, http: { url: 'http://127.0.0.1:1/' } },
+        {
+          id: 'flaky',
+          kind: 'http',
+          locations: ['inside'],
+          retryDelay: '10ms',
+          http: { url: `${flaky.url}/` },
+        },
       ],
       redis: { prefix },
     },
@@ -166,8 +172,8 @@ test("a location whose control check is DOWN is the probe host's fault; the cont
     {
       locations: { inside: {}, outside: { controlCheck: 'gateway' } },
       checks: [
-        { id: 'shop', kind: 'http', url: 'http://127.0.0.1:1/' },
-        { id: 'gateway', kind: 'tcp', host: '127.0.0.1', port: 1 },
+        { id: 'shop', kind: 'http', http: { url: 'http://127.0.0.1:1/' } },
+        { id: 'gateway', kind: 'tcp', tcp: { host: '127.0.0.1', port: 1 } },
       ],
       redis: { prefix: `${prefix}-control` },
     },

@@ -61,7 +61,7 @@ test('validate: each malformed config gets its problem lines with paths, exit 1,
 test('validate: a TS config that leaves a setInterval running still exits, with its verdict', async () => {
   const dir = project({
     'pathwatch.config.ts':
-      "setInterval(() => {}, 1000);\nexport default { locations: { inside: {} }, checks: [{ id: 'a', kind: 'http', url: 'http://127.0.0.1/' }] };\n",
+      "setInterval(() => {}, 1000);\nexport default { locations: { inside: {} }, checks: [{ id: 'a', kind: 'http', http: { url: 'http://127.0.0.1/' } }] };\n",
   });
   const { result, ms } = await validate(dir, 'pathwatch.config.ts');
   assert.equal(result.code, 0, result.stderr);

@@ -26,10 +26,10 @@ before(async () => {
       'locations:',
       '  inside: {}',
       'checks:',
-      `  - { id: ok, kind: http, url: "${server.url}/" }`,
-      `  - { id: refused, kind: http, url: "http://127.0.0.1:${refusedPort}/" }`,
-      `  - { id: silent, kind: http, url: "${silent.url}/", timeout: 500ms }`,
-      `  - { id: boom, kind: http, url: "${server.url}/boom" }`,
+      `  - { id: ok, kind: http, http: { url: "${server.url}/" } }`,
+      `  - { id: refused, kind: http, http: { url: "http://127.0.0.1:${refusedPort}/" } }`,
+      `  - { id: silent, kind: http, timeout: 500ms, http: { url: "${silent.url}/" } }`,
+      `  - { id: boom, kind: http, http: { url: "${server.url}/boom" } }`,
       '',
     ].join('\n'),
   );
@@ -55,7 +55,7 @@ test('validate: five mistakes are listed with their paths, exit 1', async () => 
   for (const path of [
     'checks[0].kind',
     'checks[1].interval',
-    'checks[2].url',
+    'checks[2].http.url',
     'checks[3].intervall',
     'checks[4].locations[1]',
   ]) {

@@ -41,7 +41,14 @@ test('slots with no run while the worker is down are counted in /metrics and lis
     {
       locations: { inside: {} },
       checks: [
-        { id: 'tick', kind: 'http', url: `${server.url}/`, interval: '1s', timeout: '500ms', retries: 0 },
+        {
+          id: 'tick',
+          kind: 'http',
+          interval: '1s',
+          timeout: '500ms',
+          retries: 0,
+          http: { url: `${server.url}/` },
+        },
       ],
       redis: { prefix },
       runsPerSeries: 1000,
@@ -169,11 +176,11 @@ test('a location whose worker never starts shows its missed slots, counted from 
         {
           id: 'tick',
           kind: 'http',
-          url: 'http://127.0.0.1:9/',
           interval: '1s',
           timeout: '500ms',
           retries: 0,
           locations: ['outside'],
+          http: { url: 'http://127.0.0.1:9/' },
         },
       ],
       redis: { prefix },
@@ -237,7 +244,7 @@ test('each slot counts once: retries and redos are one slot, a late run takes it
   const config = await parseConfig(
     {
       locations: { inside: {} },
-      checks: [{ id: 'c', kind: 'http', url: 'http://127.0.0.1:9/' }],
+      checks: [{ id: 'c', kind: 'http', http: { url: 'http://127.0.0.1:9/' } }],
       redis: { prefix },
     },
     '/tmp/missed-store.yaml',
@@ -308,7 +315,14 @@ test('Redis down for 4 s under a running stack: the slots it missed are counted 
     {
       locations: { inside: {} },
       checks: [
-        { id: 'tick', kind: 'http', url: `${server.url}/`, interval: '1s', timeout: '500ms', retries: 0 },
+        {
+          id: 'tick',
+          kind: 'http',
+          interval: '1s',
+          timeout: '500ms',
+          retries: 0,
+          http: { url: `${server.url}/` },
+        },
       ],
       redis: { prefix: 'pwslots' },
       runsPerSeries: 1000,

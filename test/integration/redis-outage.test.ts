@@ -65,7 +65,7 @@ test('during a Redis outage the API answers 503 at once, /readyz says so, and ea
       '  inside: {}',
       'defaults: { interval: 1s, timeout: 1s, retries: 0 }',
       'checks:',
-      `  - { id: target, kind: http, url: "${target.url}/" }`,
+      `  - { id: target, kind: http, http: { url: "${target.url}/" } }`,
       `redis: { prefix: ${uniquePrefix('outage')} }`,
       'dataDir: data',
       '',
@@ -164,7 +164,7 @@ test('a Redis that stops answering (SIGSTOP) gets a 503 within the request deadl
   const config = await parseConfig(
     {
       locations: { inside: {} },
-      checks: [{ id: 'shop', kind: 'http', url: 'http://127.0.0.1:4601/health' }],
+      checks: [{ id: 'shop', kind: 'http', http: { url: 'http://127.0.0.1:4601/health' } }],
       redis: { prefix: uniquePrefix('hung') },
     },
     '/tmp/hung.yaml',
@@ -237,7 +237,7 @@ test('run now answers 503 within the request deadline while Redis does not answe
   const config = await parseConfig(
     {
       locations: { inside: {} },
-      checks: [{ id: 'shop', kind: 'http', url: 'http://127.0.0.1:9/health', interval: '1h' }],
+      checks: [{ id: 'shop', kind: 'http', interval: '1h', http: { url: 'http://127.0.0.1:9/health' } }],
       redis: { prefix: uniquePrefix('run-now-hung') },
     },
     '/tmp/run-now-hung.yaml',

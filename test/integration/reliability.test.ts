@@ -137,7 +137,7 @@ test('a Redis restart in the middle of a load loses no result and duplicates non
     'pathwatch.config.yaml': [
       'locations:',
       '  inside: {}',
-      `checks: [{ id: quick, kind: http, url: "${server.url}/" }]`,
+      `checks: [{ id: quick, kind: http, http: { url: "${server.url}/" } }]`,
       'redis: { prefix: pwrestart }',
       'runsPerSeries: 1000',
       // Jobs active while Redis was down lose their lock; they are redone (same run id) once it lapses.

@@ -24,7 +24,7 @@ async function configFor(prefix: string, url: string): Promise<LoadedConfig> {
   return parseConfig(
     {
       locations: { inside: {} },
-      checks: [{ id: 'pay', kind: 'http', url, timeout: '2s', retries: 0 }],
+      checks: [{ id: 'pay', kind: 'http', timeout: '2s', retries: 0, http: { url } }],
       redis: { prefix },
       runsPerSeries: 2000,
     },

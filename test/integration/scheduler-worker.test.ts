@@ -46,17 +46,17 @@ after(async () => {
 test('config sync adds, changes and removes job schedulers, and is idempotent', async () => {
   const url = `${server.url}/`;
   const first = await syncTo([
-    { id: 'a', kind: 'http', url, interval: '30s' },
-    { id: 'b', kind: 'http', url, interval: '1m', locations: ['outside'] },
+    { id: 'a', kind: 'http', interval: '30s', http: { url } },
+    { id: 'b', kind: 'http', interval: '1m', locations: ['outside'], http: { url } },
   ]);
   assert.deepEqual(first.added.sort(), ['a@inside', 'a@outside', 'b@outside']);
   const again = await syncTo([
-    { id: 'a', kind: 'http', url, interval: '30s' },
-    { id: 'b', kind: 'http', url, interval: '1m', locations: ['outside'] },
+    { id: 'a', kind: 'http', interval: '30s', http: { url } },
+    { id: 'b', kind: 'http', interval: '1m', locations: ['outside'], http: { url } },
   ]);
   assert.deepEqual(again.added, []);
   assert.deepEqual(again.unchanged.sort(), ['a@inside', 'a@outside', 'b@outside']);
-  const changed = await syncTo([{ id: 'a', kind: 'http', url, interval: '45s' }]);
+  const changed = await syncTo([{ id: 'a', kind: 'http', interval: '45s', http: { url } }]);
   assert.deepEqual(changed.changed.sort(), ['a@inside', 'a@outside']);
   assert.deepEqual(changed.removed, ['b@outside']);
   const outside = await queues.get('outside')!.runs.getJobSchedulers(0, -1);
@@ -70,7 +70,7 @@ test('config sync adds, changes and removes job schedulers, and is idempotent', 
 
 test('a scheduled check is run by the location worker and stored once per job', async () => {
   const config = await configWith([
-    { id: 'tick', kind: 'http', url: `${server.url}/`, interval: '1s', locations: ['inside'] },
+    { id: 'tick', kind: 'http', interval: '1s', locations: ['inside'], http: { url: `${server.url}/` } },
   ]);
   const recorder = new ResultsRecorder(redis, config);
   const store = recorder.runs;

@@ -1,11 +1,14 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { freePort } from '../../src/redis/private-redis-server.ts';
-import { runCli, startPathwatch } from '../helpers/run-cli.ts';
+import { LOOPBACK_ONLY_CHROMIUM_ARGS } from '../helpers/loopback-browser.ts';
+import { REPO_ROOT, runCli, startPathwatch } from '../helpers/run-cli.ts';
+import { createTempProject } from '../helpers/temp-project.ts';
+import { startHttpServer } from '../helpers/test-servers.ts';
 
 function isAlive(pid: number): boolean {
   try {
@@ -33,7 +36,7 @@ test('pathwatch start runs the whole stack on its own Redis and serves stored ru
       '  outside: {}',
       'defaults: { interval: 2s, timeout: 2s }',
       'checks:',
-      `  - { id: shop-health, kind: http, url: "http://127.0.0.1:${shopPort}/health", expect: { json: [{ path: "$.status", equals: ok }] } }`,
+      `  - { id: shop-health, kind: http, http: { url: "http://127.0.0.1:${shopPort}/health", expect: { json: [{ path: "$.status", equals: ok }] } } }`,
       'dataDir: data',
       '',
     ].join('\n'),
@@ -129,7 +132,7 @@ test('Ctrl-C in a terminal (SIGINT to the whole process group) stops cleanly: Re
       'locations:',
       '  inside: {}',
       'defaults: { interval: 1s, timeout: 2s }',
-      `checks: [{ id: shop-health, kind: http, url: "http://127.0.0.1:${shopPort}/health" }]`,
+      `checks: [{ id: shop-health, kind: http, http: { url: "http://127.0.0.1:${shopPort}/health" } }]`,
       'dataDir: data',
       '',
     ].join('\n'),
@@ -143,7 +146,7 @@ test('Ctrl-C in a terminal (SIGINT to the whole process group) stops cleanly: Re
   t.after(() => {
     if (child.exitCode === null) process.kill(-child.pid!, 'SIGKILL');
   });
-  // Slow answers, so runs are in flight when Ctrl-C comes and must still be stored.
+  // Slow answers, so runs are in flight when Ctrl-C comes: they are cancelled and stored.
   await fetch(`http://127.0.0.1:${shopPort}/admin/faults`, {
     method: 'POST',
     body: JSON.stringify({ delayMs: 1500 }),
@@ -219,4 +222,75 @@ test("a second pathwatch on the same data dir is refused, and the first one's Re
     new RegExp(`data is in use by another pathwatch \\(its redis-server is pid ${redisPid}\\)`),
   );
   assert.ok(isAlive(redisPid), "the first one's Redis still runs");
+});
+
+/** Pids of the processes whose command line holds `marker`. */
+function processesWith(marker: string): number[] {
+  return readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(marker);
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+test('SIGTERM during a 10-minute journey: pathwatch exits within seconds, its Chromium with it, the run stored as cancelled', async (t) => {
+  let pageRequests = 0;
+  const site = await startHttpServer((_request, response) => {
+    pageRequests++;
+    response.end('<!doctype html><title>waiting</title>');
+  });
+  t.after(() => site.close());
+  const dir = createTempProject({
+    'pathwatch.config.yaml': 'locations: { inside: {} }\njourneys: journeys/*.journey.ts\ndataDir: data\n',
+    'journeys/wait-forever.journey.ts': readFileSync(
+      join(REPO_ROOT, 'test/fixtures/journeys/wait-forever.journey.ts'),
+      'utf8',
+    ),
+  });
+  // A flag no other Chromium has, to find this one's processes after pathwatch is gone.
+  const marker = `--pathwatch-sigterm-test=${process.pid}-${Date.now()}`;
+  const started = await startPathwatch(
+    ['start', '--config', join(dir, 'pathwatch.config.yaml'), '--api-port', '0'],
+    {
+      env: {
+        PATHWATCH_LOG_LEVEL: 'info',
+        WAIT_FOREVER_URL: `${site.url}/`,
+        PATHWATCH_EXTRA_BROWSER_ARGS: [...LOOPBACK_ONLY_CHROMIUM_ARGS, marker].join('\n'),
+      },
+    },
+  );
+  const { child } = started;
+  t.after(() => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  });
+  const runNow = await fetch(`${started.apiUrl}/api/v1/checks/wait-forever/run`, { method: 'POST' });
+  assert.equal(runNow.status, 202, await runNow.text());
+  for (let waited = 0; pageRequests === 0; waited += 100) {
+    assert.ok(waited < 30_000, `the journey opens its page:\n${started.output()}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  await new Promise((resolve) => setTimeout(resolve, 500)); // waiting for what never comes
+  assert.ok(processesWith(marker).length > 0, 'the journey runs in Chromium');
+  const stopAt = Date.now();
+  child.kill('SIGTERM');
+  const [code] = (await Promise.race([
+    once(child, 'exit'),
+    new Promise((resolve) => setTimeout(() => resolve(['still running after 30 s']), 30_000)),
+  ])) as [number | string];
+  const stopMs = Date.now() - stopAt;
+  assert.equal(code, 0, started.output());
+  assert.ok(stopMs < 10_000, `exited ${stopMs} ms after SIGTERM`);
+  assert.deepEqual(processesWith(marker), [], 'no Chromium outlives pathwatch');
+  const finished = started
+    .output()
+    .split('\n')
+    .filter((line) => line.includes('"run finished"') && line.includes('wait-forever'));
+  assert.equal(finished.length, 1, started.output());
+  assert.match(finished[0], /"status":"error"/);
+  assert.match(finished[0], /step 2 \\"wait for what never comes\\": cancelled by shutdown/);
 });

@@ -74,7 +74,7 @@ test('verdict from two locations: a cut outside path, then a broken service', as
       '  outside: {}',
       'defaults: { interval: 1s, timeout: 800ms, retries: 0 }',
       'checks:',
-      `  - { id: shop-health, kind: http, url: "http://${namespace.hostAddress}:${shop.port}/health" }`,
+      `  - { id: shop-health, kind: http, http: { url: "http://${namespace.hostAddress}:${shop.port}/health" } }`,
       'redis: { prefix: pwverdict }',
       '',
     ].join('\n'),

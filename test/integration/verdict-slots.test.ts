@@ -49,9 +49,8 @@ before(async () => {
       checks: ['shop', 'api', 'mail'].map((id) => ({
         id,
         kind: 'tcp',
-        host: '127.0.0.1',
-        port: 1,
         interval: '60s',
+        tcp: { host: '127.0.0.1', port: 1 },
       })),
       redis: { prefix },
     },

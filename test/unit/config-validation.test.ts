@@ -32,7 +32,7 @@ test('five different mistakes are all reported at once, each with its path', asy
       /^checks\[0\]\.kind: unknown kind "htp", expected one of .*http.* \(did you mean "http"\?\)/,
     );
     assert.match(lines[1], /^checks\[1\]\.interval: expected a duration .* got "30 seconds"/);
-    assert.match(lines[2], /^checks\[2\]\.url: required/);
+    assert.match(lines[2], /^checks\[2\]\.http\.url: required/);
     assert.match(lines[3], /^checks\[3\]\.intervall: unknown key "intervall", did you mean "interval"\?/);
     assert.match(
       lines[4],
@@ -45,7 +45,7 @@ test('five different mistakes are all reported at once, each with its path', asy
 test('a timeout over the limit names the limit and the value', async () => {
   const lines = await problems({
     ...base,
-    checks: [{ id: 'a', kind: 'http', url: 'http://127.0.0.1/', timeout: '10m' }],
+    checks: [{ id: 'a', kind: 'http', timeout: '10m', http: { url: 'http://127.0.0.1/' } }],
   });
   assert.deepEqual(lines, ['checks[0].timeout: must be at most 2m, got "10m"']);
 });
@@ -53,14 +53,16 @@ test('a timeout over the limit names the limit and the value', async () => {
 test('secrets must be references, and a missing one is named', async () => {
   const inline = await problems({
     ...base,
-    checks: [{ id: 'a', kind: 'http', url: 'http://127.0.0.1/', auth: { bearer: 'hunter2' } }],
+    checks: [{ id: 'a', kind: 'http', auth: { bearer: 'hunter2' }, http: { url: 'http://127.0.0.1/' } }],
   });
   assert.equal(inline.length, 1);
   assert.match(inline[0], /^checks\[0\]\.auth.*must be a secret reference such as "\$\{env:NAME\}"/);
   assert.ok(!inline[0].includes('hunter2'), 'the inline secret is not echoed back');
   const missing = await problems({
     ...base,
-    checks: [{ id: 'a', kind: 'http', url: 'http://127.0.0.1/', auth: { bearer: '${env:SHOP_TOKEN}' } }],
+    checks: [
+      { id: 'a', kind: 'http', auth: { bearer: '${env:SHOP_TOKEN}' }, http: { url: 'http://127.0.0.1/' } },
+    ],
   });
   assert.deepEqual(missing, [
     'checks[0].auth.bearer: secret ${env:SHOP_TOKEN}: environment variable SHOP_TOKEN is not set',
@@ -69,7 +71,14 @@ test('secrets must be references, and a missing one is named', async () => {
     await problems(
       {
         ...base,
-        checks: [{ id: 'a', kind: 'http', url: 'http://127.0.0.1/', auth: { bearer: '${env:SHOP_TOKEN}' } }],
+        checks: [
+          {
+            id: 'a',
+            kind: 'http',
+            auth: { bearer: '${env:SHOP_TOKEN}' },
+            http: { url: 'http://127.0.0.1/' },
+          },
+        ],
       },
       { SHOP_TOKEN: 'x7Q' },
     ),
@@ -79,7 +88,9 @@ test('secrets must be references, and a missing one is named', async () => {
   const short = await problems(
     {
       ...base,
-      checks: [{ id: 'a', kind: 'http', url: 'http://127.0.0.1/', auth: { bearer: '${env:SHOP_TOKEN}' } }],
+      checks: [
+        { id: 'a', kind: 'http', auth: { bearer: '${env:SHOP_TOKEN}' }, http: { url: 'http://127.0.0.1/' } },
+      ],
     },
     { SHOP_TOKEN: 'x7' },
   );
@@ -93,8 +104,8 @@ test('duplicate ids, undeclared default locations and unknown subject placeholde
     locations: { inside: {} },
     defaults: { locations: ['outside'] },
     checks: [
-      { id: 'a', kind: 'http', url: 'http://127.0.0.1/' },
-      { id: 'a', kind: 'http', url: 'http://127.0.0.1/x' },
+      { id: 'a', kind: 'http', http: { url: 'http://127.0.0.1/' } },
+      { id: 'a', kind: 'http', http: { url: 'http://127.0.0.1/x' } },
     ],
     alerting: {
       smtp: { host: 'localhost' },
@@ -116,8 +127,8 @@ test('defaults fill in interval, timeout and locations', async () => {
       ...base,
       defaults: { interval: '30s', timeout: '5s' },
       checks: [
-        { id: 'a', kind: 'http', url: 'http://127.0.0.1/' },
-        { id: 'b', kind: 'http', url: 'http://127.0.0.1/', interval: '2m', locations: ['outside'] },
+        { id: 'a', kind: 'http', http: { url: 'http://127.0.0.1/' } },
+        { id: 'b', kind: 'http', interval: '2m', locations: ['outside'], http: { url: 'http://127.0.0.1/' } },
       ],
     },
     '/tmp/x.yaml',
@@ -136,12 +147,12 @@ test('the same config as TypeScript and as YAML loads to the same checks', async
   const yamlFile = join(dir, 'pathwatch.config.yaml');
   writeFileSync(
     yamlFile,
-    'locations:\n  inside: {}\ndefaults:\n  interval: 15s\nchecks:\n  - id: shop\n    kind: http\n    url: http://127.0.0.1:4601/health\n    expect:\n      status: 200\n',
+    'locations:\n  inside: {}\ndefaults:\n  interval: 15s\nchecks:\n  - id: shop\n    kind: http\n    http:\n      url: http://127.0.0.1:4601/health\n      expect:\n        status: 200\n',
   );
   const tsFile = join(dir, 'pathwatch.config.ts');
   writeFileSync(
     tsFile,
-    `import { defineConfig } from 'pathwatch';\nexport default defineConfig({ locations: { inside: {} }, defaults: { interval: '15s' }, checks: [{ id: 'shop', kind: 'http', url: 'http://127.0.0.1:4601/health', expect: { status: 200 } }] });\n`,
+    `import { defineConfig } from 'pathwatch';\nexport default defineConfig({ locations: { inside: {} }, defaults: { interval: '15s' }, checks: [{ id: 'shop', kind: 'http', http: { url: 'http://127.0.0.1:4601/health', expect: { status: 200 } } }] });\n`,
   );
   // The TS file imports 'pathwatch' by name; resolve it from this repo.
   writeFileSync(join(dir, 'package.json'), '{"type":"module"}');
@@ -262,9 +273,9 @@ test('a "__proto__" key stays a key and does not change any prototype', async ()
 
 test('a config that reuses one anchor in 150 checks is valid: only alias bombs are refused', async () => {
   const lines = ['locations: { inside: {} }', 'checks:'];
-  lines.push('  - { id: c0, kind: http, url: "http://127.0.0.1/", tags: &tags [shop, eu] }');
+  lines.push('  - { id: c0, kind: http, http: { url: "http://127.0.0.1/" }, tags: &tags [shop, eu] }');
   for (let index = 1; index < 150; index++)
-    lines.push(`  - { id: c${index}, kind: http, url: "http://127.0.0.1/", tags: *tags }`);
+    lines.push(`  - { id: c${index}, kind: http, http: { url: "http://127.0.0.1/" }, tags: *tags }`);
   const dir = project({ 'pathwatch.config.yaml': `${lines.join('\n')}\n` });
   const config = await loadConfig(join(dir, 'pathwatch.config.yaml'), {});
   assert.equal(config.checks.length, 150);
@@ -287,4 +298,68 @@ test('every malformed config of the CLI test is a ConfigError in process too', a
       }
     }),
   );
+});
+
+test('a config in the old flat shape gets one line per moved key saying where it goes now', async () => {
+  const lines = await problems(
+    {
+      ...base,
+      checks: [
+        {
+          id: 'home',
+          kind: 'http',
+          url: 'https://shop.example/',
+          method: 'GET',
+          auth: { basic: { username: 'bob', password: '${env:PW}' } },
+          tls: { ca: 'ca.pem' },
+          expect: { status: 200, certDaysLeft: 10 },
+        },
+        { id: 'imaps', kind: 'tcp', host: 'mail.example', port: 993, tls: {} },
+        { id: 'cert', kind: 'tls', host: 'shop.example', warnDays: 20 },
+        { id: 'mail', kind: 'smtp', host: 'mail.example', tls: 'implicit', certificate: { verify: false } },
+        {
+          id: 'files',
+          kind: 'ftp',
+          host: 'files.example',
+          secure: 'explicit',
+          username: 'u',
+          password: '${env:PW}',
+        },
+        { id: 'ns', kind: 'dns', server: '10.0.0.53', query: 'shop.example' },
+        { id: 'docs', kind: 'crawl', url: 'https://shop.example/docs', maxDepth: 2 },
+        { id: 'gw', kind: 'ping', host: '10.0.0.1', interval: '200ms', count: 5, timeout: '5s' },
+        // New shape with one key left behind: only that key is named.
+        { id: 'api', kind: 'http', http: { url: 'https://shop.example/api' }, headers: { a: 'b' } },
+      ],
+    },
+    { PW: 'long-enough-pw' },
+  );
+  assert.deepEqual(lines, [
+    'checks[0].auth.basic: moved: write it as checks[0].auth (username, password)',
+    'checks[0].expect: moved: write it as checks[0].http.expect',
+    'checks[0].expect.certDaysLeft: moved: write it as checks[0].tls.failDays',
+    'checks[0].method: moved: write it as checks[0].http.method',
+    'checks[0].tls.caRoots: required with ca: "add" (trust the system CAs and ca) or "replace" (trust only ca)',
+    'checks[0].url: moved: write it as checks[0].http.url',
+    'checks[1].host: moved: write it as checks[1].tcp.host',
+    'checks[1].port: moved: write it as checks[1].tcp.port',
+    'checks[1].tls: moved: write it as checks[1].tcp.tls: true (serverName, verify and ca stay in tls)',
+    'checks[2].host: moved: write it as checks[2].tls.host',
+    'checks[2].warnDays: moved: write it as checks[2].tls.warnDays',
+    'checks[3].certificate: moved: write it as checks[3].tls',
+    'checks[3].host: moved: write it as checks[3].smtp.host',
+    'checks[3].tls: moved: write it as checks[3].smtp.tls',
+    'checks[4].host: moved: write it as checks[4].ftp.host',
+    'checks[4].password: moved: write it as checks[4].auth.password',
+    'checks[4].secure: moved: write it as checks[4].ftp.secure',
+    'checks[4].username: moved: write it as checks[4].auth.username',
+    'checks[5].query: moved: write it as checks[5].dns.query',
+    'checks[5].server: moved: write it as checks[5].dns.server',
+    'checks[6].maxDepth: moved: write it as checks[6].crawl.maxDepth',
+    'checks[6].url: moved: write it as checks[6].crawl.url',
+    'checks[7].count: moved: write it as checks[7].ping.count',
+    'checks[7].host: moved: write it as checks[7].ping.host',
+    'checks[7].interval: moved: write it as checks[7].ping.interval',
+    'checks[8].headers: moved: write it as checks[8].http.headers',
+  ]);
 });

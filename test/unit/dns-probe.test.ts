@@ -107,9 +107,7 @@ async function quietSocketCounts(): Promise<string> {
 test('an A query over UDP passes with its phase, peer, rcode, answers and flags', async () => {
   const result = await runCheckFromConfig({
     kind: 'dns',
-    server: dns.address,
-    query: 'shop.example',
-    expect: { answers: ['10.0.0.2', '10.0.0.1'] },
+    dns: { server: dns.address, query: 'shop.example', expect: { answers: ['10.0.0.2', '10.0.0.1'] } },
   });
   assert.equal(result.status, 'pass', result.error?.message);
   assert.equal(typeof result.phases.query, 'number');
@@ -126,10 +124,12 @@ test('an A query over UDP passes with its phase, peer, rcode, answers and flags'
 test('AAAA answers compare in canonical form', async () => {
   const result = await runCheckFromConfig({
     kind: 'dns',
-    server: dns.address,
-    query: 'shop.example',
-    recordType: 'AAAA',
-    expect: { answers: ['2001:0DB8:0:0::1'] },
+    dns: {
+      server: dns.address,
+      query: 'shop.example',
+      recordType: 'AAAA',
+      expect: { answers: ['2001:0DB8:0:0::1'] },
+    },
   });
   assert.equal(result.status, 'pass', result.error?.message);
   assert.deepEqual(result.details?.answers, ['2001:db8::1']);
@@ -138,10 +138,12 @@ test('AAAA answers compare in canonical form', async () => {
 test('MX answers are "preference exchange." and match with or without the final dot', async () => {
   const result = await runCheckFromConfig({
     kind: 'dns',
-    server: dns.address,
-    query: 'shop.example',
-    recordType: 'MX',
-    expect: { answers: ['10 mail.shop.example.', '20 Backup.Shop.Example'] },
+    dns: {
+      server: dns.address,
+      query: 'shop.example',
+      recordType: 'MX',
+      expect: { answers: ['10 mail.shop.example.', '20 Backup.Shop.Example'] },
+    },
   });
   assert.equal(result.status, 'pass', result.error?.message);
   assert.deepEqual(result.details?.answers, ['10 mail.shop.example.', '20 backup.shop.example.']);
@@ -150,12 +152,14 @@ test('MX answers are "preference exchange." and match with or without the final 
 test('TXT answers join their strings', async () => {
   const result = await runCheckFromConfig({
     kind: 'dns',
-    server: dns.address,
-    query: 'shop.example',
-    recordType: 'TXT',
-    expect: {
-      answersContain: ['v=spf1 include:_spf.shop.example -all'],
-      answerMatches: '^site-verification=',
+    dns: {
+      server: dns.address,
+      query: 'shop.example',
+      recordType: 'TXT',
+      expect: {
+        answersContain: ['v=spf1 include:_spf.shop.example -all'],
+        answerMatches: '^site-verification=',
+      },
     },
   });
   assert.equal(result.status, 'pass', result.error?.message);
@@ -168,10 +172,12 @@ test('TXT answers join their strings', async () => {
 test('a CNAME query answers with the alias target', async () => {
   const result = await runCheckFromConfig({
     kind: 'dns',
-    server: dns.address,
-    query: 'www.shop.example',
-    recordType: 'CNAME',
-    expect: { answers: ['shop.example.'] },
+    dns: {
+      server: dns.address,
+      query: 'www.shop.example',
+      recordType: 'CNAME',
+      expect: { answers: ['shop.example.'] },
+    },
   });
   assert.equal(result.status, 'pass', result.error?.message);
   assert.deepEqual(result.details?.answers, ['shop.example.']);
@@ -180,9 +186,7 @@ test('a CNAME query answers with the alias target', async () => {
 test('an A query through a CNAME counts only the A records and keeps the chain in details', async () => {
   const result = await runCheckFromConfig({
     kind: 'dns',
-    server: dns.address,
-    query: 'www.shop.example',
-    expect: { answers: ['10.0.0.1', '10.0.0.2'] },
+    dns: { server: dns.address, query: 'www.shop.example', expect: { answers: ['10.0.0.1', '10.0.0.2'] } },
   });
   assert.equal(result.status, 'pass', result.error?.message);
   assert.deepEqual(result.details?.answerSection, [
@@ -207,10 +211,7 @@ test('SRV, SOA, NS and PTR answers have their text forms; PTR takes an IP addres
   for (const { recordType, query, answer } of cases) {
     const result = await runCheckFromConfig({
       kind: 'dns',
-      server: dns.address,
-      query,
-      recordType,
-      expect: { answers: [answer] },
+      dns: { server: dns.address, query, recordType, expect: { answers: [answer] } },
     });
     assert.equal(result.status, 'pass', `${recordType}: ${result.error?.message}`);
     assert.deepEqual(result.details?.answers, [answer]);
@@ -222,10 +223,12 @@ test('SRV, SOA, NS and PTR answers have their text forms; PTR takes an IP addres
 test('a query over TCP passes with connect and query phases', async () => {
   const result = await runCheckFromConfig({
     kind: 'dns',
-    server: dns.address,
-    transport: 'tcp',
-    query: 'shop.example',
-    expect: { answers: ['10.0.0.1', '10.0.0.2'] },
+    dns: {
+      server: dns.address,
+      transport: 'tcp',
+      query: 'shop.example',
+      expect: { answers: ['10.0.0.1', '10.0.0.2'] },
+    },
   });
   assert.equal(result.status, 'pass', result.error?.message);
   assert.equal(typeof result.phases.connect, 'number');
@@ -236,7 +239,10 @@ test('a query over TCP passes with connect and query phases', async () => {
 });
 
 test('an IPv6 server address in brackets is asked over IPv6', async () => {
-  const result = await runCheckFromConfig({ kind: 'dns', server: ipv6.address, query: 'shop.example' });
+  const result = await runCheckFromConfig({
+    kind: 'dns',
+    dns: { server: ipv6.address, query: 'shop.example' },
+  });
   assert.equal(result.status, 'pass', result.error?.message);
   assert.deepEqual(result.peers, [{ ip: '::1', port: ipv6.port }]);
   assert.equal(result.details?.server, `[::1]:${ipv6.port}`);
@@ -245,23 +251,27 @@ test('an IPv6 server address in brackets is asked over IPv6', async () => {
 test('NXDOMAIN passes when it is the wanted answer', async () => {
   const result = await runCheckFromConfig({
     kind: 'dns',
-    server: dns.address,
-    query: 'old.shop.example',
-    expect: { rcode: 'NXDOMAIN' },
+    dns: { server: dns.address, query: 'old.shop.example', expect: { rcode: 'NXDOMAIN' } },
   });
   assert.equal(result.status, 'pass', result.error?.message);
   assert.equal(result.details?.rcode, 'NXDOMAIN');
 });
 
 test('an unexpected NXDOMAIN fails naming the rcode and the question', async () => {
-  const result = await runCheckFromConfig({ kind: 'dns', server: dns.address, query: 'nope.shop.example' });
+  const result = await runCheckFromConfig({
+    kind: 'dns',
+    dns: { server: dns.address, query: 'nope.shop.example' },
+  });
   assert.equal(result.status, 'fail');
   assert.equal(result.error?.class, 'assertion');
   assert.equal(result.error?.message, 'rcode: expected NOERROR, got NXDOMAIN (A nope.shop.example)');
 });
 
 test('a SERVFAIL fails naming the rcode', async () => {
-  const result = await runCheckFromConfig({ kind: 'dns', server: failing.address, query: 'shop.example' });
+  const result = await runCheckFromConfig({
+    kind: 'dns',
+    dns: { server: failing.address, query: 'shop.example' },
+  });
   assert.equal(result.status, 'fail');
   assert.equal(result.error?.message, 'rcode: expected NOERROR, got SERVFAIL (A shop.example)');
 });
@@ -269,18 +279,13 @@ test('a SERVFAIL fails naming the rcode', async () => {
 test('an empty answer (NODATA) fails by default and passes when [] is expected', async () => {
   const empty = await runCheckFromConfig({
     kind: 'dns',
-    server: dns.address,
-    query: 'shop.example',
-    recordType: 'SRV',
+    dns: { server: dns.address, query: 'shop.example', recordType: 'SRV' },
   });
   assert.equal(empty.status, 'fail');
   assert.equal(empty.error?.message, 'answers for SRV shop.example: expected at least one, got none');
   const wanted = await runCheckFromConfig({
     kind: 'dns',
-    server: dns.address,
-    query: 'shop.example',
-    recordType: 'SRV',
-    expect: { answers: [] },
+    dns: { server: dns.address, query: 'shop.example', recordType: 'SRV', expect: { answers: [] } },
   });
   assert.equal(wanted.status, 'pass', wanted.error?.message);
 });
@@ -288,9 +293,7 @@ test('an empty answer (NODATA) fails by default and passes when [] is expected',
 test('answers that differ from the exact set fail with expected and actual', async () => {
   const result = await runCheckFromConfig({
     kind: 'dns',
-    server: dns.address,
-    query: 'shop.example',
-    expect: { answers: ['10.0.0.1'] },
+    dns: { server: dns.address, query: 'shop.example', expect: { answers: ['10.0.0.1'] } },
   });
   assert.equal(result.status, 'fail');
   assert.equal(result.error?.class, 'assertion');
@@ -303,16 +306,12 @@ test('answers that differ from the exact set fail with expected and actual', asy
 test('answersContain passes on a subset and fails on a missing answer', async () => {
   const subset = await runCheckFromConfig({
     kind: 'dns',
-    server: dns.address,
-    query: 'shop.example',
-    expect: { answersContain: ['10.0.0.2'] },
+    dns: { server: dns.address, query: 'shop.example', expect: { answersContain: ['10.0.0.2'] } },
   });
   assert.equal(subset.status, 'pass', subset.error?.message);
   const missing = await runCheckFromConfig({
     kind: 'dns',
-    server: dns.address,
-    query: 'shop.example',
-    expect: { answersContain: ['10.0.0.9'] },
+    dns: { server: dns.address, query: 'shop.example', expect: { answersContain: ['10.0.0.9'] } },
   });
   assert.equal(missing.status, 'fail');
   assert.equal(
@@ -324,17 +323,21 @@ test('answersContain passes on a subset and fails on a missing answer', async ()
 test('regular expressions: one answer must match, or all must', async () => {
   const some = await runCheckFromConfig({
     kind: 'dns',
-    server: dns.address,
-    query: 'shop.example',
-    expect: { answerMatches: '\\.2$', allAnswersMatch: '^10\\.0\\.0\\.' },
+    dns: {
+      server: dns.address,
+      query: 'shop.example',
+      expect: { answerMatches: '\\.2$', allAnswersMatch: '^10\\.0\\.0\\.' },
+    },
   });
   assert.equal(some.status, 'pass', some.error?.message);
   const noneMatch = await runCheckFromConfig({
     kind: 'dns',
-    server: dns.address,
-    query: 'shop.example',
-    recordType: 'TXT',
-    expect: { answerMatches: '^google-site' },
+    dns: {
+      server: dns.address,
+      query: 'shop.example',
+      recordType: 'TXT',
+      expect: { answerMatches: '^google-site' },
+    },
   });
   assert.equal(noneMatch.status, 'fail');
   assert.equal(
@@ -343,9 +346,7 @@ test('regular expressions: one answer must match, or all must', async () => {
   );
   const notAll = await runCheckFromConfig({
     kind: 'dns',
-    server: dns.address,
-    query: 'shop.example',
-    expect: { allAnswersMatch: '\\.1$' },
+    dns: { server: dns.address, query: 'shop.example', expect: { allAnswersMatch: '\\.1$' } },
   });
   assert.equal(notAll.status, 'fail');
   assert.equal(
@@ -358,9 +359,8 @@ test('a server that never answers over UDP times out in the query phase and rele
   const baseline = await quietSocketCounts();
   const result = await runCheckFromConfig({
     kind: 'dns',
-    server: silent.address,
-    query: 'shop.example',
     timeout: '300ms',
+    dns: { server: silent.address, query: 'shop.example' },
   });
   assert.equal(result.status, 'fail');
   assert.equal(result.error?.class, 'timeout');
@@ -379,10 +379,8 @@ test('a server that accepts over TCP and never answers times out in the query ph
   const baseline = await quietSocketCounts();
   const result = await runCheckFromConfig({
     kind: 'dns',
-    server: silent.address,
-    transport: 'tcp',
-    query: 'shop.example',
     timeout: '300ms',
+    dns: { server: silent.address, transport: 'tcp', query: 'shop.example' },
   });
   assert.equal(result.status, 'fail');
   assert.equal(result.error?.class, 'timeout');
@@ -399,9 +397,7 @@ test('a closed TCP port is refused', async () => {
   const port = await closedPort();
   const result = await runCheckFromConfig({
     kind: 'dns',
-    server: `127.0.0.1:${port}`,
-    transport: 'tcp',
-    query: 'shop.example',
+    dns: { server: `127.0.0.1:${port}`, transport: 'tcp', query: 'shop.example' },
   });
   assert.equal(result.status, 'fail');
   assert.equal(result.error?.class, 'refused');
@@ -414,8 +410,7 @@ test('a closed UDP port is refused: Linux reports the ICMP port unreachable as E
   const port = await closedUdpPort();
   const result = await runCheckFromConfig({
     kind: 'dns',
-    server: `127.0.0.1:${port}`,
-    query: 'shop.example',
+    dns: { server: `127.0.0.1:${port}`, query: 'shop.example' },
   });
   assert.equal(result.status, 'fail');
   assert.equal(result.error?.class, 'refused');
@@ -427,9 +422,7 @@ test('a truncated UDP answer is retried over TCP', async () => {
   const before = truncating.queries.length;
   const result = await runCheckFromConfig({
     kind: 'dns',
-    server: truncating.address,
-    query: 'shop.example',
-    expect: { answers: ['10.0.0.1', '10.0.0.2'] },
+    dns: { server: truncating.address, query: 'shop.example', expect: { answers: ['10.0.0.1', '10.0.0.2'] } },
   });
   assert.equal(result.status, 'pass', result.error?.message);
   assert.equal(result.details?.truncatedRetry, true);
@@ -446,9 +439,7 @@ test('a truncated UDP answer is retried over TCP', async () => {
 test('without the TCP retry a truncated answer is judged as it came, TC flag in details', async () => {
   const result = await runCheckFromConfig({
     kind: 'dns',
-    server: truncating.address,
-    query: 'shop.example',
-    retryTruncatedOverTcp: false,
+    dns: { server: truncating.address, query: 'shop.example', retryTruncatedOverTcp: false },
   });
   assert.equal(result.status, 'fail');
   assert.equal(result.error?.message, 'answers for A shop.example: expected at least one, got none');
@@ -456,7 +447,10 @@ test('without the TCP retry a truncated answer is judged as it came, TC flag in 
 });
 
 test('an answer that does not decode is a protocol error', async () => {
-  const result = await runCheckFromConfig({ kind: 'dns', server: garbage.address, query: 'shop.example' });
+  const result = await runCheckFromConfig({
+    kind: 'dns',
+    dns: { server: garbage.address, query: 'shop.example' },
+  });
   assert.equal(result.status, 'fail');
   assert.equal(result.error?.class, 'protocol');
   assert.match(
@@ -469,9 +463,7 @@ test('an answer to another question is a protocol error', async () => {
   for (const transport of ['udp', 'tcp']) {
     const result = await runCheckFromConfig({
       kind: 'dns',
-      server: wrongQuestion.address,
-      transport,
-      query: 'shop.example',
+      dns: { server: wrongQuestion.address, transport, query: 'shop.example' },
     });
     assert.equal(result.status, 'fail', transport);
     assert.equal(result.error?.class, 'protocol');
@@ -483,13 +475,14 @@ test('an answer to another question is a protocol error', async () => {
 });
 
 test('over UDP a packet with another id is ignored; over TCP it is a protocol error', async () => {
-  const udp = await runCheckFromConfig({ kind: 'dns', server: stray.address, query: 'shop.example' });
+  const udp = await runCheckFromConfig({
+    kind: 'dns',
+    dns: { server: stray.address, query: 'shop.example' },
+  });
   assert.equal(udp.status, 'pass', udp.error?.message);
   const tcp = await runCheckFromConfig({
     kind: 'dns',
-    server: stray.address,
-    transport: 'tcp',
-    query: 'shop.example',
+    dns: { server: stray.address, transport: 'tcp', query: 'shop.example' },
   });
   assert.equal(tcp.status, 'fail');
   assert.equal(tcp.error?.class, 'protocol');
@@ -499,9 +492,7 @@ test('over UDP a packet with another id is ignored; over TCP it is a protocol er
 test('a TCP server that hangs up without answering fails as a reset', async () => {
   const result = await runCheckFromConfig({
     kind: 'dns',
-    server: hangUp.address,
-    transport: 'tcp',
-    query: 'shop.example',
+    dns: { server: hangUp.address, transport: 'tcp', query: 'shop.example' },
   });
   assert.equal(result.status, 'fail');
   assert.equal(result.error?.class, 'reset');
@@ -515,16 +506,12 @@ test('a TCP server that hangs up without answering fails as a reset', async () =
 test('slower than the degraded limit is degraded; slower than the limit fails', async () => {
   const degraded = await runCheckFromConfig({
     kind: 'dns',
-    server: slow.address,
-    query: 'shop.example',
-    expect: { degradedResponseTime: '50ms' },
+    dns: { server: slow.address, query: 'shop.example', expect: { degradedResponseTime: '50ms' } },
   });
   assert.equal(degraded.status, 'degraded', degraded.error?.message);
   const failed = await runCheckFromConfig({
     kind: 'dns',
-    server: slow.address,
-    query: 'shop.example',
-    expect: { maxResponseTime: '50ms' },
+    dns: { server: slow.address, query: 'shop.example', expect: { maxResponseTime: '50ms' } },
   });
   assert.equal(failed.status, 'fail');
   assert.match(
@@ -536,12 +523,10 @@ test('slower than the degraded limit is degraded; slower than the limit fails', 
 test('the RD flag follows recursionDesired', async () => {
   await runCheckFromConfig({
     kind: 'dns',
-    server: dns.address,
-    query: 'shop.example',
-    recursionDesired: false,
+    dns: { server: dns.address, query: 'shop.example', recursionDesired: false },
   });
   assert.equal(dns.queries.at(-1)?.recursionDesired, false);
-  await runCheckFromConfig({ kind: 'dns', server: dns.address, query: 'shop.example' });
+  await runCheckFromConfig({ kind: 'dns', dns: { server: dns.address, query: 'shop.example' } });
   assert.equal(dns.queries.at(-1)?.recursionDesired, true);
 });
 
@@ -549,12 +534,12 @@ test('config mistakes are reported with their paths, and defaults are filled in'
   const parsed = await parseConfig(
     {
       locations: { local: {} },
-      checks: [{ id: 'd', kind: 'dns', server: '10.0.0.53', query: 'shop.example' }],
+      checks: [{ id: 'd', kind: 'dns', dns: { server: '10.0.0.53', query: 'shop.example' } }],
     },
     '/tmp/test.yaml',
     {},
   );
-  const check = parsed.checks[0] as Record<string, unknown>;
+  const check = (parsed.checks[0] as unknown as { dns: Record<string, unknown> }).dns;
   assert.equal(check.transport, 'udp');
   assert.equal(check.recordType, 'A');
   assert.equal(check.recursionDesired, true);
@@ -567,17 +552,17 @@ test('config mistakes are reported with their paths, and defaults are filled in'
       {
         id: 'd',
         kind: 'dns',
-        server: 'ns1.example',
-        query: 'shop example',
-        recordType: 'MX',
-        expect: { answers: ['mail.shop.example'], maxResponseTime: '1s', degradedResponseTime: '2s' },
+        dns: {
+          server: 'ns1.example',
+          query: 'shop example',
+          recordType: 'MX',
+          expect: { answers: ['mail.shop.example'], maxResponseTime: '1s', degradedResponseTime: '2s' },
+        },
       },
       {
         id: 'e',
         kind: 'dns',
-        server: '10.0.0.53:99999',
-        query: 'shop.example',
-        expect: { answers: ['10.0.0.300'] },
+        dns: { server: '10.0.0.53:99999', query: 'shop.example', expect: { answers: ['10.0.0.300'] } },
       },
     ],
   };
@@ -585,12 +570,12 @@ test('config mistakes are reported with their paths, and defaults are filled in'
     assert.ok(error instanceof ConfigError);
     const lines = error.issues.map((issue) => `${issue.path}: ${issue.message}`);
     assert.deepEqual(lines, [
-      'checks[0].expect.answers[0]: MX answers are written like "10 mail.shop.example.", got "mail.shop.example"',
-      'checks[0].expect.degradedResponseTime: must be less than maxResponseTime (1000 ms), got 2000 ms',
-      'checks[0].query: expected a DNS name such as "shop.example" (labels of 1–63 characters, 253 in all), got "shop example"',
-      'checks[0].server: expected an IP address with an optional port, such as "10.0.0.53", "10.0.0.53:5353" or "[2001:db8::53]:53" (the exact server to ask, not a host name), got "ns1.example"',
-      'checks[1].expect.answers[0]: A answers are written like "10.0.0.1", got "10.0.0.300"',
-      'checks[1].server: expected an IP address with an optional port, such as "10.0.0.53", "10.0.0.53:5353" or "[2001:db8::53]:53" (the exact server to ask, not a host name), got "10.0.0.53:99999"',
+      'checks[0].dns.expect.answers[0]: MX answers are written like "10 mail.shop.example.", got "mail.shop.example"',
+      'checks[0].dns.expect.degradedResponseTime: must be less than maxResponseTime (1000 ms), got 2000 ms',
+      'checks[0].dns.query: expected a DNS name such as "shop.example" (labels of 1–63 characters, 253 in all), got "shop example"',
+      'checks[0].dns.server: expected an IP address with an optional port, such as "10.0.0.53", "10.0.0.53:5353" or "[2001:db8::53]:53" (the exact server to ask, not a host name), got "ns1.example"',
+      'checks[1].dns.expect.answers[0]: A answers are written like "10.0.0.1", got "10.0.0.300"',
+      'checks[1].dns.server: expected an IP address with an optional port, such as "10.0.0.53", "10.0.0.53:5353" or "[2001:db8::53]:53" (the exact server to ask, not a host name), got "10.0.0.53:99999"',
     ]);
     return true;
   });

@@ -83,14 +83,17 @@ after(async () => {
   ]);
 });
 
-function ftpCheck(server: { port: number }, extra: Record<string, unknown> = {}): Record<string, unknown> {
+/** An ftp check of `server` logged in as demo; `ftp` adds to its ftp block, `extra` to the check. */
+function ftpCheck(
+  server: { port: number },
+  ftp: Record<string, unknown> = {},
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
   return {
     kind: 'ftp',
-    host: '127.0.0.1',
-    port: server.port,
-    username: 'demo',
-    password: '${env:FTP_PASSWORD}',
+    auth: { username: 'demo', password: '${env:FTP_PASSWORD}' },
     ...extra,
+    ftp: { host: '127.0.0.1', port: server.port, ...ftp },
   };
 }
 
@@ -156,7 +159,7 @@ test('content is found in a small file, and a host name is looked up', async () 
 
 test('a wrong password fails with the login refusal, naming the user', async () => {
   const result = await runCheckFromConfig(
-    ftpCheck(ftp, { password: '${env:WRONG_PASSWORD}', list: '/pub' }),
+    ftpCheck(ftp, { list: '/pub' }, { auth: { username: 'demo', password: '${env:WRONG_PASSWORD}' } }),
     env,
   );
   assert.equal(result.status, 'fail');
@@ -223,12 +226,11 @@ test('a name missing from the listing fails naming what was there', async () => 
 
 test('explicit FTPS (AUTH TLS) passes with protected data connections', async () => {
   const result = await runCheckFromConfig(
-    ftpCheck(ftps, {
-      secure: 'explicit',
-      certificate: { ca: pki.ca.certFile },
-      list: '/pub',
-      retrieve: { path: '/pub/status.txt', sha256: sha256(STATUS) },
-    }),
+    ftpCheck(
+      ftps,
+      { secure: 'explicit', list: '/pub', retrieve: { path: '/pub/status.txt', sha256: sha256(STATUS) } },
+      { tls: { caRoots: 'add', ca: pki.ca.certFile } },
+    ),
     env,
   );
   assert.equal(result.status, 'pass', result.error?.message);
@@ -242,7 +244,11 @@ test('explicit FTPS (AUTH TLS) passes with protected data connections', async ()
 
 test('implicit FTPS is TLS from the first byte', async () => {
   const result = await runCheckFromConfig(
-    ftpCheck(ftpsImplicit, { secure: 'implicit', certificate: { ca: pki.ca.certFile }, list: '/pub' }),
+    ftpCheck(
+      ftpsImplicit,
+      { secure: 'implicit', list: '/pub' },
+      { tls: { caRoots: 'add', ca: pki.ca.certFile } },
+    ),
     env,
   );
   assert.equal(result.status, 'pass', result.error?.message);
@@ -252,7 +258,7 @@ test('implicit FTPS is TLS from the first byte', async () => {
 
 test('an expired FTPS certificate fails with class tls naming the cause', async () => {
   const result = await runCheckFromConfig(
-    ftpCheck(ftpsExpired, { secure: 'explicit', certificate: { ca: pki.ca.certFile } }),
+    ftpCheck(ftpsExpired, { secure: 'explicit' }, { tls: { caRoots: 'add', ca: pki.ca.certFile } }),
     env,
   );
   assert.equal(result.status, 'fail');
@@ -275,7 +281,7 @@ test('AUTH TLS refused by a plain server fails with class tls', async () => {
 });
 
 test('a server that accepts and never answers times out waiting for the banner', async () => {
-  const result = await runCheckFromConfig(ftpCheck(silent, { timeout: '300ms' }), env);
+  const result = await runCheckFromConfig(ftpCheck(silent, {}, { timeout: '300ms' }), env);
   assert.equal(result.status, 'fail');
   assert.equal(result.error?.class, 'timeout');
   assert.equal(result.error?.phase, 'banner');
@@ -288,7 +294,7 @@ test('a server that accepts and never answers times out waiting for the banner',
 });
 
 test('a server that greets and then never answers times out naming the login, and the socket is closed', async () => {
-  const result = await runCheckFromConfig(ftpCheck(quiet, { timeout: '300ms' }), env);
+  const result = await runCheckFromConfig(ftpCheck(quiet, {}, { timeout: '300ms' }), env);
   assert.equal(result.status, 'fail');
   assert.equal(result.error?.class, 'timeout');
   assert.equal(result.error?.phase, 'login');
@@ -328,10 +334,13 @@ test('config mistakes are reported with their path', async () => {
   await assert.rejects(
     runCheckFromConfig(ftpCheck(ftp, { secure: true, retrieve: { path: '/x', sha256: 'abc' } }), env),
     (error: Error) => {
-      assert.match(error.message, /checks\[0\]\.secure: expected false, "explicit" or "implicit", got true/);
       assert.match(
         error.message,
-        /checks\[0\]\.retrieve\.sha256: expected a SHA-256 as 64 hex digits, got "abc"/,
+        /checks\[0\]\.ftp\.secure: expected false, "explicit" or "implicit", got true/,
+      );
+      assert.match(
+        error.message,
+        /checks\[0\]\.ftp\.retrieve\.sha256: expected a SHA-256 as 64 hex digits, got "abc"/,
       );
       return true;
     },

@@ -52,20 +52,26 @@ after(async () => {
   await elsewhere.close();
 });
 
-const withCredentials = {
-  kind: 'http',
-  auth: { bearer: '${env:TOKEN}' },
-  headers: {
-    'x-api-key': '${env:API_KEY}',
-    cookie: 'pref=1',
-    'x-request-tag': 'plain',
-    'x-auth-token': 'written-inline-7731',
-  },
-};
+/** An http check sending every kind of credential; `http` adds to its http block. */
+function withCredentials(http: Record<string, unknown>): Record<string, unknown> {
+  return {
+    kind: 'http',
+    auth: { bearer: '${env:TOKEN}' },
+    http: {
+      headers: {
+        'x-api-key': '${env:API_KEY}',
+        cookie: 'pref=1',
+        'x-request-tag': 'plain',
+        'x-auth-token': 'written-inline-7731',
+      },
+      ...http,
+    },
+  };
+}
 
 test('a redirect to another origin gets no Authorization, Cookie or secret-bearing header', async () => {
   seenElsewhere.length = 0;
-  const result = await runCheckFromConfig({ ...withCredentials, url: `${home.url}/away` }, env);
+  const result = await runCheckFromConfig(withCredentials({ url: `${home.url}/away` }), env);
   assert.equal(result.status, 'pass', result.error?.message);
   assert.equal(result.details?.redirects, 1);
   const [landing] = seenElsewhere;
@@ -78,13 +84,8 @@ test('a redirect to another origin gets no Authorization, Cookie or secret-beari
 
 test('a 307 to another origin is not followed when it would resend a body that holds a secret', async () => {
   seenElsewhere.length = 0;
-  const post = {
-    ...withCredentials,
-    url: `${home.url}/away-307`,
-    method: 'POST',
-    body: 'user=bob&password=${env:PASSWORD}',
-  };
-  const refused = await runCheckFromConfig(post, env);
+  const post = { url: `${home.url}/away-307`, method: 'POST', body: 'user=bob&password=${env:PASSWORD}' };
+  const refused = await runCheckFromConfig(withCredentials(post), env);
   assert.equal(refused.status, 'fail');
   assert.equal(refused.error?.class, 'protocol');
   assert.match(
@@ -93,20 +94,20 @@ test('a 307 to another origin is not followed when it would resend a body that h
   );
   assert.equal(seenElsewhere.length, 0, 'nothing reached the other origin');
   // A body without secrets follows the 307 as before.
-  const plain = await runCheckFromConfig({ ...post, body: 'q=shoes' }, env);
+  const plain = await runCheckFromConfig(withCredentials({ ...post, body: 'q=shoes' }), env);
   assert.equal(plain.status, 'pass', plain.error?.message);
   assert.equal(seenElsewhere.length, 1);
 });
 
 test('a redirect within the origin keeps them, and a check can opt in to forwarding', async () => {
   seenHome.length = 0;
-  await runCheckFromConfig({ ...withCredentials, url: `${home.url}/same` }, env);
+  await runCheckFromConfig(withCredentials({ url: `${home.url}/same` }), env);
   assert.equal(seenHome.at(-1)?.authorization, `Bearer ${TOKEN}`);
   assert.equal(seenHome.at(-1)?.['x-api-key'], API_KEY);
 
   seenElsewhere.length = 0;
   await runCheckFromConfig(
-    { ...withCredentials, url: `${home.url}/away`, forwardCredentialsOnRedirect: true },
+    withCredentials({ url: `${home.url}/away`, forwardCredentialsOnRedirect: true }),
     env,
   );
   assert.equal(seenElsewhere[0].authorization, `Bearer ${TOKEN}`);
@@ -114,21 +115,20 @@ test('a redirect within the origin keeps them, and a check can opt in to forward
 });
 
 test("assertions' actual values hold no credential, in any encoding", async () => {
-  for (const auth of [
-    { bearer: '${env:TOKEN}' },
-    { basic: { username: 'bob', password: '${env:PASSWORD}' } },
-  ]) {
+  for (const auth of [{ bearer: '${env:TOKEN}' }, { username: 'bob', password: '${env:PASSWORD}' }]) {
     const result = await runCheckFromConfig(
       {
         kind: 'http',
-        url: `${home.url}/echo`,
         auth,
-        headers: { 'x-api-key': '${env:API_KEY}' },
-        expect: {
-          json: [
-            { path: '$.authorization', equals: 'nobody' },
-            { path: '$.key', equals: 'none' },
-          ],
+        http: {
+          url: `${home.url}/echo`,
+          headers: { 'x-api-key': '${env:API_KEY}' },
+          expect: {
+            json: [
+              { path: '$.authorization', equals: 'nobody' },
+              { path: '$.key', equals: 'none' },
+            ],
+          },
         },
       },
       env,
@@ -149,10 +149,12 @@ test('a token or session cookie the target hands out is masked in the result', a
   const result = await runCheckFromConfig(
     {
       kind: 'http',
-      url: `${home.url}/login`,
-      expect: {
-        json: [{ path: '$.access_token', equals: 'x' }],
-        headers: { 'set-cookie': 'none' },
+      http: {
+        url: `${home.url}/login`,
+        expect: {
+          json: [{ path: '$.access_token', equals: 'x' }],
+          headers: { 'set-cookie': 'none' },
+        },
       },
     },
     env,
@@ -167,14 +169,14 @@ test('credentials written into a check URL are refused, pointing to auth and sec
       parseConfig(
         {
           locations: { local: {} },
-          checks: [{ id: 'c', kind, url: 'https://bob:hunter2-x@shop.example/health' }],
+          checks: [{ id: 'c', kind, [kind]: { url: 'https://bob:hunter2-x@shop.example/health' } }],
         },
         '/tmp/test.yaml',
         {},
       ),
       (error: unknown) => {
         assert.ok(error instanceof ConfigError, String(error));
-        assert.match(error.message, /checks\[0\]\.url: must not hold credentials/);
+        assert.match(error.message, /checks\[0\]\.(http|crawl)\.url: must not hold credentials/);
         assert.match(error.message, /"auth"/);
         assert.match(error.message, /\$\{env:NAME\}/);
         assert.doesNotMatch(error.message, /hunter2/);

@@ -39,13 +39,15 @@ after(async () => {
 test('a healthy endpoint passes with phase timings and its peer', async () => {
   const result = await runCheckFromConfig({
     kind: 'http',
-    url: `${server.url}/health`,
-    expect: {
-      status: 200,
-      json: [
-        { path: '$.status', equals: 'ok' },
-        { path: '$.items[0].sku', equals: 'tea' },
-      ],
+    http: {
+      url: `${server.url}/health`,
+      expect: {
+        status: 200,
+        json: [
+          { path: '$.status', equals: 'ok' },
+          { path: '$.items[0].sku', equals: 'tea' },
+        ],
+      },
     },
   });
   assert.equal(result.status, 'pass', result.error?.message);
@@ -60,8 +62,7 @@ test('a healthy endpoint passes with phase timings and its peer', async () => {
 test('a host name is looked up and the dns phase is measured', async () => {
   const result = await runCheckFromConfig({
     kind: 'http',
-    url: `http://localhost:${server.port}/health`,
-    ipVersion: 4,
+    http: { url: `http://localhost:${server.port}/health`, ipVersion: 4 },
   });
   assert.equal(result.status, 'pass', result.error?.message);
   assert.equal(typeof result.phases.dns, 'number');
@@ -69,7 +70,7 @@ test('a host name is looked up and the dns phase is measured', async () => {
 });
 
 test('a 500 fails with an assertion that shows expected and actual', async () => {
-  const result = await runCheckFromConfig({ kind: 'http', url: `${server.url}/boom` });
+  const result = await runCheckFromConfig({ kind: 'http', http: { url: `${server.url}/boom` } });
   assert.equal(result.status, 'fail');
   assert.equal(result.error?.class, 'assertion');
   assert.equal(result.error?.message, `GET ${server.url}/boom: status 2xx: expected 2xx, got 500`);
@@ -77,7 +78,7 @@ test('a 500 fails with an assertion that shows expected and actual', async () =>
 
 test('a refused port fails with class refused', async () => {
   const port = await closedPort();
-  const result = await runCheckFromConfig({ kind: 'http', url: `http://127.0.0.1:${port}/` });
+  const result = await runCheckFromConfig({ kind: 'http', http: { url: `http://127.0.0.1:${port}/` } });
   assert.equal(result.status, 'fail');
   assert.equal(result.error?.class, 'refused');
   assert.equal(result.error?.message, `connect to 127.0.0.1:${port} refused`);
@@ -85,7 +86,11 @@ test('a refused port fails with class refused', async () => {
 });
 
 test('a server that accepts and never answers times out in the first-byte phase', async () => {
-  const result = await runCheckFromConfig({ kind: 'http', url: `${silent.url}/`, timeout: '300ms' });
+  const result = await runCheckFromConfig({
+    kind: 'http',
+    timeout: '300ms',
+    http: { url: `${silent.url}/` },
+  });
   assert.equal(result.status, 'fail');
   assert.equal(result.error?.class, 'timeout');
   assert.equal(result.error?.phase, 'firstByte');
@@ -97,14 +102,12 @@ test('a server that accepts and never answers times out in the first-byte phase'
 });
 
 test('redirects are followed, or not, as configured', async () => {
-  const followed = await runCheckFromConfig({ kind: 'http', url: `${server.url}/redirect` });
+  const followed = await runCheckFromConfig({ kind: 'http', http: { url: `${server.url}/redirect` } });
   assert.equal(followed.status, 'pass');
   assert.equal(followed.details?.redirects, 1);
   const kept = await runCheckFromConfig({
     kind: 'http',
-    url: `${server.url}/redirect`,
-    followRedirects: false,
-    expect: { status: 302 },
+    http: { url: `${server.url}/redirect`, followRedirects: false, expect: { status: 302 } },
   });
   assert.equal(kept.status, 'pass', kept.error?.message);
 });
@@ -112,14 +115,12 @@ test('redirects are followed, or not, as configured', async () => {
 test('slower than the degraded limit is degraded; slower than the limit fails', async () => {
   const degraded = await runCheckFromConfig({
     kind: 'http',
-    url: `${server.url}/slow`,
-    expect: { degradedResponseTime: '100ms' },
+    http: { url: `${server.url}/slow`, expect: { degradedResponseTime: '100ms' } },
   });
   assert.equal(degraded.status, 'degraded');
   const failed = await runCheckFromConfig({
     kind: 'http',
-    url: `${server.url}/slow`,
-    expect: { maxResponseTime: '100ms' },
+    http: { url: `${server.url}/slow`, expect: { maxResponseTime: '100ms' } },
   });
   assert.equal(failed.status, 'fail');
   assert.match(failed.error?.message ?? '', /response time under 100 ms: expected <= 100 ms, got \d+ ms/);
@@ -127,7 +128,7 @@ test('slower than the degraded limit is degraded; slower than the limit fails', 
 
 test('a bearer token comes from the environment and never appears in the result', async () => {
   const result = await runCheckFromConfig(
-    { kind: 'http', url: `${server.url}/auth`, auth: { bearer: '${env:SHOP_TOKEN}' } },
+    { kind: 'http', auth: { bearer: '${env:SHOP_TOKEN}' }, http: { url: `${server.url}/auth` } },
     { SHOP_TOKEN: 's3cret-token' },
   );
   assert.equal(result.status, 'pass', result.error?.message);

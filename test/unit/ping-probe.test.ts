@@ -93,13 +93,14 @@ after(() => {
   rmSync(scratch, { recursive: true, force: true });
 });
 
+/** A ping check of 127.0.0.1; `fields` go into its ping block. */
 function check(fields: Record<string, unknown> = {}): PingCheck {
-  return pingCheckSchema.parse({ id: 'ping-test', kind: 'ping', host: '127.0.0.1', ...fields });
+  return pingCheckSchema.parse({ id: 'ping-test', kind: 'ping', ping: { host: '127.0.0.1', ...fields } });
 }
 
 function verdict(fields: Record<string, unknown>, stdout: string, stderr = '', exitCode = 0) {
   return pingVerdict(
-    check(fields),
+    check(fields).ping,
     { output: parsePingOutput(stdout, stderr), exitCode, aborted: false },
     { binary: 'ping', phase: 'echo', timeoutMs: 10_000 },
   );
@@ -131,7 +132,7 @@ function pingChildren(): number[] {
 }
 
 test('ping 127.0.0.1 passes with round-trip times, and the address is the peer', async () => {
-  const result = await runCheckFromConfig({ kind: 'ping', host: '127.0.0.1' });
+  const result = await runCheckFromConfig({ kind: 'ping', ping: { host: '127.0.0.1' } });
   assert.equal(result.status, 'pass', result.error?.message);
   assert.equal(result.details?.transmitted, 3);
   assert.equal(result.details?.received, 3);
@@ -155,7 +156,7 @@ test('ping ::1 passes over IPv6 loopback', async (t) => {
     t.skip('this machine has no ::1 on its loopback interface');
     return;
   }
-  const result = await runCheckFromConfig({ kind: 'ping', host: '::1', ipVersion: 6, count: 2 });
+  const result = await runCheckFromConfig({ kind: 'ping', ping: { host: '::1', ipVersion: 6, count: 2 } });
   assert.equal(result.status, 'pass', result.error?.message);
   assert.deepEqual(result.peers, [{ ip: '::1', port: 0 }]);
   assert.equal(result.details?.received, 2);
@@ -168,7 +169,10 @@ test('a name from /etc/hosts is resolved in a dns phase of its own', async (t) =
     t.skip('/etc/hosts does not map localhost to 127.0.0.1');
     return;
   }
-  const result = await runCheckFromConfig({ kind: 'ping', host: 'localhost', ipVersion: 4, count: 1 });
+  const result = await runCheckFromConfig({
+    kind: 'ping',
+    ping: { host: 'localhost', ipVersion: 4, count: 1 },
+  });
   assert.equal(result.status, 'pass', result.error?.message);
   assert.equal(result.details?.address, '127.0.0.1');
   assert.deepEqual(result.peers, [{ ip: '127.0.0.1', port: 0 }]);
@@ -218,10 +222,8 @@ test('ping without permission to open an ICMP socket is an internal error quotin
 test('a timeout too short for count × interval is a config error before ping runs', async () => {
   const result = await runCheckFromConfig({
     kind: 'ping',
-    host: '127.0.0.1',
-    count: 10,
-    interval: '1s',
     timeout: '2s',
+    ping: { host: '127.0.0.1', count: 10, interval: '1s' },
   });
   assert.equal(result.status, 'error');
   assert.equal(result.error?.class, 'config');
@@ -378,7 +380,7 @@ test('config mistakes are reported with their path', async () => {
   const problems = async (fields: Record<string, unknown>): Promise<string[]> => {
     try {
       await parseConfig(
-        { locations: { local: {} }, checks: [{ id: 'p', kind: 'ping', ...fields }] },
+        { locations: { local: {} }, checks: [{ id: 'p', kind: 'ping', ping: fields }] },
         '/tmp/t.yaml',
         {},
       );
@@ -389,15 +391,60 @@ test('config mistakes are reported with their path', async () => {
     return [];
   };
   assert.deepEqual(await problems({ host: '-f' }), [
-    'checks[0].host: expected a host name or IP address such as "10.0.0.1", got "-f"',
+    'checks[0].ping.host: expected a host name or IP address such as "10.0.0.1", got "-f"',
   ]);
   assert.deepEqual(await problems({ host: '::1', ipVersion: 4 }), [
-    'checks[0].ipVersion: host ::1 is an IPv6 address, but ipVersion is 4',
+    'checks[0].ping.ipVersion: host ::1 is an IPv6 address, but ipVersion is 4',
   ]);
   assert.deepEqual(await problems({ host: '127.0.0.1', maxLoss: 100 }), [
-    'checks[0].maxLoss: must be below 100 (no reply at all always fails), got 100',
+    'checks[0].ping.maxLoss: must be below 100 (no reply at all always fails), got 100',
   ]);
   assert.deepEqual(await problems({ host: '127.0.0.1', interval: '1ms' }), [
-    'checks[0].interval: must be at least 10ms, got "1ms"',
+    'checks[0].ping.interval: must be at least 10ms, got "1ms"',
   ]);
+});
+
+test('ping.interval is the gap between echo requests; the check is scheduled at the top-level interval', async () => {
+  const config = await parseConfig(
+    {
+      locations: { local: {} },
+      defaults: { interval: '5m' },
+      checks: [
+        { id: 'gap-only', kind: 'ping', ping: { host: '127.0.0.1', interval: '300ms' } },
+        { id: 'both', kind: 'ping', interval: '30s', ping: { host: '127.0.0.1' } },
+      ],
+    },
+    '/tmp/t.yaml',
+    {},
+  );
+  const [gapOnly, both] = config.checks as unknown as Array<PingCheck & { interval: number }>;
+  assert.equal(gapOnly.interval, 300_000, 'scheduled by defaults.interval, not every 300 ms');
+  assert.equal(gapOnly.ping.interval, 300);
+  assert.equal(both.interval, 30_000);
+  assert.equal(both.ping.interval, 200, 'the echo gap keeps its own default');
+});
+
+test('a ping check in the old shape is told where its interval and host went', async () => {
+  await assert.rejects(
+    parseConfig(
+      {
+        locations: { local: {} },
+        checks: [{ id: 'p', kind: 'ping', host: '127.0.0.1', interval: '200ms', count: 5 }],
+      },
+      '/tmp/t.yaml',
+      {},
+    ),
+    (error: unknown) => {
+      assert.ok(error instanceof ConfigError);
+      assert.deepEqual(
+        error.issues.map((issue) => `${issue.path}: ${issue.message}`),
+        [
+          'checks[0].count: moved: write it as checks[0].ping.count',
+          'checks[0].host: moved: write it as checks[0].ping.host',
+          'checks[0].interval: moved: write it as checks[0].ping.interval',
+        ],
+      );
+      return true;
+    },
+  );
 });

@@ -86,14 +86,17 @@ after(async () => {
   ]);
 });
 
-function smtpCheck(port: number, extra: Record<string, unknown> = {}): Record<string, unknown> {
+/** An smtp check on 127.0.0.1:`port`; `smtp` adds to its smtp block, `extra` to the check. */
+function smtpCheck(
+  port: number,
+  extra: Record<string, unknown> = {},
+  smtp: Record<string, unknown> = {},
+): Record<string, unknown> {
   return {
     kind: 'smtp',
-    host: '127.0.0.1',
-    port,
-    certificate: { ca: pki.ca.certFile },
-    ehloName: 'probe.pathwatch.test',
+    tls: { caRoots: 'add', ca: pki.ca.certFile },
     ...extra,
+    smtp: { host: '127.0.0.1', port, ehloName: 'probe.pathwatch.test', ...smtp },
   };
 }
 
@@ -109,10 +112,11 @@ function detail<T>(result: RunResult, key: string): T {
 test('STARTTLS, AUTH and a test message pass with every phase timed and the queue id kept', async () => {
   const before = mail.messages.length;
   const result = await runCheckFromConfig(
-    smtpCheck(mail.port, {
-      auth: login,
-      message: { from: 'probe@example.test', to: 'inbox@example.test', subject: 'pathwatch ✓ check' },
-    }),
+    smtpCheck(
+      mail.port,
+      { auth: login },
+      { message: { from: 'probe@example.test', to: 'inbox@example.test', subject: 'pathwatch ✓ check' } },
+    ),
     env,
   );
   assert.equal(result.status, 'pass', result.error?.message);
@@ -159,7 +163,7 @@ test('STARTTLS, AUTH and a test message pass with every phase timed and the queu
 });
 
 test('a host name is looked up and the certificate is verified against that name', async () => {
-  const result = await runCheckFromConfig(smtpCheck(mail.port, { host: 'localhost', auth: login }), env);
+  const result = await runCheckFromConfig(smtpCheck(mail.port, { auth: login }, { host: 'localhost' }), env);
   assert.equal(result.status, 'pass', result.error?.message);
   assert.equal(typeof result.phases.dns, 'number');
   assert.equal(result.peers.length, 1);
@@ -181,10 +185,11 @@ test('AUTH LOGIN is used when the server offers only LOGIN', async () => {
 
 test('a server that refuses to relay fails with its own reason naming relay denial', async () => {
   const result = await runCheckFromConfig(
-    smtpCheck(mail.port, {
-      auth: login,
-      message: { from: 'probe@example.test', to: ['inbox@example.test', 'x@elsewhere.example'] },
-    }),
+    smtpCheck(
+      mail.port,
+      { auth: login },
+      { message: { from: 'probe@example.test', to: ['inbox@example.test', 'x@elsewhere.example'] } },
+    ),
     env,
   );
   assert.equal(result.status, 'fail');
@@ -233,7 +238,7 @@ test('STARTTLS required but not offered fails with class tls and lists what EHLO
 });
 
 test('opportunistic TLS carries on in clear when STARTTLS is not offered', async () => {
-  const result = await runCheckFromConfig(smtpCheck(plainOnly.port, { tls: 'opportunistic' }));
+  const result = await runCheckFromConfig(smtpCheck(plainOnly.port, {}, { tls: 'opportunistic' }));
   assert.equal(result.status, 'pass', result.error?.message);
   assert.equal(result.details?.tlsSession, undefined);
   assert.equal(result.phases.tls, undefined);
@@ -251,7 +256,10 @@ test('an expired certificate behind STARTTLS fails with class tls naming the cau
 });
 
 test('implicit TLS (SMTPS) is TLS from the first byte', async () => {
-  const result = await runCheckFromConfig(smtpCheck(implicit.port, { tls: 'implicit', auth: login }), env);
+  const result = await runCheckFromConfig(
+    smtpCheck(implicit.port, { auth: login }, { tls: 'implicit' }),
+    env,
+  );
   assert.equal(result.status, 'pass', result.error?.message);
   assert.equal(typeof result.phases.tls, 'number');
   assert.equal(result.phases.starttls, undefined);
@@ -304,10 +312,11 @@ test('a missing password secret is refused when the config loads, naming the fie
   const before = mail.messages.length;
   await assert.rejects(
     runCheckFromConfig(
-      smtpCheck(mail.port, {
-        auth: { username: 'demo', password: '${env:NOT_SET_ANYWHERE}' },
-        message: { from: 'probe@example.test', to: 'inbox@example.test' },
-      }),
+      smtpCheck(
+        mail.port,
+        { auth: { username: 'demo', password: '${env:NOT_SET_ANYWHERE}' } },
+        { message: { from: 'probe@example.test', to: 'inbox@example.test' } },
+      ),
     ),
     /checks\[0\]\.auth\.password: secret \$\{env:NOT_SET_ANYWHERE\}: environment variable NOT_SET_ANYWHERE is not set/,
   );
@@ -316,11 +325,11 @@ test('a missing password secret is refused when the config loads, naming the fie
 
 test('a CA file that cannot be read is a config error naming the file, and nothing is sent', async () => {
   const result = await runCheckFromConfig(
-    smtpCheck(mail.port, { certificate: { ca: '/nonexistent/ca.pem' } }),
+    smtpCheck(mail.port, { tls: { caRoots: 'add', ca: '/nonexistent/ca.pem' } }),
   );
   assert.equal(result.status, 'error');
   assert.equal(result.error?.class, 'config');
-  assert.equal(result.error?.message, 'certificate.ca: cannot read /nonexistent/ca.pem: ENOENT');
+  assert.equal(result.error?.message, 'tls.ca: cannot read /nonexistent/ca.pem (ENOENT)');
   assert.deepEqual(result.peers, []);
 });
 

@@ -169,7 +169,7 @@ after(async () => {
 });
 
 test('a port that accepts passes with connect timing and its peer', async () => {
-  const result = await runCheckFromConfig({ kind: 'tcp', host: '127.0.0.1', port: quiet.port });
+  const result = await runCheckFromConfig({ kind: 'tcp', tcp: { host: '127.0.0.1', port: quiet.port } });
   assert.equal(result.status, 'pass', result.error?.message);
   assert.equal(result.phases.dns, undefined, 'an IP literal needs no dns lookup');
   assert.equal(typeof result.phases.connect, 'number');
@@ -178,7 +178,10 @@ test('a port that accepts passes with connect timing and its peer', async () => 
 });
 
 test('a host name is looked up and the dns phase is measured', async () => {
-  const result = await runCheckFromConfig({ kind: 'tcp', host: 'localhost', port: ssh.port, ipVersion: 4 });
+  const result = await runCheckFromConfig({
+    kind: 'tcp',
+    tcp: { host: 'localhost', port: ssh.port, ipVersion: 4 },
+  });
   assert.equal(result.status, 'pass', result.error?.message);
   assert.equal(typeof result.phases.dns, 'number');
   assert.deepEqual(result.peers, [{ ip: '127.0.0.1', port: ssh.port }]);
@@ -186,7 +189,10 @@ test('a host name is looked up and the dns phase is measured', async () => {
 
 test('an IPv6 literal is dialled directly, with or without brackets', async () => {
   for (const host of ['::1', '[::1]']) {
-    const result = await runCheckFromConfig({ kind: 'tcp', host, port: ipv6.port, banner: '^220 v6' });
+    const result = await runCheckFromConfig({
+      kind: 'tcp',
+      tcp: { host, port: ipv6.port, banner: '^220 v6' },
+    });
     assert.equal(result.status, 'pass', result.error?.message);
     assert.deepEqual(result.peers, [{ ip: '::1', port: ipv6.port }]);
     assert.equal(result.details?.address, `[::1]:${ipv6.port}`);
@@ -196,18 +202,14 @@ test('an IPv6 literal is dialled directly, with or without brackets', async () =
 test('the probe closes its connection whether the run passes or times out', async () => {
   const passed = await runCheckFromConfig({
     kind: 'tcp',
-    host: '127.0.0.1',
-    port: quiet.port,
-    steps: [{ send: 'PING', expect: 'PONG' }],
+    tcp: { host: '127.0.0.1', port: quiet.port, steps: [{ send: 'PING', expect: 'PONG' }] },
   });
   assert.equal(passed.status, 'pass', passed.error?.message);
   await quiet.idle();
   const timedOut = await runCheckFromConfig({
     kind: 'tcp',
-    host: '127.0.0.1',
-    port: quiet.port,
-    steps: [{ send: 'HANG', expect: '.' }],
     timeout: '200ms',
+    tcp: { host: '127.0.0.1', port: quiet.port, steps: [{ send: 'HANG', expect: '.' }] },
   });
   assert.equal(timedOut.error?.class, 'timeout');
   await quiet.idle();
@@ -216,9 +218,7 @@ test('the probe closes its connection whether the run passes or times out', asyn
 test('a matching banner passes and is kept in the details', async () => {
   const result = await runCheckFromConfig({
     kind: 'tcp',
-    host: '127.0.0.1',
-    port: ssh.port,
-    banner: '^SSH-2\\.0',
+    tcp: { host: '127.0.0.1', port: ssh.port, banner: '^SSH-2\\.0' },
   });
   assert.equal(result.status, 'pass', result.error?.message);
   assert.equal(typeof result.phases.banner, 'number');
@@ -232,9 +232,7 @@ test('a matching banner passes and is kept in the details', async () => {
 test('a different banner fails with expected and actual', async () => {
   const result = await runCheckFromConfig({
     kind: 'tcp',
-    host: '127.0.0.1',
-    port: mail.port,
-    banner: '^SSH-2.0',
+    tcp: { host: '127.0.0.1', port: mail.port, banner: '^SSH-2.0' },
   });
   assert.equal(result.status, 'fail');
   assert.equal(result.error?.class, 'assertion');
@@ -245,9 +243,7 @@ test('a different banner fails with expected and actual', async () => {
 test('a long banner is cut short in the message', async () => {
   const result = await runCheckFromConfig({
     kind: 'tcp',
-    host: '127.0.0.1',
-    port: longBanner.port,
-    banner: '/^ssh/i',
+    tcp: { host: '127.0.0.1', port: longBanner.port, banner: '/^ssh/i' },
   });
   assert.equal(result.error?.class, 'assertion');
   const message = result.error?.message ?? '';
@@ -259,14 +255,16 @@ test('a send/expect dialogue passes; the secret it sends never reaches the resul
   const result = await runCheckFromConfig(
     {
       kind: 'tcp',
-      host: '127.0.0.1',
-      port: mail.port,
-      steps: [
-        { expect: '^220 ' },
-        { send: 'AUTH ${env:MAIL_TOKEN}', expect: '^\\+OK' },
-        { send: 'PING', expect: '/^\\+pong$/i' },
-        { send: 'QUIT', expect: '^\\+BYE' },
-      ],
+      tcp: {
+        host: '127.0.0.1',
+        port: mail.port,
+        steps: [
+          { expect: '^220 ' },
+          { send: 'AUTH ${env:MAIL_TOKEN}', expect: '^\\+OK' },
+          { send: 'PING', expect: '/^\\+pong$/i' },
+          { send: 'QUIT', expect: '^\\+BYE' },
+        ],
+      },
     },
     { MAIL_TOKEN: SECRET },
   );
@@ -290,10 +288,12 @@ test('a send/expect dialogue passes; the secret it sends never reaches the resul
 test('a dialogue line that does not match fails naming the step, expected and actual', async () => {
   const result = await runCheckFromConfig({
     kind: 'tcp',
-    host: '127.0.0.1',
-    port: mail.port,
-    banner: '^220',
-    steps: [{ send: 'PING', expect: '^\\+PANG' }],
+    tcp: {
+      host: '127.0.0.1',
+      port: mail.port,
+      banner: '^220',
+      steps: [{ send: 'PING', expect: '^\\+PANG' }],
+    },
   });
   assert.equal(result.status, 'fail');
   assert.equal(result.error?.class, 'assertion');
@@ -305,10 +305,12 @@ test('a secret the server echoes back in a mismatch is masked everywhere', async
   const result = await runCheckFromConfig(
     {
       kind: 'tcp',
-      host: '127.0.0.1',
-      port: mail.port,
-      banner: '^220',
-      steps: [{ send: 'AUTH ${env:MAIL_TOKEN}x', expect: '^\\+OK' }],
+      tcp: {
+        host: '127.0.0.1',
+        port: mail.port,
+        banner: '^220',
+        steps: [{ send: 'AUTH ${env:MAIL_TOKEN}x', expect: '^\\+OK' }],
+      },
     },
     { MAIL_TOKEN: SECRET },
   );
@@ -320,10 +322,8 @@ test('a secret the server echoes back in a mismatch is masked everywhere', async
 test('a server that accepts and never sends its banner times out in the banner phase', async () => {
   const result = await runCheckFromConfig({
     kind: 'tcp',
-    host: '127.0.0.1',
-    port: silent.port,
-    banner: '^SSH-2.0',
     timeout: '300ms',
+    tcp: { host: '127.0.0.1', port: silent.port, banner: '^SSH-2.0' },
   });
   assert.equal(result.status, 'fail');
   assert.equal(result.error?.class, 'timeout');
@@ -338,14 +338,16 @@ test('a server that accepts and never sends its banner times out in the banner p
 test('a step whose reply never comes times out in the dialogue phase', async () => {
   const result = await runCheckFromConfig({
     kind: 'tcp',
-    host: '127.0.0.1',
-    port: mail.port,
-    banner: '^220',
-    steps: [
-      { send: 'PING', expect: 'PONG' },
-      { send: 'HANG', expect: '.' },
-    ],
     timeout: '300ms',
+    tcp: {
+      host: '127.0.0.1',
+      port: mail.port,
+      banner: '^220',
+      steps: [
+        { send: 'PING', expect: 'PONG' },
+        { send: 'HANG', expect: '.' },
+      ],
+    },
   });
   assert.equal(result.error?.class, 'timeout');
   assert.equal(result.error?.phase, 'dialogue');
@@ -357,7 +359,7 @@ test('a step whose reply never comes times out in the dialogue phase', async () 
 
 test('a refused port fails with class refused', async () => {
   const port = await closedPort();
-  const result = await runCheckFromConfig({ kind: 'tcp', host: '127.0.0.1', port });
+  const result = await runCheckFromConfig({ kind: 'tcp', tcp: { host: '127.0.0.1', port } });
   assert.equal(result.status, 'fail');
   assert.equal(result.error?.class, 'refused');
   assert.equal(result.error?.phase, 'connect');
@@ -370,9 +372,8 @@ test('a connect that is never answered times out in the connect phase', async ()
   try {
     const result = await runCheckFromConfig({
       kind: 'tcp',
-      host: '127.0.0.1',
-      port: dropping.port,
       timeout: '300ms',
+      tcp: { host: '127.0.0.1', port: dropping.port },
     });
     assert.equal(result.status, 'fail');
     assert.equal(result.error?.class, 'connect_timeout');
@@ -387,9 +388,7 @@ test('a connect that is never answered times out in the connect phase', async ()
 test('a server that closes before its banner fails with a clear reason', async () => {
   const result = await runCheckFromConfig({
     kind: 'tcp',
-    host: '127.0.0.1',
-    port: closing.port,
-    banner: '^220',
+    tcp: { host: '127.0.0.1', port: closing.port, banner: '^220' },
   });
   assert.equal(result.status, 'fail');
   assert.equal(result.error?.class, 'reset');
@@ -405,10 +404,7 @@ test('a server that resets the connection mid-dialogue fails with class reset', 
   // (a reset right after accept can race the connect completion instead).
   const result = await runCheckFromConfig({
     kind: 'tcp',
-    host: '127.0.0.1',
-    port: mail.port,
-    banner: '^220',
-    steps: [{ send: 'RESET', expect: '^\\+OK' }],
+    tcp: { host: '127.0.0.1', port: mail.port, banner: '^220', steps: [{ send: 'RESET', expect: '^\\+OK' }] },
   });
   assert.equal(result.status, 'fail');
   assert.equal(result.error?.class, 'reset');
@@ -422,11 +418,14 @@ test('a server that resets the connection mid-dialogue fails with class reset', 
 test('implicit TLS: the banner and steps run over TLS, with the certificate in the details', async () => {
   const result = await runCheckFromConfig({
     kind: 'tcp',
-    host: '127.0.0.1',
-    port: imaps.port,
-    tls: { ca: pki.ca.certFile },
-    banner: '^\\* OK',
-    steps: [{ send: 'PING', expect: '^\\+PONG$' }],
+    tls: { caRoots: 'replace', ca: pki.ca.certFile },
+    tcp: {
+      host: '127.0.0.1',
+      port: imaps.port,
+      banner: '^\\* OK',
+      steps: [{ send: 'PING', expect: '^\\+PONG$' }],
+      tls: true,
+    },
   });
   assert.equal(result.status, 'pass', result.error?.message);
   assert.equal(typeof result.phases.tls, 'number');
@@ -440,13 +439,11 @@ test('implicit TLS: the banner and steps run over TLS, with the certificate in t
   assert.equal(details.certificate.fingerprint256, new X509Certificate(pki.valid.cert).fingerprint256);
 });
 
-test('implicit TLS with an expired certificate fails with class tls, unless verify is off', async () => {
+test('implicit TLS with an expired certificate fails with class tls; with verify off the days limit still judges it', async () => {
   const verified = await runCheckFromConfig({
     kind: 'tcp',
-    host: '127.0.0.1',
-    port: imapsExpired.port,
-    tls: { ca: pki.ca.certFile },
-    banner: '^\\* OK',
+    tls: { caRoots: 'replace', ca: pki.ca.certFile },
+    tcp: { host: '127.0.0.1', port: imapsExpired.port, banner: '^\\* OK', tls: true },
   });
   assert.equal(verified.status, 'fail');
   assert.equal(verified.error?.class, 'tls');
@@ -458,24 +455,31 @@ test('implicit TLS with an expired certificate fails with class tls, unless veri
   );
   const unverified = await runCheckFromConfig({
     kind: 'tcp',
-    host: '127.0.0.1',
-    port: imapsExpired.port,
     tls: { verify: false },
-    banner: '^\\* OK',
+    tcp: { host: '127.0.0.1', port: imapsExpired.port, banner: '^\\* OK', tls: true },
   });
-  assert.equal(unverified.status, 'pass', unverified.error?.message);
+  assert.equal(unverified.status, 'fail');
+  assert.equal(
+    unverified.error?.class,
+    'assertion',
+    'the handshake was let through; the certificate still expired',
+  );
+  assert.equal(
+    unverified.error?.message,
+    `certificate for localhost expired 365 days ago (valid to ${validTo}): expected at least 7 days left (failDays)`,
+  );
+  assert.equal(unverified.details?.banner, '* OK IMAP ready', 'the dialogue ran');
 });
 
 test('an unreadable CA file is a config error, and no connection is made', async () => {
   const result = await runCheckFromConfig({
     kind: 'tcp',
-    host: '127.0.0.1',
-    port: imaps.port,
-    tls: { ca: '/nonexistent/pathwatch-ca.pem' },
+    tls: { caRoots: 'replace', ca: '/nonexistent/pathwatch-ca.pem' },
+    tcp: { host: '127.0.0.1', port: imaps.port, tls: true },
   });
   assert.equal(result.status, 'error');
   assert.equal(result.error?.class, 'config');
-  assert.equal(result.error?.message, 'tls.ca: cannot read CA file /nonexistent/pathwatch-ca.pem (ENOENT)');
+  assert.equal(result.error?.message, 'tls.ca: cannot read /nonexistent/pathwatch-ca.pem (ENOENT)');
   assert.deepEqual(result.peers, []);
 });
 
@@ -487,11 +491,14 @@ test('bad tcp options are all reported at once, each naming the field', async ()
         {
           id: 'bad-tcp',
           kind: 'tcp',
-          host: 'tcp://mail.example:25',
-          port: 70000,
-          banner: '^(SSH',
-          steps: [{}, { send: 'HELO', expect: '[' }],
           tls: { verfiy: false },
+          tcp: {
+            host: 'tcp://mail.example:25',
+            port: 70000,
+            banner: '^(SSH',
+            steps: [{}, { send: 'HELO', expect: '[' }],
+            tls: true,
+          },
         },
       ],
     },
@@ -504,11 +511,11 @@ test('bad tcp options are all reported at once, each naming the field', async ()
   assert.ok(error instanceof ConfigError, String(error));
   const lines = error.issues.map((issue) => `${issue.path}: ${issue.message}`);
   assert.deepEqual(lines, [
-    'checks[0].banner: not a valid regular expression: "^(SSH"',
-    'checks[0].host: expected a host name or IP address without scheme, port or path, such as "mail.example", "10.0.0.5" or "::1", got "tcp://mail.example:25"',
-    'checks[0].port: expected a port number from 1 to 65535, got 70000',
-    'checks[0].steps[0]: a step needs "send", "expect" or both',
-    'checks[0].steps[1].expect: not a valid regular expression: "["',
+    'checks[0].tcp.banner: not a valid regular expression: "^(SSH"',
+    'checks[0].tcp.host: expected a host name or IP address without scheme, port or path, such as "mail.example", "10.0.0.5" or "::1", got "tcp://mail.example:25"',
+    'checks[0].tcp.port: expected a port number from 1 to 65535, got 70000',
+    'checks[0].tcp.steps[0]: a step needs "send", "expect" or both',
+    'checks[0].tcp.steps[1].expect: not a valid regular expression: "["',
     'checks[0].tls.verfiy: unknown key "verfiy", did you mean "verify"?',
   ]);
 });

@@ -1,8 +1,9 @@
 import type http from 'node:http';
 import type { PhaseClock } from '../phase-clock.ts';
 import type { Peer } from '../run-result.ts';
-import { type ExtractedLink, extractLinks } from './extract-links.ts';
 import { fetchPage, type PageResponse } from './fetch-page.ts';
+import { type ExtractedLink, LinkExtractor } from './link-extractor.ts';
+import { PageBody } from './page-body.ts';
 import { runBounded } from './run-bounded.ts';
 
 /** A page whose path matches `pathPattern` must contain `contains`. */
@@ -148,14 +149,20 @@ export async function crawlSite(plan: CrawlPlan): Promise<CrawlReport> {
         const url = new URL(visit.url);
         const path = url.pathname + url.search;
         const applies = plan.keywords.map((keyword) => keyword.pathPattern.test(path));
+        const keywordApplies = applies.includes(true);
         const request = {
           url,
           agent: plan.agent,
           headers: plan.headers,
           timeoutMs: plan.pageTimeoutMs,
           signal: plan.signal,
-          wantsBody: (status: number, contentType: string | undefined) =>
-            status >= 200 && status < 300 && (isHtml(contentType) || applies.includes(true)),
+          readBody: (status: number, contentType: string | undefined) => {
+            if (status < 200 || status >= 300) return undefined;
+            const html = isHtml(contentType);
+            if (!html && !keywordApplies) return undefined;
+            const extractor = html ? new LinkExtractor(visit.url, plan.includeAssets) : undefined;
+            return new PageBody(extractor, keywordApplies);
+          },
           onPeer: (ip: string, port: number) => peers.set(`${ip}|${port}`, { ip, port }),
           onPhase: visit === root ? (phase: string) => plan.clock.enter(phase) : undefined,
         };
@@ -177,13 +184,14 @@ export async function crawlSite(plan: CrawlPlan): Promise<CrawlReport> {
           };
         }
         if (response.body === undefined) return;
+        const text = response.body.text();
         for (const [index, keyword] of plan.keywords.entries()) {
           if (!applies[index]) continue;
           keywordMatches[index]++;
-          if (!response.body.includes(keyword.contains)) visit.missingKeywords.push(index);
+          if (!text?.includes(keyword.contains)) visit.missingKeywords.push(index);
         }
-        if (!isHtml(response.contentType)) return;
-        const links = extractLinks(response.body, visit.url, plan.includeAssets);
+        if (!response.body.extractor) return;
+        const links = response.body.extractor.links();
         for (const link of links) {
           // Assets belong to the page that uses them: checked at its depth, even the last one.
           if (link.kind === 'asset') admit(link.url, visit.depth, 'asset', visit.url, currentLevel);

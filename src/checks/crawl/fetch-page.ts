@@ -14,7 +14,14 @@ const BODY_READ_LIMIT = 4 * 1024 * 1024;
  */
 const DRAIN_LIMIT = 1024 * 1024;
 
-export interface PageRequest {
+/** Takes a body chunk by chunk as it arrives, up to BODY_READ_LIMIT bytes. */
+export interface BodySink {
+  write(chunk: Buffer): void;
+  /** The body ended, or reached the read limit. */
+  end(): void;
+}
+
+export interface PageRequest<Body extends BodySink = BodySink> {
   url: URL;
   /** Shared keep-alive agent; its maxSockets is the crawl's concurrency. */
   agent: http.Agent;
@@ -23,19 +30,23 @@ export interface PageRequest {
   timeoutMs: number;
   /** The crawl's deadline: aborting it abandons the page. */
   signal: AbortSignal;
-  /** Whether the body is needed (HTML to parse, a page a keyword applies to). */
-  wantsBody(status: number, contentType: string | undefined): boolean;
+  /**
+   * Where to stream the body (HTML to parse, a page a keyword applies to), asked once the
+   * status and content type are known; undefined drains and drops it. Asked again on a retry.
+   */
+  readBody(status: number, contentType: string | undefined): Body | undefined;
   /** Every remote address the request talks to, for the capture slice. */
   onPeer(ip: string, port: number): void;
   /** Phase changes (dns, connect, tls, firstByte, download), for the root page's timings. */
   onPhase?(phase: string): void;
 }
 
-export interface PageResponse {
+export interface PageResponse<Body extends BodySink = BodySink> {
   status?: number;
   location?: string;
   contentType?: string;
-  body?: string;
+  /** The sink `readBody` gave, ended; only when the body was read (to its end or the limit). */
+  body?: Body;
   ms: number;
   /** A network error or the page timeout: the page is broken. */
   error?: RunError;
@@ -50,7 +61,7 @@ export interface PageResponse {
 }
 
 /** One GET; never rejects: a failing page is a PageResponse with `error`. */
-export function fetchPage(request: PageRequest): Promise<PageResponse> {
+export function fetchPage<Body extends BodySink>(request: PageRequest<Body>): Promise<PageResponse<Body>> {
   const { url, signal } = request;
   const isHttps = url.protocol === 'https:';
   const hostname = url.hostname.replace(/^\[|\]$/g, '');
@@ -67,14 +78,14 @@ export function fetchPage(request: PageRequest): Promise<PageResponse> {
   // Known before connecting, so even a refused or silent connect leaves a flow to capture.
   if (literal) request.onPeer(hostname, port);
 
-  return new Promise<PageResponse>((resolve) => {
+  return new Promise<PageResponse<Body>>((resolve) => {
     let settled = false;
     const outgoing = (isHttps ? https : http).request(url, {
       method: 'GET',
       headers: request.headers,
       agent: request.agent,
     });
-    const finish = (response: Omit<PageResponse, 'ms' | 'target' | 'reusedSocket'>) => {
+    const finish = (response: Omit<PageResponse<Body>, 'ms' | 'target' | 'reusedSocket'>) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
@@ -124,18 +135,18 @@ export function fetchPage(request: PageRequest): Promise<PageResponse> {
       const status = incoming.statusCode ?? 0;
       const contentType = incoming.headers['content-type'];
       const location = incoming.headers.location;
-      const keep = request.wantsBody(status, contentType);
-      const limit = keep ? BODY_READ_LIMIT : DRAIN_LIMIT;
-      const chunks: Buffer[] = [];
+      const body = request.readBody(status, contentType);
+      const limit = body ? BODY_READ_LIMIT : DRAIN_LIMIT;
       let bytes = 0;
       const done = () => {
-        const body = keep ? Buffer.concat(chunks).toString('utf8') : undefined;
+        if (settled) return;
+        body?.end();
         finish({ status, contentType, location, body });
       };
       incoming.on('data', (chunk: Buffer) => {
         if (settled) return;
         bytes += chunk.length;
-        if (keep) chunks.push(chunk);
+        body?.write(chunk); // parsed as it arrives: the page is never held whole for its links
         if (bytes >= limit) {
           done(); // enough for links and keywords; the rest is not worth the time
           incoming.destroy();

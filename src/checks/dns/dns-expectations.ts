@@ -13,23 +13,45 @@ const regexSource = regexSourceSchema();
  */
 export const dnsExpectationsSchema = strictObject({
   /** The response code wanted; default NOERROR. NXDOMAIN makes "this name must not exist" the check. */
-  rcode: z.enum(DNS_RCODES).default('NOERROR'),
+  rcode: z
+    .enum(DNS_RCODES)
+    .default('NOERROR')
+    .describe(
+      'The response code wanted. Default `NOERROR`; `NXDOMAIN` makes "this name must not exist" the check.',
+    ),
   /**
    * The exact set of answers of the asked type, in any order. `[]` asserts that there is none.
    * Without any answer expectation, a NOERROR answer must hold at least one record of the
    * asked type: an empty answer (NODATA) for a monitored name is almost always an outage.
    */
-  answers: z.array(z.string()).optional(),
+  answers: z
+    .array(z.string())
+    .optional()
+    .describe(
+      'The exact set of answers of the asked type, in any order; `[]` asserts there is none. Default: at least one record of the asked type.',
+    ),
   /** Answers that must all be present; others may be too. */
-  answersContain: z.array(z.string()).min(1).optional(),
+  answersContain: z
+    .array(z.string())
+    .min(1)
+    .optional()
+    .describe('Answers that must all be present; others may be too. Default none.'),
   /** Regular expression that at least one answer's text form must match (`^v=spf1 `). */
-  answerMatches: regexSource.optional(),
+  answerMatches: regexSource
+    .optional()
+    .describe("Regular expression at least one answer's text form must match (`^v=spf1 `). Default none."),
   /** Regular expression that every answer must match, with at least one answer (`^10\.`). */
-  allAnswersMatch: regexSource.optional(),
+  allAnswersMatch: regexSource
+    .optional()
+    .describe('Regular expression every answer must match, with at least one answer. Default none.'),
   /** Slower than this (whole run, connect included) fails the run. */
-  maxResponseTime: duration({ min: 1 }).optional(),
+  maxResponseTime: duration({ min: 1 })
+    .optional()
+    .describe('Slower than this (whole run, connect included) fails the run. Default none.'),
   /** Slower than this, but within maxResponseTime, makes the run degraded. */
-  degradedResponseTime: duration({ min: 1 }).optional(),
+  degradedResponseTime: duration({ min: 1 })
+    .optional()
+    .describe('Slower than this, but within maxResponseTime, makes the run degraded. Default none.'),
 }).superRefine((expect, ctx) => {
   if (
     expect.maxResponseTime !== undefined &&

@@ -1,13 +1,20 @@
 import { isIP, type Socket } from 'node:net';
 import type { ConnectionOptions, TLSSocket } from 'node:tls';
 import { Client, FTPError } from 'basic-ftp';
-import { CertificateFileError, summarizeTls, tlsConnectOptions } from '../certificate-options.ts';
+import {
+  type CertificateFacts,
+  judgeExpiry,
+  observeTlsSession,
+} from '../../assertions/certificate-checks.ts';
+import { DEFAULT_TLS_SETTINGS } from '../../config/tls-settings.ts';
+import { summarizeTls, tlsConnection, tlsFileErrorOutcome } from '../certificate-options.ts';
 import type { FtpCheck } from '../ftp.ts';
 import { classifyNetworkError, timeoutError } from '../network-error.ts';
 import { PhaseClock } from '../phase-clock.ts';
 import type { ProbeContext } from '../probe.ts';
 import { addPeer, formatTarget, lookupHost, unbracket } from '../remote-endpoint.ts';
 import type { AssertionResult, Peer, ProbeOutcome, RunError } from '../run-result.ts';
+import { TlsFileError } from '../tls-file-error.ts';
 import { DownloadDigest, evaluateDownload } from './download-digest.ts';
 
 /** A listing longer than this is not something to monitor; basic-ftp's own cap is 40 MiB. */
@@ -40,33 +47,42 @@ export class FtpSession {
   private step: Step = 'banner';
   /** What was running, for messages: "login as demo", "LIST /pub". */
   private pending = 'the banner';
+  private readonly settings: FtpCheck['ftp'];
+  /** Login name: `auth.username`, else anonymous. */
+  private readonly username: string;
+  /** The server's certificate once TLS is up: its expiry is judged when the session is done. */
+  private certificate: CertificateFacts | undefined;
+  private degraded = false;
 
   constructor(
     private readonly check: FtpCheck,
     private readonly context: ProbeContext,
   ) {
-    this.port = check.port ?? (check.secure === 'implicit' ? 990 : 21);
-    this.target = `${check.host}:${this.port}`;
-    this.details = { host: check.host, port: this.port, secure: check.secure, username: check.username };
+    this.settings = check.ftp;
+    this.username = check.auth?.username ?? 'anonymous';
+    this.port = this.settings.port ?? (this.settings.secure === 'implicit' ? 990 : 21);
+    this.target = `${this.settings.host}:${this.port}`;
+    this.details = {
+      host: this.settings.host,
+      port: this.port,
+      secure: this.settings.secure,
+      username: this.username,
+    };
   }
 
   async run(): Promise<ProbeOutcome> {
     let tlsOptions: ConnectionOptions = {};
     try {
-      if (this.check.secure)
-        tlsOptions = await tlsConnectOptions(this.check.certificate, this.check.host, this.context.configDir);
+      if (this.settings.secure)
+        tlsOptions = (await tlsConnection(this.check.tls, this.settings.host, this.context)).options;
     } catch (error) {
-      if (!(error instanceof CertificateFileError)) throw error;
-      return {
-        status: 'error',
-        phases: this.clock.finish(),
-        peers: [],
-        error: error.runError,
-        details: this.details,
-      };
+      if (!(error instanceof TlsFileError)) throw error;
+      return tlsFileErrorOutcome(error, this.details);
     }
     // Resolved before connecting: a missing secret is a config error, not a failed login.
-    const password = this.check.password ? this.context.secrets.interpolate(this.check.password) : undefined;
+    const password = this.check.auth?.password
+      ? this.context.secrets.interpolate(this.check.auth.password)
+      : undefined;
     // No timeout of basic-ftp's own: the caller owns the deadline and aborts the signal.
     const client = new Client(0, { maxListingBytes: MAX_LISTING_BYTES });
     this.watchSockets(client);
@@ -75,7 +91,7 @@ export class FtpSession {
     try {
       await this.converse(client, tlsOptions, password);
       return {
-        status: 'pass',
+        status: this.degraded ? 'degraded' : 'pass',
         phases: this.clock.finish(),
         peers: this.peers,
         assertions: this.assertions,
@@ -103,15 +119,15 @@ export class FtpSession {
     tlsOptions: ConnectionOptions,
     password: string | undefined,
   ): Promise<void> {
-    const { check } = this;
-    if (isIP(unbracket(check.host)) === 0) this.clock.enter('dns');
-    const ip = await lookupHost(check.host, this.context.signal);
+    const { settings, username } = this;
+    if (isIP(unbracket(settings.host)) === 0) this.clock.enter('dns');
+    const ip = await lookupHost(settings.host, this.context.signal);
     this.controlIp = ip;
     this.target = formatTarget(ip, this.port);
     addPeer(this.peers, ip, this.port);
 
     this.clock.enter('connect');
-    const implicit = check.secure === 'implicit';
+    const implicit = settings.secure === 'implicit';
     // The connection goes to the address looked up; `servername` keeps the name check.
     const secureOptions: ConnectionOptions = { ...tlsOptions, host: ip };
     const welcome = implicit
@@ -122,23 +138,25 @@ export class FtpSession {
     if (implicit)
       control.once('secureConnect', () => {
         this.details.tlsSession = { via: 'implicit', ...summarizeTls(control as TLSSocket) };
+        this.certificate = observeTlsSession(control as TLSSocket).facts.certificate;
         this.clock.enter('banner');
       });
     if (this.context.signal.aborted) client.close();
     this.details.banner = oneLine((await welcome).message);
 
-    if (check.secure === 'explicit') {
+    if (settings.secure === 'explicit') {
       this.clock.enter('tls');
       this.begin('auth-tls', 'AUTH TLS');
       await client.useTLS(secureOptions);
       this.details.tlsSession = { via: 'explicit', ...summarizeTls(client.ftp.socket as TLSSocket) };
+      this.certificate = observeTlsSession(client.ftp.socket as TLSSocket).facts.certificate;
     }
 
     this.clock.enter('login');
-    this.begin('login', `login as ${check.username}`);
-    const loggedIn = await client.login(check.username, password);
+    this.begin('login', `login as ${username}`);
+    const loggedIn = await client.login(username, password);
     this.assertions.push({
-      name: `login as ${check.username}`,
+      name: `login as ${username}`,
       ok: true,
       expected: '230',
       actual: oneLine(loggedIn.message),
@@ -146,11 +164,21 @@ export class FtpSession {
     this.begin('setup', 'session setup (FEAT, TYPE I)');
     await client.useDefaultSettings();
 
-    if (check.list) await this.list(client, check.list);
-    if (check.retrieve) await this.retrieve(client, check.retrieve);
+    if (settings.list) await this.list(client, settings.list);
+    if (settings.retrieve) await this.retrieve(client, settings.retrieve);
+    this.judgeCertificate();
   }
 
-  private async list(client: Client, list: NonNullable<FtpCheck['list']>): Promise<void> {
+  /** The `tls` block's expiry limits, judged as for every kind, once the session has worked. */
+  private judgeCertificate(): void {
+    if (!this.certificate) return;
+    const expiry = judgeExpiry(this.certificate, this.check.tls ?? DEFAULT_TLS_SETTINGS);
+    this.assertions.push(...expiry.assertions);
+    if (expiry.error) throw new FtpRunFailure(expiry.error);
+    this.degraded = expiry.degraded;
+  }
+
+  private async list(client: Client, list: NonNullable<FtpCheck['ftp']['list']>): Promise<void> {
     this.clock.enter('list');
     this.begin('list', `LIST ${list.path}`);
     const entries = await client.list(list.path);
@@ -175,7 +203,7 @@ export class FtpSession {
     }
   }
 
-  private async retrieve(client: Client, retrieve: NonNullable<FtpCheck['retrieve']>): Promise<void> {
+  private async retrieve(client: Client, retrieve: NonNullable<FtpCheck['ftp']['retrieve']>): Promise<void> {
     this.clock.enter('retrieve');
     this.begin('retrieve', `RETR ${retrieve.path}`);
     const digest = new DownloadDigest();

@@ -1,12 +1,19 @@
 import { isIP, connect as netConnect, type Socket } from 'node:net';
 import { type ConnectionOptions, type TLSSocket, connect as tlsConnect } from 'node:tls';
-import { CertificateFileError, summarizeTls, tlsConnectOptions } from '../certificate-options.ts';
+import {
+  type CertificateFacts,
+  judgeExpiry,
+  observeTlsSession,
+} from '../../assertions/certificate-checks.ts';
+import { DEFAULT_TLS_SETTINGS } from '../../config/tls-settings.ts';
+import { summarizeTls, tlsConnection, tlsFileErrorOutcome } from '../certificate-options.ts';
 import { classifyNetworkError, timeoutError } from '../network-error.ts';
 import { PhaseClock } from '../phase-clock.ts';
 import type { ProbeContext } from '../probe.ts';
 import { addPeer, formatTarget, lookupHost, unbracket } from '../remote-endpoint.ts';
 import type { AssertionResult, ErrorClass, Peer, ProbeOutcome, RunError } from '../run-result.ts';
 import type { SmtpCheck } from '../smtp.ts';
+import { TlsFileError } from '../tls-file-error.ts';
 import { SmtpClosedError, SmtpConnection, SmtpSyntaxError } from './smtp-connection.ts';
 import { ehloExtensions, extensionParameters, queuedAs, replyText, type SmtpReply } from './smtp-reply.ts';
 import { buildTestMessage } from './test-message.ts';
@@ -36,42 +43,43 @@ export class SmtpDialogue {
   private pending: string | undefined;
   private connection: SmtpConnection | undefined;
   private encrypted = false;
+  private readonly settings: SmtpCheck['smtp'];
+  /** The server's certificate, once TLS is up: its expiry is judged when the dialogue is done. */
+  private certificate: CertificateFacts | undefined;
+  private degraded = false;
 
   constructor(
     private readonly check: SmtpCheck,
     private readonly context: ProbeContext,
     ehloName: string,
   ) {
-    this.port = check.port ?? (check.tls === 'implicit' ? 465 : 25);
-    this.target = `${check.host}:${this.port}`;
+    this.settings = check.smtp;
+    this.port = this.settings.port ?? (this.settings.tls === 'implicit' ? 465 : 25);
+    this.target = `${this.settings.host}:${this.port}`;
     this.ehloName = ehloName.replace(/[^A-Za-z0-9.[\]:-]/g, '-') || 'localhost';
-    this.details = { host: check.host, port: this.port, tls: check.tls };
+    this.details = { host: this.settings.host, port: this.port, tls: this.settings.tls };
   }
 
   async run(): Promise<ProbeOutcome> {
     let tlsOptions: ConnectionOptions = {};
     try {
-      if (this.check.tls !== 'none')
-        tlsOptions = await tlsConnectOptions(this.check.certificate, this.check.host, this.context.configDir);
+      if (this.settings.tls !== 'none')
+        tlsOptions = (await tlsConnection(this.check.tls, this.settings.host, this.context)).options;
     } catch (error) {
-      if (!(error instanceof CertificateFileError)) throw error;
-      return {
-        status: 'error',
-        phases: this.clock.finish(),
-        peers: [],
-        error: error.runError,
-        details: this.details,
-      };
+      if (!(error instanceof TlsFileError)) throw error;
+      return tlsFileErrorOutcome(error, this.details);
     }
     // Resolved before any packet is sent: a missing secret is a config error, not a failed login.
-    const password = this.check.auth ? this.context.secrets.interpolate(this.check.auth.password) : undefined;
+    const password = this.check.auth?.password
+      ? this.context.secrets.interpolate(this.check.auth.password)
+      : undefined;
     const onAbort = () => this.connection?.abort();
     this.context.signal.addEventListener('abort', onAbort, { once: true });
     try {
       await this.converse(tlsOptions, password);
       const phases = this.clock.finish();
       return {
-        status: 'pass',
+        status: this.degraded ? 'degraded' : 'pass',
         phases,
         peers: this.peers,
         assertions: this.assertions,
@@ -96,14 +104,14 @@ export class SmtpDialogue {
   }
 
   private async converse(tlsOptions: ConnectionOptions, password: string | undefined): Promise<void> {
-    const { check } = this;
-    if (isIP(unbracket(check.host)) === 0) this.clock.enter('dns');
-    const ip = await lookupHost(check.host, this.context.signal);
+    const { check, settings } = this;
+    if (isIP(unbracket(settings.host)) === 0) this.clock.enter('dns');
+    const ip = await lookupHost(settings.host, this.context.signal);
     this.target = formatTarget(ip, this.port);
     addPeer(this.peers, ip, this.port);
 
     this.clock.enter('connect');
-    const implicit = check.tls === 'implicit';
+    const implicit = settings.tls === 'implicit';
     const socket: Socket = implicit
       ? tlsConnect({ ...tlsOptions, host: ip, port: this.port })
       : netConnect({ host: ip, port: this.port });
@@ -114,6 +122,7 @@ export class SmtpDialogue {
       socket.once('secureConnect', () => {
         this.encrypted = true;
         this.details.tlsSession = { via: 'implicit', ...summarizeTls(socket as TLSSocket) };
+        this.certificate = observeTlsSession(socket as TLSSocket).facts.certificate;
         this.clock.enter('banner');
       });
 
@@ -123,9 +132,9 @@ export class SmtpDialogue {
     this.expect('banner', banner, [220], 'protocol');
 
     let extensions = await this.hello();
-    if (check.tls === 'starttls' || check.tls === 'opportunistic') {
+    if (settings.tls === 'starttls' || settings.tls === 'opportunistic') {
       const offered = extensionParameters(extensions, 'STARTTLS') !== undefined;
-      if (check.tls === 'starttls')
+      if (settings.tls === 'starttls')
         this.assertions.push({
           name: 'STARTTLS offered',
           ok: offered,
@@ -136,7 +145,7 @@ export class SmtpDialogue {
         this.details.extensionsBeforeTls = extensions;
         await this.startTls({ ...tlsOptions, host: ip });
         extensions = await this.hello();
-      } else if (check.tls === 'starttls') {
+      } else if (settings.tls === 'starttls') {
         throw new SmtpFailure({
           class: 'tls',
           phase: 'ehlo',
@@ -144,9 +153,10 @@ export class SmtpDialogue {
         });
       }
     }
-    if (check.auth && password !== undefined)
+    if (check.auth?.username !== undefined && password !== undefined)
       await this.authenticate(check.auth.username, password, extensions);
-    if (check.message) await this.sendMessage(check.message);
+    if (settings.message) await this.sendMessage(settings.message);
+    this.judgeCertificate();
 
     this.clock.enter('quit');
     const bye = await this.command('QUIT');
@@ -181,6 +191,16 @@ export class SmtpDialogue {
     const secure = await connection.startTls(tlsOptions);
     this.encrypted = true;
     this.details.tlsSession = { via: 'starttls', ...summarizeTls(secure) };
+    this.certificate = observeTlsSession(secure).facts.certificate;
+  }
+
+  /** The `tls` block's expiry limits, judged as for every kind, once the dialogue has worked. */
+  private judgeCertificate(): void {
+    if (!this.certificate) return;
+    const expiry = judgeExpiry(this.certificate, this.check.tls ?? DEFAULT_TLS_SETTINGS);
+    this.assertions.push(...expiry.assertions);
+    if (expiry.error) throw new SmtpFailure(expiry.error);
+    this.degraded = expiry.degraded;
   }
 
   private async authenticate(username: string, password: string, extensions: string[]): Promise<void> {
@@ -236,7 +256,7 @@ export class SmtpDialogue {
     this.details.auth = { username, mechanism, offered };
   }
 
-  private async sendMessage(message: NonNullable<SmtpCheck['message']>): Promise<void> {
+  private async sendMessage(message: NonNullable<SmtpCheck['smtp']['message']>): Promise<void> {
     const connection = this.requireConnection();
     this.clock.enter('mail');
     const mailFrom = `MAIL FROM:<${message.from}>`;
@@ -327,7 +347,7 @@ export class SmtpDialogue {
             : `${this.target} closed the connection instead of answering ${this.pending ?? phase}`,
       };
     const runError = classifyNetworkError(error, phase, this.target);
-    if (runError.class === 'tls' && this.check.tls !== 'implicit')
+    if (runError.class === 'tls' && this.settings.tls !== 'implicit')
       runError.message = runError.message.replace(/^TLS with/, 'STARTTLS with');
     return runError;
   }
