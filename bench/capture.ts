@@ -31,7 +31,7 @@ import { checkCapturePermission } from '../capture/capture-permission.ts';
 import { listRingFiles, type RingFile, ringBytes } from '../capture/ring-files.ts';
 import { sliceWindow } from '../capture/slice-window.ts';
 import { FilesystemArtifactStore } from '../src/artifacts/filesystem-artifact-store.ts';
-import type { RunResult } from '../src/checks/run-result.ts';
+import type { RunResult } from '../src/results/run-result.ts';
 import { createLogger } from '../src/util/logger.ts';
 
 const { values } = parseArgs({

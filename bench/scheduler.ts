@@ -13,10 +13,10 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { RunResult } from '../src/checks/run-result.ts';
 import { parseConfig } from '../src/config/load-config.ts';
 import { startPrivateRedisServer } from '../src/redis/private-redis-server.ts';
 import { createRedisConnection } from '../src/redis/redis-connection.ts';
+import type { RunResult } from '../src/results/run-result.ts';
 import { startStack } from '../src/stack/start-stack.ts';
 import { createLogger } from '../src/util/logger.ts';
 

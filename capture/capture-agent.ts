@@ -1,8 +1,8 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ArtifactStore } from '../src/artifacts/artifact-store.ts';
-import { type ArtifactRef, NETWORK_ERROR_CLASSES, type RunResult } from '../src/checks/run-result.ts';
 import type { ParsedConfig } from '../src/config/config-schema.ts';
+import { type ArtifactRef, NETWORK_ERROR_CLASSES, type RunResult } from '../src/results/run-result.ts';
 import type { Logger } from '../src/util/logger.ts';
 import { processTempDir } from '../src/util/process-temp-dir.ts';
 import { analyzeCapture } from './analyze-capture.ts';

@@ -1,4 +1,4 @@
-import type { ErrorClass, RunResult } from '../src/checks/run-result.ts';
+import type { ErrorClass, RunResult } from '../src/results/run-result.ts';
 import type { ElsewhereOutcome } from '../src/results/slot-outcome-elsewhere.ts';
 
 export type { ElsewhereOutcome };

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Peer } from '../src/checks/run-result.ts';
+import type { Peer } from '../src/results/run-result.ts';
 import { headersOnlyLength, type PayloadMode } from './headers-only-length.ts';
 import { type DecodedPacket, decodePacket, normalizeIp } from './packet-decoder.ts';
 import { PcapFormatError } from './pcap-format-error.ts';

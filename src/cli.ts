@@ -1,6 +1,5 @@
 import { Command, CommanderError, Option } from 'commander';
 import { runCheck } from './checks/run-check.ts';
-import type { RunResult } from './checks/run-result.ts';
 import { formatRun } from './cli/format-run.ts';
 import { summarizeConfig } from './cli/summarize-config.ts';
 import { ConfigError } from './config/config-error.ts';
@@ -10,6 +9,7 @@ import { JourneyLoadError } from './journeys/load-journey.ts';
 import { loadJourneys, type ResolvedJourney } from './journeys/load-journeys.ts';
 import { DataDirInUseError, RedisNotInstalledError } from './redis/private-redis-server.ts';
 import { RedisUnreachableError } from './redis/redis-connection.ts';
+import type { RunResult } from './results/run-result.ts';
 import { type RunningStack, type StackRoles, startStack } from './stack/start-stack.ts';
 import { createLogger } from './util/logger.ts';
 import { PATHWATCH_VERSION } from './version.ts';

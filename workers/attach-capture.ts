@@ -1,6 +1,6 @@
 import type { CaptureAgent } from '../capture/capture-agent.ts';
-import type { RunResult } from '../src/checks/run-result.ts';
 import type { ResultsRecorder } from '../src/results/results-recorder.ts';
+import type { RunResult } from '../src/results/run-result.ts';
 import { slotOutcomeElsewhere } from '../src/results/slot-outcome-elsewhere.ts';
 import type { Logger } from '../src/util/logger.ts';
 

@@ -1,12 +1,12 @@
 import type { Redis } from 'ioredis';
 import type { CaptureAgent } from '../capture/capture-agent.ts';
 import type { ArtifactStore } from '../src/artifacts/artifact-store.ts';
-import type { RunResult } from '../src/checks/run-result.ts';
 import type { LoadedConfig } from '../src/config/load-config.ts';
 import { BrowserPool } from '../src/journeys/browser-pool.ts';
 import type { ResolvedJourney } from '../src/journeys/load-journeys.ts';
 import { runJourney } from '../src/journeys/run-journey.ts';
 import type { ResultsRecorder } from '../src/results/results-recorder.ts';
+import type { RunResult } from '../src/results/run-result.ts';
 import type { Logger } from '../src/util/logger.ts';
 import { ItemWorker } from './item-worker.ts';
 

@@ -2,9 +2,9 @@ import type { Redis } from 'ioredis';
 import type { CaptureAgent } from '../capture/capture-agent.ts';
 import type { ArtifactStore } from '../src/artifacts/artifact-store.ts';
 import { type RunCheckOptions, runCheck } from '../src/checks/run-check.ts';
-import type { RunResult } from '../src/checks/run-result.ts';
 import type { LoadedConfig, ResolvedCheck } from '../src/config/load-config.ts';
 import type { ResultsRecorder } from '../src/results/results-recorder.ts';
+import type { RunResult } from '../src/results/run-result.ts';
 import type { Logger } from '../src/util/logger.ts';
 import { ItemWorker } from './item-worker.ts';
 

@@ -1,6 +1,6 @@
 import { checkServerIdentity, type PeerCertificate, type TLSSocket } from 'node:tls';
 import { z } from 'zod';
-import type { AssertionResult, ErrorClass, RunError } from '../checks/run-result.ts';
+import type { AssertionResult, ErrorClass, RunError } from '../results/run-result.ts';
 
 const DAY_MS = 86_400_000;
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { AssertionResult } from '../checks/run-result.ts';
 import { duration, regexSource as regexSourceSchema, strictObject } from '../config/zod-helpers.ts';
+import type { AssertionResult } from '../results/run-result.ts';
 import { isValidJsonPath, readJsonPath } from './json-path.ts';
 import { describeStatusSpec, statusMatches, statusSpecSchema } from './status-matcher.ts';
 

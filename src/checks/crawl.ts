@@ -7,6 +7,7 @@ import { type CertificateFacts, judgeExpiry, observeTlsSession } from '../assert
 import { noAuthBlock } from '../config/auth-settings.ts';
 import { DEFAULT_TLS_SETTINGS, tlsSettingsSchema } from '../config/tls-settings.ts';
 import { duration, httpUrl, regexSource, strictObject } from '../config/zod-helpers.ts';
+import type { ProbeOutcome } from '../results/run-result.ts';
 import { tlsConnection, tlsFileErrorOutcome } from './certificate-options.ts';
 import { checkBaseShape, MAX_TIMEOUT_MS } from './check-base.ts';
 import { crawlScope } from './crawl/crawl-scope.ts';
@@ -14,7 +15,6 @@ import { crawlSite } from './crawl/crawl-site.ts';
 import { crawlVerdict } from './crawl/crawl-verdict.ts';
 import { PhaseClock } from './phase-clock.ts';
 import type { Probe } from './probe.ts';
-import type { ProbeOutcome } from './run-result.ts';
 import { TlsFileError } from './tls-file-error.ts';
 
 /** The `crawl:` block: where the crawl starts, how far it goes, and what pages must say. */

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { noAuthBlock } from '../config/auth-settings.ts';
 import { noTlsBlock } from '../config/tls-settings.ts';
 import { strictObject } from '../config/zod-helpers.ts';
+import type { Peer, RunError } from '../results/run-result.ts';
 import { checkBaseShape } from './check-base.ts';
 import { answerShapeProblem } from './dns/answer-shape.ts';
 import type { DnsExchange, DnsReply } from './dns/dns-exchange.ts';
@@ -21,7 +22,6 @@ import { exchangeTcp } from './dns/tcp-exchange.ts';
 import { exchangeUdp } from './dns/udp-exchange.ts';
 import { PhaseClock } from './phase-clock.ts';
 import type { Probe } from './probe.ts';
-import type { Peer, RunError } from './run-result.ts';
 
 /** The `dns:` block: which server to ask what, and what counts as a good answer. */
 export const dnsSettingsSchema = strictObject(

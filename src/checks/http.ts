@@ -18,6 +18,7 @@ import { authSettings } from '../config/auth-settings.ts';
 import { secretRefsIn } from '../config/secret-resolver.ts';
 import { DEFAULT_TLS_SETTINGS, tlsSettingsSchema } from '../config/tls-settings.ts';
 import { httpUrl, strictObject } from '../config/zod-helpers.ts';
+import type { Peer, RunError } from '../results/run-result.ts';
 import { tlsConnection, tlsFileErrorOutcome } from './certificate-options.ts';
 import { checkBaseShape } from './check-base.ts';
 import { classifyNetworkError, timeoutError } from './network-error.ts';
@@ -25,7 +26,6 @@ import { PhaseClock } from './phase-clock.ts';
 import type { Probe, ProbeContext } from './probe.ts';
 import { tokensInBody, tokensInHeader, tokensInUrl } from './received-tokens.ts';
 import { addPeer, formatTarget, ipVersion } from './remote-endpoint.ts';
-import type { Peer, RunError } from './run-result.ts';
 import { TlsFileError } from './tls-file-error.ts';
 
 /** Bodies are read up to this size for assertions; the rest is drained and counted. */

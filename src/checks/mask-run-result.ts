@@ -1,5 +1,5 @@
+import type { RunResult } from '../results/run-result.ts';
 import { maskDeep } from '../util/mask-deep.ts';
-import type { RunResult } from './run-result.ts';
 
 /**
  * A result with every string masked, except the ids pathwatch built itself (run, check,

@@ -1,4 +1,4 @@
-import type { ErrorClass, RunError } from './run-result.ts';
+import type { ErrorClass, RunError } from '../results/run-result.ts';
 
 const PHASE_WORDS: Record<string, string> = {
   dns: 'dns lookup',

@@ -1,4 +1,4 @@
-import type { PhaseTimings } from './run-result.ts';
+import type { PhaseTimings } from '../results/run-result.ts';
 
 /**
  * Measures consecutive phases of a run (dns → connect → tls → firstByte → download) and

@@ -5,12 +5,12 @@ import { describeAssertionFailure } from '../assertions/http-expectations.ts';
 import { noAuthBlock } from '../config/auth-settings.ts';
 import { noTlsBlock } from '../config/tls-settings.ts';
 import { duration, expected, strictObject } from '../config/zod-helpers.ts';
+import type { AssertionResult, ProbeOutcome, RunError } from '../results/run-result.ts';
 import { checkBaseShape } from './check-base.ts';
 import { timeoutError } from './network-error.ts';
 import { PhaseClock } from './phase-clock.ts';
 import type { Probe, ProbeContext } from './probe.ts';
 import { ipVersion } from './remote-endpoint.ts';
-import type { AssertionResult, ProbeOutcome, RunError } from './run-result.ts';
 
 /** A host name (RFC 1123 labels) or an IP address, IPv6 with an optional `%zone`. */
 const HOST_NAME_RE =

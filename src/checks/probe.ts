@@ -1,5 +1,5 @@
 import type { SecretResolver } from '../config/secret-resolver.ts';
-import type { ProbeOutcome } from './run-result.ts';
+import type { ProbeOutcome } from '../results/run-result.ts';
 
 /**
  * What a probe gets besides its check. The caller owns the deadline: it aborts `signal`

@@ -2,7 +2,7 @@ import { lookup } from 'node:dns';
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { expected } from '../config/zod-helpers.ts';
-import type { Peer } from './run-result.ts';
+import type { Peer } from '../results/run-result.ts';
 
 // What every socket-level probe (http, tcp, tls, smtp, ftp, crawl) needs about the far
 // end: the config fields that name it, how to write it in a message, and how to record it

@@ -2,12 +2,12 @@ import { randomUUID } from 'node:crypto';
 import type { ResolvedCheck } from '../config/load-config.ts';
 import type { SecretResolver } from '../config/secret-resolver.ts';
 import { SecretError } from '../config/secret-resolver.ts';
+import type { ProbeOutcome, RunResult } from '../results/run-result.ts';
 import { maskRunResult } from './mask-run-result.ts';
 import { timeoutError } from './network-error.ts';
 import { probeFor } from './registry.ts';
 import { localPortsOf } from './remote-endpoint.ts';
 import { RunCancelledError } from './run-cancelled-error.ts';
-import type { ProbeOutcome, RunResult } from './run-result.ts';
 
 export interface RunCheckOptions {
   location: string;

@@ -1,10 +1,10 @@
 import { lookup } from 'node:dns/promises';
 import net, { isIP } from 'node:net';
 import tls, { type ConnectionOptions, type TLSSocket } from 'node:tls';
+import type { Peer, RunError } from '../results/run-result.ts';
 import { classifyNetworkError, timeoutError } from './network-error.ts';
 import type { PhaseClock } from './phase-clock.ts';
 import { addPeer, formatTarget } from './remote-endpoint.ts';
-import type { Peer, RunError } from './run-result.ts';
 
 /**
  * Longest line kept while waiting for its end: a server streaming bytes without a newline is

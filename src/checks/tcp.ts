@@ -3,12 +3,12 @@ import { evaluateCertificate, observeTlsSession } from '../assertions/certificat
 import { noAuthBlock } from '../config/auth-settings.ts';
 import { tlsSettingsSchema } from '../config/tls-settings.ts';
 import { expected, strictObject } from '../config/zod-helpers.ts';
+import type { AssertionResult, Peer, ProbeOutcome, RunError } from '../results/run-result.ts';
 import { tlsConnection, tlsFileErrorOutcome } from './certificate-options.ts';
 import { checkBaseShape } from './check-base.ts';
 import { PhaseClock } from './phase-clock.ts';
 import type { Probe } from './probe.ts';
 import { hostAddress, ipVersion, portNumber } from './remote-endpoint.ts';
-import type { AssertionResult, Peer, ProbeOutcome, RunError } from './run-result.ts';
 import { DialogueFailure, quoteLine, SocketDialogue } from './socket-dialogue.ts';
 import { TlsFileError } from './tls-file-error.ts';
 

@@ -1,4 +1,4 @@
-import type { RunError } from './run-result.ts';
+import type { RunError } from '../results/run-result.ts';
 
 /**
  * A file (or secret) the `tls` block names could not be read when the run needed it: the

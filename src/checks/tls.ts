@@ -7,12 +7,12 @@ import {
 import { noAuthBlock } from '../config/auth-settings.ts';
 import { refineTlsSettings, tlsSettingsShape } from '../config/tls-settings.ts';
 import { strictObject } from '../config/zod-helpers.ts';
+import type { Peer, RunError } from '../results/run-result.ts';
 import { tlsConnection, tlsFileErrorOutcome } from './certificate-options.ts';
 import { checkBaseShape } from './check-base.ts';
 import { PhaseClock } from './phase-clock.ts';
 import type { Probe } from './probe.ts';
 import { hostAddress, ipVersion, portNumber } from './remote-endpoint.ts';
-import type { Peer, RunError } from './run-result.ts';
 import { DialogueFailure, SocketDialogue } from './socket-dialogue.ts';
 import { TlsFileError } from './tls-file-error.ts';
 

@@ -1,4 +1,4 @@
-import type { RunResult } from '../checks/run-result.ts';
+import type { RunResult } from '../results/run-result.ts';
 
 const PHASES: Array<[string, string]> = [
   ['dns', 'dns'],

@@ -1,12 +1,12 @@
 import { join, relative, resolve } from 'node:path';
 import { FilesystemArtifactStore } from '../artifacts/filesystem-artifact-store.ts';
-import type { RunResult } from '../checks/run-result.ts';
 import type { LoadedConfig } from '../config/load-config.ts';
 import { SecretResolver } from '../config/secret-resolver.ts';
 import { BrowserPool } from '../journeys/browser-pool.ts';
 import { type BrowserSettings, DEFAULT_BROWSER_SETTINGS } from '../journeys/browser-settings.ts';
 import { loadJourney } from '../journeys/load-journey.ts';
 import { runJourney } from '../journeys/run-journey.ts';
+import type { RunResult } from '../results/run-result.ts';
 
 export interface RunJourneyCommandOptions {
   /** The config, when there is one: secrets file and browser settings come from it. */

@@ -1,4 +1,4 @@
-import type { ErrorClass } from '../checks/run-result.ts';
+import type { ErrorClass } from '../results/run-result.ts';
 
 /** Chromium's network error codes, as Playwright reports them in navigation errors. */
 const NET_ERRORS: Array<[RegExp, ErrorClass]> = [

@@ -7,6 +7,7 @@ import type { ArtifactStore } from '../artifacts/artifact-store.ts';
 import { maskRunResult } from '../checks/mask-run-result.ts';
 import { tokensInBody, tokensInHeader, tokensInUrl } from '../checks/received-tokens.ts';
 import { RunCancelledError } from '../checks/run-cancelled-error.ts';
+import { SecretError, type SecretResolver } from '../config/secret-resolver.ts';
 import type {
   ArtifactRef,
   ErrorClass,
@@ -14,8 +15,7 @@ import type {
   RunResult,
   RunStatus,
   StepResult,
-} from '../checks/run-result.ts';
-import { SecretError, type SecretResolver } from '../config/secret-resolver.ts';
+} from '../results/run-result.ts';
 import { parseDuration } from '../util/duration.ts';
 import { processTempDir } from '../util/process-temp-dir.ts';
 import type { BrowserPool } from './browser-pool.ts';

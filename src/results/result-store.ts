@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { RunResult, RunStatus } from '../checks/run-result.ts';
+import type { RunResult, RunStatus } from './run-result.ts';
 
 export interface ResultStoreOptions {
   /** Key prefix shared with the queues (`pathwatch`). */

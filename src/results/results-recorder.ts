@@ -1,10 +1,10 @@
 import type { Redis } from 'ioredis';
-import type { RunResult } from '../checks/run-result.ts';
 import type { LoadedConfig } from '../config/load-config.ts';
 import { IncidentStore } from './incident-store.ts';
 import { MissedSlotStore } from './missed-slot-store.ts';
 import { ResultStore } from './result-store.ts';
 import { RollupStore } from './rollup-store.ts';
+import type { RunResult } from './run-result.ts';
 import { settledSlotStates } from './settled-slot-states.ts';
 import { type CheckState, type StateChange, type StatePolicy, StateStore } from './state-store.ts';
 import { computeVerdict, sideOf, type Verdict, type VerdictLocation } from './verdict.ts';

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
-import type { RunResult } from '../checks/run-result.ts';
 import { bucketIndex, histogramQuantile, LATENCY_BUCKETS_MS } from './latency-histogram.ts';
+import type { RunResult } from './run-result.ts';
 
 const HOUR_MS = 3_600_000;
 

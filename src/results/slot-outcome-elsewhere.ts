@@ -1,5 +1,5 @@
-import type { RunResult } from '../checks/run-result.ts';
 import type { ResultStore } from './result-store.ts';
+import type { RunResult } from './run-result.ts';
 
 /** How the other locations' runs of the same check and slot fared, when known. */
 export type ElsewhereOutcome =

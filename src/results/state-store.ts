@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { RunResult } from '../checks/run-result.ts';
+import type { RunResult } from './run-result.ts';
 import { slotIndex } from './slot-outcome-elsewhere.ts';
 
 /** A check's state at one location. UNKNOWN until the first counted run. */

@@ -10,7 +10,6 @@ import { startRunWorker } from '../../workers/run-worker.ts';
 import { buildApp } from '../api/build-app.ts';
 import type { MonitoredItem } from '../api/routes/checks-routes.ts';
 import { FilesystemArtifactStore } from '../artifacts/filesystem-artifact-store.ts';
-import type { RunResult } from '../checks/run-result.ts';
 import type { LoadedConfig } from '../config/load-config.ts';
 import type { ResolvedJourney } from '../journeys/load-journeys.ts';
 import {
@@ -20,6 +19,7 @@ import {
   waitUntilReady,
 } from '../redis/redis-connection.ts';
 import { ResultsRecorder } from '../results/results-recorder.ts';
+import type { RunResult } from '../results/run-result.ts';
 import { startMissedSlotSweep } from '../scheduler/missed-slot-sweep.ts';
 import {
   openQueue,

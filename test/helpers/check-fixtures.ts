@@ -1,6 +1,6 @@
 import { runCheck } from '../../src/checks/run-check.ts';
-import type { RunResult } from '../../src/checks/run-result.ts';
 import { parseConfig } from '../../src/config/load-config.ts';
+import type { RunResult } from '../../src/results/run-result.ts';
 
 /**
  * Runs one check given as plain config (validated by the real schema), the way

@@ -3,11 +3,11 @@ import { after, before, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import { buildApp } from '../../src/api/build-app.ts';
-import type { RunResult } from '../../src/checks/run-result.ts';
 import { parseConfig } from '../../src/config/load-config.ts';
 import { createRedisConnection } from '../../src/redis/redis-connection.ts';
 import type { ResultStore } from '../../src/results/result-store.ts';
 import { ResultsRecorder } from '../../src/results/results-recorder.ts';
+import type { RunResult } from '../../src/results/run-result.ts';
 import { deleteKeysWithPrefix, SHARED_REDIS_URL, uniquePrefix } from '../helpers/redis-test-prefix.ts';
 
 const prefix = uniquePrefix('api');

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Redis } from 'ioredis';
-import type { RunResult, RunStatus } from '../../src/checks/run-result.ts';
 import { parseConfig } from '../../src/config/load-config.ts';
 import { createRedisConnection } from '../../src/redis/redis-connection.ts';
 import { ResultsRecorder } from '../../src/results/results-recorder.ts';
+import type { RunResult, RunStatus } from '../../src/results/run-result.ts';
 import { openRunQueue } from '../../src/scheduler/run-queue.ts';
 import { createLogger } from '../../src/util/logger.ts';
 import { startRunWorker } from '../../workers/run-worker.ts';

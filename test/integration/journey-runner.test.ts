@@ -16,13 +16,13 @@ import { strFromU8, unzipSync } from 'fflate';
 import type { Browser } from 'playwright';
 import type { StoredArtifact } from '../../src/artifacts/artifact-store.ts';
 import { FilesystemArtifactStore } from '../../src/artifacts/filesystem-artifact-store.ts';
-import type { RunResult } from '../../src/checks/run-result.ts';
 import { SecretResolver } from '../../src/config/secret-resolver.ts';
 import { type DemoShop, startDemoShop } from '../../src/demo-shop/demo-shop.ts';
 import { BrowserPool } from '../../src/journeys/browser-pool.ts';
 import { DEFAULT_BROWSER_SETTINGS } from '../../src/journeys/browser-settings.ts';
 import { JourneyLoadError, type LoadedJourney, loadJourney } from '../../src/journeys/load-journey.ts';
 import { runJourney, type StepEvent } from '../../src/journeys/run-journey.ts';
+import type { RunResult } from '../../src/results/run-result.ts';
 import { chromiumBrowserProcess, chromiumProcesses } from '../helpers/child-processes.ts';
 import { LOOPBACK_ONLY_CHROMIUM_ARGS } from '../helpers/loopback-browser.ts';
 

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { RunResult } from '../../src/checks/run-result.ts';
 import { parseConfig } from '../../src/config/load-config.ts';
 import { createRedisConnection } from '../../src/redis/redis-connection.ts';
+import type { RunResult } from '../../src/results/run-result.ts';
 import { openRunQueue } from '../../src/scheduler/run-queue.ts';
 import { spreadOffset } from '../../src/scheduler/sync-schedulers.ts';
 import { type RunningStack, startStack } from '../../src/stack/start-stack.ts';

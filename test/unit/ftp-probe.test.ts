@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { after, before, test } from 'node:test';
-import type { RunResult } from '../../src/checks/run-result.ts';
+import type { RunResult } from '../../src/results/run-result.ts';
 import { runCheckFromConfig } from '../helpers/check-fixtures.ts';
 import { createTestPki, type TestPki } from '../helpers/test-certificates.ts';
 import {

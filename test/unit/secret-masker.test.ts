@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { maskRunResult } from '../../src/checks/mask-run-result.ts';
-import type { RunResult } from '../../src/checks/run-result.ts';
 import { SecretMasker } from '../../src/config/secret-masker.ts';
 import { SecretResolver } from '../../src/config/secret-resolver.ts';
+import type { RunResult } from '../../src/results/run-result.ts';
 import { maskDeep } from '../../src/util/mask-deep.ts';
 import { encodingsOf, findLeaks } from '../helpers/secret-encodings.ts';
 

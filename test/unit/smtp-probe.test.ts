@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
 import { after, before, test } from 'node:test';
-import type { RunResult } from '../../src/checks/run-result.ts';
+import type { RunResult } from '../../src/results/run-result.ts';
 import { runCheckFromConfig } from '../helpers/check-fixtures.ts';
 import { createTestPki, type TestPki } from '../helpers/test-certificates.ts';
 import { closedPort, startSilentServer, type TestServer } from '../helpers/test-servers.ts';

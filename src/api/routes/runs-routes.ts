@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { ArtifactStore } from '../../artifacts/artifact-store.ts';
-import type { RunResult } from '../../checks/run-result.ts';
 import type { ResultsRecorder } from '../../results/results-recorder.ts';
+import type { RunResult } from '../../results/run-result.ts';
 import { apiError } from '../api-error.ts';
 
 export interface RunsRoutesOptions {

@@ -1,6 +1,6 @@
 import type http from 'node:http';
+import type { Peer } from '../../results/run-result.ts';
 import type { PhaseClock } from '../phase-clock.ts';
-import type { Peer } from '../run-result.ts';
 import { fetchPage, type PageResponse } from './fetch-page.ts';
 import { type ExtractedLink, LinkExtractor } from './link-extractor.ts';
 import { PageBody } from './page-body.ts';

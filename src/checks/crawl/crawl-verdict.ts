@@ -1,5 +1,5 @@
+import type { AssertionResult, ProbeOutcome, RunError } from '../../results/run-result.ts';
 import { timeoutError } from '../network-error.ts';
-import type { AssertionResult, ProbeOutcome, RunError } from '../run-result.ts';
 import type { CrawlReport, CrawlVisit, Keyword } from './crawl-site.ts';
 
 /** `details.visited` and `details.broken` stop here, so one huge site cannot bloat a result. */

@@ -1,9 +1,9 @@
 import http from 'node:http';
 import https from 'node:https';
 import { isIP, type Socket } from 'node:net';
+import type { RunError } from '../../results/run-result.ts';
 import { classifyNetworkError, timeoutError } from '../network-error.ts';
 import { formatTarget } from '../remote-endpoint.ts';
-import type { RunError } from '../run-result.ts';
 
 /** A page body is read up to this size for links and keywords; the rest is not downloaded. */
 const BODY_READ_LIMIT = 4 * 1024 * 1024;

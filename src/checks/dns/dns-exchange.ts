@@ -1,5 +1,5 @@
+import type { RunError } from '../../results/run-result.ts';
 import type { PhaseClock } from '../phase-clock.ts';
-import type { RunError } from '../run-result.ts';
 import type { DnsServerAddress } from './dns-server-address.ts';
 import type { AskedQuestion, DnsResponse } from './read-response.ts';
 

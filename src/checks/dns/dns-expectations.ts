@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { duration, regexSource as regexSourceSchema, strictObject } from '../../config/zod-helpers.ts';
-import type { AssertionResult } from '../run-result.ts';
+import type { AssertionResult } from '../../results/run-result.ts';
 import { DNS_RCODES } from './dns-record-types.ts';
 import { canonicalAnswer } from './record-text.ts';
 

@@ -1,4 +1,4 @@
-import type { RunError } from '../run-result.ts';
+import type { RunError } from '../../results/run-result.ts';
 
 /** How an exchange reports a failing server: carries the classified error to the probe. */
 export class DnsQueryFailure extends Error {

@@ -1,6 +1,6 @@
 import dgram from 'node:dgram';
+import type { RunError } from '../../results/run-result.ts';
 import { classifyNetworkError } from '../network-error.ts';
-import type { RunError } from '../run-result.ts';
 import { type DnsExchange, type DnsReply, noAnswerError, protocolError } from './dns-exchange.ts';
 import { DnsQueryFailure } from './dns-query-failure.ts';
 import { readResponse } from './read-response.ts';

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Writable } from 'node:stream';
-import type { AssertionResult } from '../run-result.ts';
+import type { AssertionResult } from '../../results/run-result.ts';
 
 /** Content kept for `contains`; the rest is only hashed and counted. */
 export const KEPT_CONTENT_LIMIT = 1024 * 1024;

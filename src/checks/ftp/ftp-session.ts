@@ -7,13 +7,13 @@ import {
   observeTlsSession,
 } from '../../assertions/certificate-checks.ts';
 import { DEFAULT_TLS_SETTINGS } from '../../config/tls-settings.ts';
+import type { AssertionResult, Peer, ProbeOutcome, RunError } from '../../results/run-result.ts';
 import { summarizeTls, tlsConnection, tlsFileErrorOutcome } from '../certificate-options.ts';
 import type { FtpCheck } from '../ftp.ts';
 import { classifyNetworkError, timeoutError } from '../network-error.ts';
 import { PhaseClock } from '../phase-clock.ts';
 import type { ProbeContext } from '../probe.ts';
 import { addPeer, formatTarget, lookupHost, unbracket } from '../remote-endpoint.ts';
-import type { AssertionResult, Peer, ProbeOutcome, RunError } from '../run-result.ts';
 import { TlsFileError } from '../tls-file-error.ts';
 import { DownloadDigest, evaluateDownload } from './download-digest.ts';
 
