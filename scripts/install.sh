@@ -4,6 +4,9 @@
 #  - from Debian, where missing: chromium (browser journeys), tcpdump (packet capture),
 #    redis-server (the only stateful service), tshark (cross-checks captures in tests),
 #    iproute2 + iptables (network-namespace tests), iputils-ping (the ping check).
+#  - promtool (Prometheus' own checker of the /metrics text format, for the tests), unpacked
+#    from Debian's prometheus package into .cache/promtool: the Prometheus server and its
+#    service are not installed.
 # Never downloads a browser of its own: Playwright drives Debian's Chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -49,6 +52,22 @@ if [ "${#missing[@]}" -gt 0 ]; then
     say "cannot install them here (needs root and apt-get); run as root: apt-get install ${missing[*]}"
     say "pathwatch still runs without them: journeys need chromium, captures need tcpdump, 'pathwatch start' needs redis-server or REDIS_URL"
   fi
+fi
+
+if command -v promtool >/dev/null 2>&1 || [ -x .cache/promtool/usr/bin/promtool ]; then
+  say "promtool: present"
+elif command -v apt-get >/dev/null 2>&1; then
+  download=$(mktemp -d)
+  fetch() { (cd "$download" && apt-get download prometheus >/dev/null 2>&1); }
+  # Package lists may be empty on a fresh machine whose other packages were all present.
+  if fetch || { [ "$(id -u)" -eq 0 ] && apt-get update -qq && fetch; }; then
+    mkdir -p .cache/promtool
+    dpkg -x "$download"/prometheus_*.deb .cache/promtool
+    say "promtool: unpacked into .cache/promtool"
+  else
+    say "promtool: could not download Debian's prometheus package; the /metrics format test will be skipped"
+  fi
+  rm -rf "$download"
 fi
 
 if [ -f node_modules/.package-lock.json ] && cmp -s package-lock.json node_modules/.pathwatch-installed-lock 2>/dev/null; then

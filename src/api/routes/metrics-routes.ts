@@ -3,6 +3,8 @@ import type { LoadedConfig } from '../../config/load-config.ts';
 import { LATENCY_BUCKETS_MS } from '../../results/latency-histogram.ts';
 import type { ResultsRecorder } from '../../results/results-recorder.ts';
 import type { MonitoredItem } from './checks-routes.ts';
+import { metricLabel as label } from './metric-label.ts';
+import { probeMetricLines } from './probe-metrics.ts';
 
 export interface MetricsRoutesOptions {
   config: LoadedConfig;
@@ -11,10 +13,6 @@ export interface MetricsRoutesOptions {
 }
 
 const STATE_VALUES: Record<string, number> = { UP: 1, DEGRADED: 0.5, DOWN: 0, UNKNOWN: -1 };
-
-function label(value: string): string {
-  return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
-}
 
 /** Prometheus text: state and missed slots per check × location, live workers, schedule lag this hour. */
 export const metricsRoutes: FastifyPluginAsync<MetricsRoutesOptions> = async (
@@ -89,6 +87,7 @@ export const metricsRoutes: FastifyPluginAsync<MetricsRoutesOptions> = async (
       }
       lines.push(`pathwatch_schedule_lag_seconds_count{location="${label(location)}"} ${cumulative}`);
     }
+    lines.push(...(await probeMetricLines(items, recorder)));
     return reply.header('content-type', 'text/plain; version=0.0.4').send(`${lines.join('\n')}\n`);
   });
 };
