@@ -17,8 +17,8 @@ import { parseConfig } from '../src/config/load-config.ts';
 import { startPrivateRedisServer } from '../src/redis/private-redis-server.ts';
 import { createRedisConnection } from '../src/redis/redis-connection.ts';
 import type { RunResult } from '../src/results/run-result.ts';
-import { startStack } from '../src/stack/start-stack.ts';
 import { createLogger } from '../src/util/logger.ts';
+import { startStack } from '../workers/start-stack.ts';
 
 const { values } = parseArgs({
   options: {

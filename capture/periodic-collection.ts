@@ -1,9 +1,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { isIP } from 'node:net';
 import { join } from 'node:path';
-import { z } from 'zod';
 import type { ArtifactStore, StoredArtifact } from '../src/artifacts/artifact-store.ts';
-import { duration, expected, identifier, strictObject } from '../src/config/zod-helpers.ts';
+import type { PeriodicCollection } from '../src/config/periodic-collection-schema.ts';
 import type { Logger } from '../src/util/logger.ts';
 import { processTempDir } from '../src/util/process-temp-dir.ts';
 import { analyzeCapture } from './analyze-capture.ts';
@@ -13,56 +11,6 @@ import type { PayloadMode } from './headers-only-length.ts';
 import { type DecodedPacket, normalizeIp } from './packet-decoder.ts';
 import { LastPacketIndex } from './ring-files.ts';
 import { sliceWindow, waitForWindow } from './slice-window.ts';
-
-const DAY_MS = 86_400_000;
-
-const portSchema = z
-  .number({ error: expected('a port number') })
-  .int()
-  .min(1, { error: (issue) => `port must be 1-65535, got ${JSON.stringify(issue.input)}` })
-  .max(65_535, { error: (issue) => `port must be 1-65535, got ${JSON.stringify(issue.input)}` });
-
-const peerFilterSchema = strictObject({
-  ip: z.string({ error: expected('an IPv4 or IPv6 address') }).refine((text) => isIP(text) !== 0, {
-    error: (issue) => `expected an IPv4 or IPv6 address, got ${JSON.stringify(issue.input)}`,
-  }),
-  /** Without a port, all traffic to and from the address. */
-  port: portSchema.optional(),
-});
-
-/**
- * One scheduled collection: every `every`, the last `window` of the ring, cut to the filter,
- * stored as `captures/<id>/<time>.pcap` with its analysis, kept for `keep`.
- *
- * The filter is not a tcpdump expression (slices are cut by pathwatch, not by tcpdump): a
- * packet is kept when it is to or from one of `peers` (an address, or an address and port),
- * or on one of `ports` (either side), or is DNS with `includeDns`. Without `peers` and
- * `ports` the whole window is kept.
- */
-export const periodicCollectionSchema = strictObject({
-  id: identifier('collection'),
-  every: duration({ min: 60_000, max: DAY_MS }),
-  /** The last N minutes saved each time. */
-  window: duration({ min: 1000, max: DAY_MS }),
-  peers: z.array(peerFilterSchema).min(1).optional(),
-  ports: z.array(portSchema).min(1).optional(),
-  includeDns: z.boolean().default(false),
-  /** How long this collection's artifacts are kept (default 7d). */
-  keep: duration({ min: 60_000 }).default(7 * DAY_MS),
-});
-
-/** A list of collections whose ids are unique (an id names its artifacts' folder). */
-export const periodicCollectionsSchema = z.array(periodicCollectionSchema).superRefine((entries, ctx) => {
-  const seen = new Set<string>();
-  entries.forEach((entry, index) => {
-    if (seen.has(entry.id))
-      ctx.addIssue({ code: 'custom', path: [index, 'id'], message: `duplicate collection id "${entry.id}"` });
-    seen.add(entry.id);
-  });
-});
-
-export type PeriodicCollectionInput = z.input<typeof periodicCollectionSchema>;
-export type PeriodicCollection = z.output<typeof periodicCollectionSchema>;
 
 /** Artifact key prefix of a collection's captures. */
 export function collectionPrefix(id: string): string {

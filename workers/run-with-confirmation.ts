@@ -4,6 +4,7 @@ import type { ArtifactStore, StoredArtifact } from '../src/artifacts/artifact-st
 import { maskRunResult } from '../src/checks/mask-run-result.ts';
 import { RunCancelledError } from '../src/checks/run-cancelled-error.ts';
 import { processSecretMasker } from '../src/config/secret-masker.ts';
+import { errorOf } from '../src/results/error-codes.ts';
 import type { ResultsRecorder } from '../src/results/results-recorder.ts';
 import type { RunResult } from '../src/results/run-result.ts';
 import type { StatePolicy } from '../src/results/state-store.ts';
@@ -113,11 +114,11 @@ async function attemptOrCrash(
       peers: [],
       // An attempt cut by the job's signal threw on its way out: it was cancelled, not crashed.
       error: options.signal?.aborted
-        ? { class: 'internal', message: RunCancelledError.messageOf(options.signal.reason) }
-        : {
-            class: 'internal',
-            message: `run ${runId} of "${options.identity.checkId}" crashed: ${(error as Error)?.message ?? String(error)}`,
-          },
+        ? errorOf('CANCELLED', RunCancelledError.messageOf(options.signal.reason))
+        : errorOf(
+            'INTERNAL',
+            `run ${runId} of "${options.identity.checkId}" crashed: ${(error as Error)?.message ?? String(error)}`,
+          ),
       artifacts: stored.map((artifact) => ({
         kind: artifactKind(artifact.key),
         key: artifact.key,

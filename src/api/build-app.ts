@@ -1,9 +1,10 @@
-import { timingSafeEqual } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { ArtifactStore } from '../artifacts/artifact-store.ts';
+import type { ApiRole } from '../auth/api-role.ts';
+import { TokenTable } from '../auth/token-table.ts';
 import type { LoadedConfig } from '../config/load-config.ts';
 import type { ResolvedJourney } from '../journeys/load-journeys.ts';
 import { isRedisUnavailableError, redisFailureReason } from '../redis/redis-connection.ts';
@@ -11,12 +12,15 @@ import type { ResultsRecorder } from '../results/results-recorder.ts';
 import type { RunResult } from '../results/run-result.ts';
 import type { Logger } from '../util/logger.ts';
 import { ApiRequestError, apiError, quoteInput } from './api-error.ts';
+import { authorizeRequest } from './authorize-request.ts';
+import { loadLinkKey } from './link-key.ts';
 import { NO_QUERY, parseQuery } from './query-params.ts';
 import { checksRoutes, type MonitoredItem } from './routes/checks-routes.ts';
 import { healthRoutes } from './routes/health-routes.ts';
 import { locationsRoutes } from './routes/locations-routes.ts';
 import { metricsRoutes } from './routes/metrics-routes.ts';
 import { runsRoutes } from './routes/runs-routes.ts';
+import { traceViewerRoutes } from './routes/trace-viewer-routes.ts';
 
 export interface BuildAppOptions {
   config: LoadedConfig;
@@ -32,16 +36,10 @@ export interface BuildAppOptions {
    * it, and /api/v1 answers 503 at once while it is down.
    */
   redis?: Redis;
+  /** The key of signed links; default `api.linkKey`, else `<dataDir>/link-key` (made on first use). */
+  linkKey?: Buffer;
   /** A pino logger; tests pass none and get a silent app. */
   logger?: Logger;
-}
-
-function tokenMatches(given: string, accepted: string[]): boolean {
-  const givenBytes = Buffer.from(given);
-  return accepted.some((token) => {
-    const tokenBytes = Buffer.from(token);
-    return tokenBytes.length === givenBytes.length && timingSafeEqual(tokenBytes, givenBytes);
-  });
 }
 
 /** Checks and journeys, as one list: to an operator both are things that can break. */
@@ -55,6 +53,19 @@ export function monitoredItems(config: LoadedConfig, journeys: ResolvedJourney[]
     locations: item.locations,
     enabled: item.enabled,
   }));
+}
+
+/** A route and the least role that may call it (before any check a handler makes itself). */
+export interface RouteRole {
+  method: string;
+  url: string;
+  role: ApiRole | 'open';
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    routeRoles: RouteRole[];
+  }
 }
 
 /** Longest URL the API reads; longer ones get a 414 before any route sees them. */
@@ -112,8 +123,8 @@ function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
 }
 
 /**
- * The API as a Fastify instance that never listens: tests drive it with `inject()`,
- * server.ts adds `listen()`.
+ * The API as a Fastify instance that never listens: tests drive it with `inject()`, and
+ * workers/start-stack.ts (the `start` and `server` commands) calls `listen()`.
  */
 export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
   const app = Fastify({
@@ -132,7 +143,15 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
       return (reply as unknown as FastifyReply).code(status).send(apiError(code, message));
     },
   }) as unknown as FastifyInstance;
-  const tokens = options.config.settings.api.tokens.map((ref) => options.config.secrets.interpolate(ref));
+  const tokens = new TokenTable(options.config.settings.api.tokens);
+  // Loaded on first use: an API that never meets a signed link never makes a key file.
+  let linkKeyLoad: Promise<Buffer> | undefined;
+  const linkKey = () => {
+    linkKeyLoad ??= options.linkKey ? Promise.resolve(options.linkKey) : loadLinkKey(options.config);
+    return linkKeyLoad;
+  };
+  const authorize = authorizeRequest(tokens);
+  const openRoutes = new Set(options.config.settings.api.openRoutes);
 
   app.setErrorHandler(
     (
@@ -161,6 +180,19 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
       return reply.code(status).send(apiError(code ?? 'BAD_REQUEST', message));
     },
   );
+  // Every route with the role it needs, as declared: a test holds it against one table, so a
+  // new route cannot slip in without a decision about who may call it.
+  const routeRoles: RouteRole[] = [];
+  app.decorate('routeRoles', routeRoles);
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) {
+      if (method === 'HEAD') continue;
+      // Outside /api/ a route is open (health, metrics, the trace viewer's files) unless
+      // api.openRoutes closes it to viewers.
+      const role = route.config?.role ?? (route.url.startsWith('/api/') ? 'viewer' : 'open');
+      routeRoles.push({ method, url: route.url, role });
+    }
+  });
   app.setNotFoundHandler((request, reply) =>
     reply
       .code(404)
@@ -182,24 +214,21 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     request.query = parseQuery(request.routeOptions.config.query ?? NO_QUERY, request.query);
   });
 
-  await app.register(healthRoutes, { redis: options.redis });
+  // /healthz, /readyz and /metrics are open by default (probes and scrapers rarely carry
+  // tokens); `api.openRoutes` closes them to viewers and up.
+  await app.register(async (health) => {
+    if (!openRoutes.has('health')) health.addHook('onRequest', authorize);
+    await health.register(healthRoutes, { redis: options.redis });
+  });
   const items = monitoredItems(options.config, options.journeys ?? []);
-  await app.register(metricsRoutes, { config: options.config, items, recorder: options.recorder });
+  await app.register(traceViewerRoutes);
+  await app.register(async (metrics) => {
+    if (!openRoutes.has('metrics')) metrics.addHook('onRequest', authorize);
+    await metrics.register(metricsRoutes, { config: options.config, items, recorder: options.recorder });
+  });
 
   await app.register(async (api) => {
-    if (tokens.length > 0) {
-      api.addHook('onRequest', async (request, reply) => {
-        const header = request.headers.authorization ?? '';
-        const token = header.startsWith('Bearer ') ? header.slice(7) : '';
-        if (!token || !tokenMatches(token, tokens)) {
-          return reply
-            .code(401)
-            .send(
-              apiError('UNAUTHORIZED', 'send "Authorization: Bearer <token>" with a token from api.tokens'),
-            );
-        }
-      });
-    }
+    api.addHook('onRequest', authorize);
     // While the API's connection is down every route here would fail anyway: answer at
     // once, before a route queues work on a connection that waits for Redis (run now).
     const redis = options.redis;
@@ -214,7 +243,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
       recorder: options.recorder,
       artifacts: options.artifacts,
       requestCapture: options.requestCapture,
-      apiHasTokens: tokens.length > 0,
+      apiHasTokens: tokens.size > 0,
+      linkKey,
     });
   });
   return app;

@@ -1,6 +1,7 @@
 import { checkServerIdentity, type PeerCertificate, type TLSSocket } from 'node:tls';
 import { z } from 'zod';
-import type { AssertionResult, ErrorClass, RunError } from '../results/run-result.ts';
+import { type CodedRunError, type ErrorCode, errorOf } from '../results/error-codes.ts';
+import type { AssertionResult } from '../results/run-result.ts';
 
 const DAY_MS = 86_400_000;
 
@@ -113,7 +114,7 @@ export interface CertificateVerdict {
   status: 'pass' | 'degraded' | 'fail';
   assertions: AssertionResult[];
   /** The first hard failure: class `tls` for what a verifying client refuses, `assertion` for policy. */
-  error?: RunError;
+  error?: CodedRunError;
 }
 
 /** Reads what the handshake on `socket` showed. Call after `secureConnect`. */
@@ -135,7 +136,8 @@ export function observeTlsSession(socket: TLSSocket, now = Date.now()): TlsObser
 
 interface Finding {
   assertion: AssertionResult;
-  errorClass: ErrorClass;
+  /** The error's stable code, which also gives its class (`tls` for what a verifying client refuses). */
+  code: ErrorCode;
   message: string;
 }
 
@@ -155,14 +157,14 @@ export function evaluateCertificate(
   if (!certificate || !leaf) {
     const message = 'the server presented no certificate';
     const assertion = { name: 'certificate presented', ok: false, expected: 'a certificate', actual: 'none' };
-    return { status: 'fail', assertions: [assertion], error: { class: 'tls', phase: 'tls', message } };
+    return { status: 'fail', assertions: [assertion], error: errorOf('TLS_HANDSHAKE', message, 'tls') };
   }
   const label = certificateLabel(certificate);
   const validTo = Date.parse(certificate.validTo);
   const validFrom = Date.parse(certificate.validFrom);
   const findings: Finding[] = [];
-  const add = (assertion: AssertionResult, errorClass: ErrorClass, message = '') =>
-    findings.push({ assertion, errorClass, message });
+  const add = (assertion: AssertionResult, code: ErrorCode, message = '') =>
+    findings.push({ assertion, code, message });
 
   const expired = now > validTo;
   const notYetValid = now < validFrom;
@@ -175,27 +177,27 @@ export function evaluateCertificate(
       const ago = span(now - validTo);
       add(
         { ...dates, ok: false, actual: `expired ${ago} ago` },
-        'tls',
+        'TLS_EXPIRED',
         `${label} expired ${ago} ago (valid to ${day(validTo)})`,
       );
     } else if (notYetValid) {
       const until = span(validFrom - now);
       add(
         { ...dates, ok: false, actual: `starts in ${until}` },
-        'tls',
+        'TLS_NOT_YET_VALID',
         `${label} is not valid until ${day(validFrom)} (starts in ${until})`,
       );
-    } else add({ ...dates, ok: true, actual: 'valid now' }, 'tls');
+    } else add({ ...dates, ok: true, actual: 'valid now' }, 'TLS_EXPIRED');
 
     const code = facts.authorizationError;
     const leafDatesExplain = code !== undefined && DATE_CODES.has(code) && (expired || notYetValid);
     const trust = { name: 'certificate chain trusted', expected: `trusted by ${policy.trustedBy}` };
     if (facts.authorized || code === undefined || leafDatesExplain)
-      add({ ...trust, ok: true, actual: 'trusted' }, 'tls');
+      add({ ...trust, ok: true, actual: 'trusted' }, 'TLS_UNTRUSTED');
     else
       add(
         { ...trust, ok: false, actual: code },
-        'tls',
+        'TLS_UNTRUSTED',
         untrustedMessage(label, code, chain, policy.trustedBy, now),
       );
   }
@@ -210,7 +212,7 @@ export function evaluateCertificate(
         : names.join(', ') || '(no names)';
     add(
       { name: `certificate matches ${hostname}`, ok: !mismatch, expected: hostname, actual: names },
-      'tls',
+      'TLS_HOSTNAME',
       `certificate is for ${shown}, not ${hostname}`,
     );
   }
@@ -227,7 +229,7 @@ export function evaluateCertificate(
         expected: matcher.display,
         actual: certificate.issuer,
       },
-      'assertion',
+      'TLS_POLICY',
       `certificate issuer: expected ${matcher.display}, got ${JSON.stringify(certificate.issuer)}`,
     );
   }
@@ -242,7 +244,7 @@ export function evaluateCertificate(
         expected: `>= ${policy.minVersion}`,
         actual: facts.protocol ?? 'unknown',
       },
-      'assertion',
+      'TLS_POLICY',
       `TLS protocol: expected ${policy.minVersion} or newer, got ${facts.protocol ?? 'unknown'}`,
     );
   }
@@ -253,7 +255,7 @@ export function evaluateCertificate(
     return {
       status: 'fail',
       assertions,
-      error: { class: failed.errorClass, phase: 'tls', message: failed.message },
+      error: errorOf(failed.code, failed.message, 'tls'),
     };
   }
   return { status: assertions.some((result) => result.degraded) ? 'degraded' : 'pass', assertions };
@@ -273,13 +275,13 @@ export function judgeExpiry(
   certificate: CertificateFacts,
   limits: ExpiryLimits,
   now = Date.now(),
-): { assertions: AssertionResult[]; error?: RunError; degraded: boolean } {
+): { assertions: AssertionResult[]; error?: CodedRunError; degraded: boolean } {
   const label = certificateLabel(certificate);
   const findings = expiryFindings(certificate, label, limits, now);
   const failed = findings.find((finding) => !finding.assertion.ok && !finding.assertion.degraded);
   return {
     assertions: findings.map((finding) => finding.assertion),
-    ...(failed ? { error: { class: failed.errorClass, phase: 'tls', message: failed.message } } : {}),
+    ...(failed ? { error: errorOf(failed.code, failed.message, 'tls') } : {}),
     degraded: findings.some((finding) => finding.assertion.degraded),
   };
 }
@@ -304,7 +306,7 @@ function expiryFindings(
         expected: `>= ${limits.failDays} days`,
         actual: `${certificate.daysLeft} days`,
       },
-      errorClass: 'assertion',
+      code: 'CERT_EXPIRES_SOON',
       message: `${label} ${leftText} (valid to ${day(validTo)}): expected at least ${limits.failDays} days left (failDays)`,
     });
   }
@@ -318,7 +320,7 @@ function expiryFindings(
         expected: `>= ${limits.warnDays} days`,
         actual: `${certificate.daysLeft} days`,
       },
-      errorClass: 'assertion',
+      code: 'CERT_EXPIRES_SOON',
       message: '',
     });
   }

@@ -5,9 +5,9 @@ import { type ConnectionOptions, rootCertificates, type TLSSocket } from 'node:t
 import { secretRefsIn } from '../config/secret-resolver.ts';
 import { DEFAULT_TLS_SETTINGS, type TlsSettings } from '../config/tls-settings.ts';
 import type { ProbeOutcome } from '../results/run-result.ts';
+import { TlsFileError } from './errors/tls-file-error.ts';
 import type { ProbeContext } from './probe.ts';
 import { unbracket } from './remote-endpoint.ts';
-import { TlsFileError } from './tls-file-error.ts';
 
 /** Node TLS options built from a check's `tls` block, and how messages name the trusted CAs. */
 export interface TlsConnection {

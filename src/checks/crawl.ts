@@ -13,9 +13,9 @@ import { checkBaseShape, MAX_TIMEOUT_MS } from './check-base.ts';
 import { crawlScope } from './crawl/crawl-scope.ts';
 import { crawlSite } from './crawl/crawl-site.ts';
 import { crawlVerdict } from './crawl/crawl-verdict.ts';
+import { TlsFileError } from './errors/tls-file-error.ts';
 import { PhaseClock } from './phase-clock.ts';
 import type { Probe } from './probe.ts';
-import { TlsFileError } from './tls-file-error.ts';
 
 /** The `crawl:` block: where the crawl starts, how far it goes, and what pages must say. */
 export const crawlSettingsSchema = strictObject(

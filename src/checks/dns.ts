@@ -4,7 +4,8 @@ import { z } from 'zod';
 import { noAuthBlock } from '../config/auth-settings.ts';
 import { noTlsBlock } from '../config/tls-settings.ts';
 import { strictObject } from '../config/zod-helpers.ts';
-import type { Peer, RunError } from '../results/run-result.ts';
+import { errorOf } from '../results/error-codes.ts';
+import type { Peer } from '../results/run-result.ts';
 import { checkBaseShape } from './check-base.ts';
 import { answerShapeProblem } from './dns/answer-shape.ts';
 import type { DnsExchange, DnsReply } from './dns/dns-exchange.ts';
@@ -13,13 +14,13 @@ import {
   dnsExpectationsSchema,
   evaluateDnsExpectations,
 } from './dns/dns-expectations.ts';
-import { DnsQueryFailure } from './dns/dns-query-failure.ts';
 import { DNS_RECORD_TYPES } from './dns/dns-record-types.ts';
 import { formatDnsServer, parseDnsServer } from './dns/dns-server-address.ts';
 import { isQueryName, questionName } from './dns/query-name.ts';
 import { recordLine, recordText } from './dns/record-text.ts';
 import { exchangeTcp } from './dns/tcp-exchange.ts';
 import { exchangeUdp } from './dns/udp-exchange.ts';
+import { ProbeError } from './errors/probe-error.ts';
 import { PhaseClock } from './phase-clock.ts';
 import type { Probe } from './probe.ts';
 
@@ -124,7 +125,7 @@ export const dnsProbe: Probe<DnsCheck> = {
         reply = await exchangeTcp(exchange);
       }
     } catch (error) {
-      if (!(error instanceof DnsQueryFailure)) throw error;
+      if (!(error instanceof ProbeError)) throw error;
       return { status: 'fail', phases: clock.finish(), peers, error: error.runError, details };
     }
     const phases = clock.finish();
@@ -147,7 +148,13 @@ export const dnsProbe: Probe<DnsCheck> = {
     });
     const failed = assertions.find((result) => !result.ok && !result.degraded);
     if (failed) {
-      const error: RunError = { class: 'assertion', message: describeDnsFailure(failed, question) };
+      const code =
+        failed.name === 'rcode'
+          ? 'DNS_RCODE'
+          : failed.name.startsWith('response time')
+            ? 'SLOW_RESPONSE'
+            : 'ASSERTION';
+      const error = errorOf(code, describeDnsFailure(failed, question));
       return { status: 'fail', phases, peers, error, assertions, details };
     }
     const degraded = assertions.some((result) => result.degraded);

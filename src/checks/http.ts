@@ -18,15 +18,17 @@ import { authSettings } from '../config/auth-settings.ts';
 import { secretRefsIn } from '../config/secret-resolver.ts';
 import { DEFAULT_TLS_SETTINGS, tlsSettingsSchema } from '../config/tls-settings.ts';
 import { httpUrl, strictObject } from '../config/zod-helpers.ts';
-import type { Peer, RunError } from '../results/run-result.ts';
+import { type CodedRunError, errorOf } from '../results/error-codes.ts';
+import type { AssertionResult, Peer } from '../results/run-result.ts';
 import { tlsConnection, tlsFileErrorOutcome } from './certificate-options.ts';
 import { checkBaseShape } from './check-base.ts';
+import { ProbeError } from './errors/probe-error.ts';
+import { TlsFileError } from './errors/tls-file-error.ts';
 import { classifyNetworkError, timeoutError } from './network-error.ts';
 import { PhaseClock } from './phase-clock.ts';
 import type { Probe, ProbeContext } from './probe.ts';
 import { tokensInBody, tokensInHeader, tokensInUrl } from './received-tokens.ts';
 import { addPeer, formatTarget, ipVersion } from './remote-endpoint.ts';
-import { TlsFileError } from './tls-file-error.ts';
 
 /** Bodies are read up to this size for assertions; the rest is drained and counted. */
 const BODY_READ_LIMIT = 10 * 1024 * 1024;
@@ -89,16 +91,6 @@ interface HopResult {
   tls?: TlsSessionFacts;
 }
 
-class HopFailure extends Error {
-  constructor(
-    readonly runError: RunError,
-    /** The certificate the server showed before the handshake was refused, for `details`. */
-    readonly certificate?: CertificateFacts,
-  ) {
-    super(runError.message);
-  }
-}
-
 export const httpProbe: Probe<HttpCheck> = {
   async run(check, context) {
     const clock = new PhaseClock();
@@ -124,30 +116,44 @@ export const httpProbe: Probe<HttpCheck> = {
     let body = settings.body;
     let hop: HopResult;
     let redirects = 0;
+    /** The last hop's request headers that carry credentials, to word a 401. */
+    let sentCredentials: string[] = [];
+    /** Every hop so far (`GET http://…/a` with its status), to name a loop or a long chain. */
+    const chain = new RedirectChain();
     try {
       for (;;) {
         const sameOrigin = url.origin === origin || settings.forwardCredentialsOnRedirect;
-        hop = await requestOnce(
-          url,
-          method,
-          body,
-          sameOrigin ? requestOptions : credentialFree,
-          context,
-          clock,
-          peers,
-        );
+        const hopOptions = sameOrigin ? requestOptions : credentialFree;
+        sentCredentials = credentialsIn(hopOptions);
+        hop = await requestOnce(url, method, body, hopOptions, context, clock, peers);
         noteReceivedTokens(hop, url, context);
         const location = hop.headers.location;
-        if (hop.status >= 300 && hop.status < 400 && location && redirects < maxRedirects) {
-          redirects++;
+        if (hop.status >= 300 && hop.status < 400 && location && maxRedirects > 0) {
+          chain.add(method, url, hop.status);
           const next = new URL(location, url);
           if (hop.status === 303 || ((hop.status === 301 || hop.status === 302) && method === 'POST')) {
             method = 'GET';
             body = undefined;
           }
+          // A URL asked for twice (same method) answers the same way again: following on only
+          // burns the limit and hides the loop behind "expected 2xx, got 302".
+          if (chain.seen(method, next))
+            throw ProbeError.of('REDIRECT_LOOP', `redirect loop: ${chain.describe(next)}`);
+          if (redirects >= maxRedirects)
+            throw ProbeError.of(
+              'TOO_MANY_REDIRECTS',
+              `more than ${maxRedirects} redirects (followRedirects): ${chain.describe(next)}`,
+            );
+          redirects++;
+          // A 307/308 to another origin resends the body: refused when it holds a secret (a
+          // login form, a token request) unless the check opts in, since the credentials would
+          // go to a server the check was never pointed at.
           const leavesOrigin = next.origin !== origin && !settings.forwardCredentialsOnRedirect;
           if (leavesOrigin && body !== undefined && secretRefsIn(body).length > 0)
-            throw new CrossOriginBodyRedirect(hop.status, url, next);
+            throw ProbeError.of(
+              'REDIRECT_REFUSED',
+              `${hop.status} redirect from ${url.origin} to ${next.origin} would resend the request body, which holds secrets: not followed (set forwardCredentialsOnRedirect: true to allow it)`,
+            );
           url = next;
           continue;
         }
@@ -155,12 +161,8 @@ export const httpProbe: Probe<HttpCheck> = {
       }
     } catch (error) {
       const runError =
-        error instanceof HopFailure
-          ? error.runError
-          : error instanceof CrossOriginBodyRedirect
-            ? { class: 'protocol' as const, message: error.message }
-            : classifyNetworkError(error, clock.current, url.host);
-      const certificate = error instanceof HopFailure ? error.certificate : undefined;
+        error instanceof ProbeError ? error.runError : classifyNetworkError(error, clock.current, url.host);
+      const certificate = error instanceof ProbeError ? error.certificate : undefined;
       return {
         status: 'fail',
         phases: clock.finish(),
@@ -192,10 +194,13 @@ export const httpProbe: Probe<HttpCheck> = {
     };
     const failed = assertions.find((result) => !result.ok && !result.degraded);
     if (failed) {
-      const error: RunError =
+      const error: CodedRunError =
         expiry?.error && expiry.assertions.includes(failed)
           ? expiry.error
-          : { class: 'assertion', message: `${method} ${url.href}: ${describeAssertionFailure(failed)}` };
+          : answerError(failed, hop.status, `${method} ${url.href}`, {
+              sent: sentCredentials,
+              dropped: sentCredentials.length === 0 && credentialsIn(requestOptions).length > 0,
+            });
       return { status: 'fail', phases, peers, error, assertions, details };
     }
     const degraded = assertions.some((result) => result.degraded);
@@ -207,19 +212,67 @@ export const httpProbe: Probe<HttpCheck> = {
 const CREDENTIAL_HEADER_NAME = /auth|token|api[-_]?key|secret|session|passw|signature|cookie/i;
 
 /**
- * A 307/308 redirect resends the body. To another origin that is refused when the body holds
- * a secret (a login form, a token request), unless the check opts in: the credentials would
- * go to a server the check was never pointed at.
+ * The error of an answer that failed its expectations. A 401/407 says whether credentials
+ * went with the request: sent and refused is a rejected login (class `auth`), none sent is
+ * the check's own gap (set `auth`), which the bare status could not tell apart.
  */
-class CrossOriginBodyRedirect extends Error {
-  constructor(
-    readonly status: number,
-    from: URL,
-    to: URL,
-  ) {
-    super(
-      `${status} redirect from ${from.origin} to ${to.origin} would resend the request body, which holds secrets: not followed (set forwardCredentialsOnRedirect: true to allow it)`,
-    );
+function answerError(
+  failed: AssertionResult,
+  status: number,
+  request: string,
+  credentials: { sent: string[]; dropped: boolean },
+): CodedRunError {
+  if (failed.name.startsWith('status ') && (status === 401 || status === 407)) {
+    const reason = `${status} ${http.STATUS_CODES[status]}`;
+    if (credentials.sent.length > 0)
+      return errorOf(
+        'AUTH_REJECTED',
+        `${request}: ${reason}: credentials were sent (${credentials.sent.join(', ')}) and refused`,
+      );
+    const why = credentials.dropped
+      ? ' (the check has them, but they are not sent to another origin: set forwardCredentialsOnRedirect)'
+      : '; set auth';
+    return errorOf('HTTP_STATUS', `${request}: ${reason}: no credentials were sent${why}`);
+  }
+  const code = failed.name.startsWith('status ')
+    ? 'HTTP_STATUS'
+    : failed.name.startsWith('response time')
+      ? 'SLOW_RESPONSE'
+      : 'ASSERTION';
+  return errorOf(code, `${request}: ${describeAssertionFailure(failed)}`);
+}
+
+/** What credentials a request carries, as a 401's message names them: `basic`, `bearer`, `x-api-key`. */
+function credentialsIn(options: SharedRequestOptions): string[] {
+  return Object.entries(options.headers)
+    .filter(([name]) => options.credentialHeaders.has(name))
+    .map(([name, value]) => {
+      // The scheme only (`Basic …` → basic); a bare value names its header, never itself.
+      const scheme = /^([A-Za-z][\w-]*) \S/.exec(value)?.[1];
+      return (name === 'authorization' || name === 'proxy-authorization') && scheme
+        ? scheme.toLowerCase()
+        : name;
+    });
+}
+
+/** The redirects followed so far (method, URL, status), to tell a loop and to show the chain. */
+class RedirectChain {
+  private readonly hops: Array<{ key: string; href: string; status: number }> = [];
+
+  add(method: string, url: URL, status: number): void {
+    this.hops.push({ key: `${method} ${url.href}`, href: url.href, status });
+  }
+
+  seen(method: string, url: URL): boolean {
+    return this.hops.some((hop) => hop.key === `${method} ${url.href}`);
+  }
+
+  /** `http://a/x (302) → http://a/y (302) → http://a/x`, the middle of a long chain cut. */
+  describe(next: URL): string {
+    const steps = this.hops.map((hop) => `${hop.href} (${hop.status})`);
+    const shown =
+      steps.length > 6 ? [...steps.slice(0, 3), `… ${steps.length - 5} more …`, ...steps.slice(-2)] : steps;
+    return [...shown, next.href].join(' → ');
   }
 }
 
@@ -312,7 +365,7 @@ function requestOnce(
       family: options.family,
     });
     const onAbort = () =>
-      request.destroy(new HopFailure(timeoutError(clock.current, target, context.timeoutMs)));
+      request.destroy(new ProbeError(timeoutError(clock.current, target, context.timeoutMs)));
     if (context.signal.aborted) onAbort();
     context.signal.addEventListener('abort', onAbort, { once: true });
     const settle = () => context.signal.removeEventListener('abort', onAbort);
@@ -366,18 +419,18 @@ function requestOnce(
       response.on('error', (error) => {
         settle();
         reject(
-          error instanceof HopFailure
+          error instanceof ProbeError
             ? error
-            : new HopFailure(classifyNetworkError(error, clock.current, target)),
+            : new ProbeError(classifyNetworkError(error, clock.current, target)),
         );
       });
     });
     request.on('error', (error) => {
       settle();
       reject(
-        error instanceof HopFailure
+        error instanceof ProbeError
           ? error
-          : new HopFailure(classifyNetworkError(error, clock.current, target), refusedCertificate),
+          : new ProbeError(classifyNetworkError(error, clock.current, target), refusedCertificate),
       );
     });
     request.end(body);

@@ -5,7 +5,8 @@ import { describeAssertionFailure } from '../assertions/http-expectations.ts';
 import { noAuthBlock } from '../config/auth-settings.ts';
 import { noTlsBlock } from '../config/tls-settings.ts';
 import { duration, expected, strictObject } from '../config/zod-helpers.ts';
-import type { AssertionResult, ProbeOutcome, RunError } from '../results/run-result.ts';
+import { type CodedRunError, errorOf } from '../results/error-codes.ts';
+import type { AssertionResult, ProbeOutcome } from '../results/run-result.ts';
 import { checkBaseShape } from './check-base.ts';
 import { timeoutError } from './network-error.ts';
 import { PhaseClock } from './phase-clock.ts';
@@ -198,7 +199,7 @@ export function lossPercent(output: PingOutput): number | undefined {
 export function pingStderrProblem(
   output: PingOutput,
   host: string,
-): { status: 'fail' | 'error'; error: RunError } | undefined {
+): { status: 'fail' | 'error'; error: CodedRunError } | undefined {
   const text = output.stderrLines.join('; ');
   if (!text) return undefined;
   const dns =
@@ -213,31 +214,32 @@ export function pingStderrProblem(
         : reason === 'Address family for hostname not supported'
           ? `dns lookup of ${host} found no address of the asked family (${reason})`
           : `dns lookup of ${host} found no address (${reason})`;
-    return { status: 'fail', error: { class: 'dns', phase: 'dns', message } };
+    const code = reason === 'Temporary failure in name resolution' ? 'DNS_FAILED' : 'DNS_NOT_FOUND';
+    return { status: 'fail', error: errorOf(code, message, 'dns') };
   }
   if (/sendmsg: Operation not permitted/.test(text))
     return {
       status: 'error',
-      error: {
-        class: 'internal',
-        message: `this host refused to send ICMP to ${host} (${firstLine(output, /sendmsg/)}): a local firewall rule blocks it`,
-      },
+      error: errorOf(
+        'PING_UNAVAILABLE',
+        `this host refused to send ICMP to ${host} (${firstLine(output, /sendmsg/)}): a local firewall rule blocks it`,
+      ),
     };
   if (/(socket|socktype).*(Operation not permitted|Permission denied)|cap_net_raw/.test(text))
     return {
       status: 'error',
-      error: {
-        class: 'internal',
-        message: `ping is not permitted to open an ICMP socket on this host: ${text} (run the worker as root, give the ping binary cap_net_raw, or allow its group in net.ipv4.ping_group_range)`,
-      },
+      error: errorOf(
+        'PING_UNAVAILABLE',
+        `ping is not permitted to open an ICMP socket on this host: ${text} (run the worker as root, give the ping binary cap_net_raw, or allow its group in net.ipv4.ping_group_range)`,
+      ),
     };
   if (/Network is unreachable/.test(text))
     return {
       status: 'fail',
-      error: { class: 'unreachable', phase: 'echo', message: `no route to ${host} from this host (${text})` },
+      error: errorOf('UNREACHABLE', `no route to ${host} from this host (${text})`, 'echo'),
     };
   if (/cannot flood|minimal interval/.test(text))
-    return { status: 'error', error: { class: 'config', message: `ping refused the interval: ${text}` } };
+    return { status: 'error', error: errorOf('CONFIG', `ping refused the interval: ${text}`) };
   return undefined;
 }
 
@@ -277,10 +279,10 @@ export function createPingProbe(options: PingProbeOptions = {}): Probe<PingCheck
           status: 'error',
           phases: clock.finish(),
           peers: [],
-          error: {
-            class: 'config',
-            message: `ping ${settings.host}: ${settings.count} requests every ${settings.interval} ms take ${sendingMs} ms, leaving no time for replies within the ${Math.round(context.timeoutMs)} ms timeout: raise timeout or lower count or interval`,
-          },
+          error: errorOf(
+            'CONFIG',
+            `ping ${settings.host}: ${settings.count} requests every ${settings.interval} ms take ${sendingMs} ms, leaving no time for replies within the ${Math.round(context.timeoutMs)} ms timeout: raise timeout or lower count or interval`,
+          ),
         };
       }
       const args = [
@@ -399,7 +401,7 @@ export function pingVerdict(
       code === 'ENOENT'
         ? `ping binary "${context.binary}" not found (spawn ${context.binary} ENOENT): install iputils-ping`
         : `ping binary "${context.binary}" could not be started: ${run.spawnError.message}`;
-    return { status: 'error', error: { class: 'internal', message } };
+    return { status: 'error', error: errorOf(code === 'ENOENT' ? 'PING_UNAVAILABLE' : 'INTERNAL', message) };
   }
   const problem = pingStderrProblem(output, settings.host);
   if (problem) return problem;
@@ -408,11 +410,11 @@ export function pingVerdict(
       return { status: 'fail', error: timeoutError('dns', settings.host, context.timeoutMs) };
     return {
       status: 'fail',
-      error: {
-        class: 'timeout',
-        phase: 'echo',
-        message: `ping ${target} stopped at the deadline of ${Math.round(context.timeoutMs)} ms after ${output.transmitted ?? 0} echo requests, ${output.received ?? 0} replies`,
-      },
+      error: errorOf(
+        'TIMEOUT',
+        `ping ${target} stopped at the deadline of ${Math.round(context.timeoutMs)} ms after ${output.transmitted ?? 0} echo requests, ${output.received ?? 0} replies`,
+        'echo',
+      ),
     };
   }
   const loss = lossPercent(output);
@@ -420,10 +422,10 @@ export function pingVerdict(
     const said = output.stderrLines.join('; ') || 'no output';
     return {
       status: 'error',
-      error: {
-        class: 'internal',
-        message: `ping ${settings.host} exited with code ${run.exitCode} without statistics: ${said}`,
-      },
+      error: errorOf(
+        'INTERNAL',
+        `ping ${settings.host} exited with code ${run.exitCode} without statistics: ${said}`,
+      ),
     };
   }
   const counts = `${output.transmitted} sent, ${output.received} received`;
@@ -431,20 +433,16 @@ export function pingVerdict(
     if (output.icmpErrors.length > 0)
       return {
         status: 'fail',
-        error: {
+        error: errorOf(
           // A port or a firewall answering is a refusal; a router without a route is not.
-          class: /port unreachable|prohibited/i.test(output.icmpErrors[0]) ? 'refused' : 'unreachable',
-          phase: 'echo',
-          message: `${target} unreachable: ${output.icmpErrors[0]} (${counts})`,
-        },
+          /port unreachable|prohibited/i.test(output.icmpErrors[0]) ? 'CONNECT_REFUSED' : 'UNREACHABLE',
+          `${target} unreachable: ${output.icmpErrors[0]} (${counts})`,
+          'echo',
+        ),
       };
     return {
       status: 'fail',
-      error: {
-        class: 'timeout',
-        phase: 'echo',
-        message: `no echo reply from ${target} (${counts}, 100% loss)`,
-      },
+      error: errorOf('NO_ECHO_REPLY', `no echo reply from ${target} (${counts}, 100% loss)`, 'echo'),
     };
   }
   const assertions = pingAssertions(settings, loss, output.rtt?.avg);
@@ -453,10 +451,14 @@ export function pingVerdict(
     return {
       status: 'fail',
       assertions,
-      error: {
-        class: 'assertion',
-        message: `ping ${target}: ${describeAssertionFailure(failed)} (${counts})`,
-      },
+      error: errorOf(
+        failed.name.startsWith('packet loss')
+          ? 'PACKET_LOSS'
+          : failed.name.startsWith('average')
+            ? 'SLOW_RESPONSE'
+            : 'ASSERTION',
+        `ping ${target}: ${describeAssertionFailure(failed)} (${counts})`,
+      ),
     };
   const degraded = assertions.some((result) => result.degraded);
   return { status: degraded ? 'degraded' : 'pass', assertions };

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { ResolvedCheck } from '../config/load-config.ts';
 import type { SecretResolver } from '../config/secret-resolver.ts';
 import { SecretError } from '../config/secret-resolver.ts';
+import { errorOf } from '../results/error-codes.ts';
 import type { ProbeOutcome, RunResult } from '../results/run-result.ts';
 import { maskRunResult } from './mask-run-result.ts';
 import { timeoutError } from './network-error.ts';
@@ -85,11 +86,8 @@ export async function runCheck(check: ResolvedCheck, options: RunCheckOptions): 
       peers: [],
       error:
         error instanceof SecretError
-          ? { class: 'config', message: error.message }
-          : {
-              class: 'internal',
-              message: `probe ${check.kind} crashed: ${(error as Error)?.message ?? String(error)}`,
-            },
+          ? errorOf('CONFIG', error.message)
+          : errorOf('INTERNAL', `probe ${check.kind} crashed: ${(error as Error)?.message ?? String(error)}`),
     };
   } finally {
     clearTimeout(timer);
@@ -103,11 +101,7 @@ export async function runCheck(check: ResolvedCheck, options: RunCheckOptions): 
     outcome = {
       ...outcome,
       status: 'error',
-      error: {
-        class: 'internal',
-        message: RunCancelledError.messageOf(options.signal.reason),
-        ...(outcome.error?.phase ? { phase: outcome.error.phase } : {}),
-      },
+      error: errorOf('CANCELLED', RunCancelledError.messageOf(options.signal.reason), outcome.error?.phase),
     };
   }
   // Masked whole where it leaves the probe: every field (an assertion's `actual` holding

@@ -1,7 +1,9 @@
 import { lookup } from 'node:dns/promises';
 import net, { isIP } from 'node:net';
 import tls, { type ConnectionOptions, type TLSSocket } from 'node:tls';
-import type { Peer, RunError } from '../results/run-result.ts';
+import { type CodedRunError, errorOf } from '../results/error-codes.ts';
+import type { Peer } from '../results/run-result.ts';
+import { ProbeError } from './errors/probe-error.ts';
 import { classifyNetworkError, timeoutError } from './network-error.ts';
 import type { PhaseClock } from './phase-clock.ts';
 import { addPeer, formatTarget } from './remote-endpoint.ts';
@@ -27,13 +29,6 @@ const TRY_NEXT_ADDRESS_CODES = new Set([
   'EAFNOSUPPORT',
 ]);
 
-/** How a dialogue reports a failing target: carries the classified error to the probe. */
-export class DialogueFailure extends Error {
-  constructor(readonly runError: RunError) {
-    super(runError.message);
-  }
-}
-
 export interface DialogueOptions {
   /** Host name or IP literal (IPv6 with or without brackets). */
   host: string;
@@ -55,7 +50,7 @@ export type TlsUpgradeOptions = Pick<
 >;
 
 interface Pending {
-  reject: (failure: DialogueFailure) => void;
+  reject: (failure: ProbeError) => void;
   /** What a line read is waiting for ("the banner"); absent for the TLS handshake. */
   waitingFor?: string;
   resolveLine?: (line: string) => void;
@@ -74,7 +69,7 @@ export function quoteLine(line: string): string {
  * STARTTLS after some lines) → lines read and sent in turn. Line-based protocols (banners,
  * SMTP, POP3, IMAP, FTP control, Redis inline) build on this.
  *
- * Every failure is a DialogueFailure whose RunError names the phase and what was awaited;
+ * Every failure is a ProbeError whose RunError names the phase and what was awaited;
  * `open()` enters the dns/connect phases and `startTls()` the tls phase on the clock, the
  * caller enters its own phases (banner, dialogue, …) before reading. The socket is destroyed
  * on abort and on failure; callers call `close()` when done, in a `finally`.
@@ -132,7 +127,7 @@ export class SocketDialogue {
       const tryNext = TRY_NEXT_ADDRESS_CODES.has(outcome.code ?? '') && index < addresses.length - 1;
       if (!tryNext) {
         const also = failures.length > 0 ? ` (also failed: ${failures.join(', ')})` : '';
-        throw new DialogueFailure({ ...outcome.error, message: `${outcome.error.message}${also}` });
+        throw new ProbeError({ ...outcome.error, message: `${outcome.error.message}${also}` });
       }
       failures.push(`${target} ${outcome.code}`);
     }
@@ -153,11 +148,13 @@ export class SocketDialogue {
       // Bytes sent before the handshake would be read as if they came over TLS: the
       // STARTTLS command-injection pattern. A server must not do it; say so.
       return Promise.reject(
-        this.fail({
-          class: 'protocol',
-          phase: 'tls',
-          message: `server ${this.target} sent ${this.buffer.length} unencrypted bytes before the TLS handshake`,
-        }),
+        this.fail(
+          errorOf(
+            'PROTOCOL',
+            `server ${this.target} sent ${this.buffer.length} unencrypted bytes before the TLS handshake`,
+            'tls',
+          ),
+        ),
       );
     }
     const raw = this.socket;
@@ -256,7 +253,7 @@ export class SocketDialogue {
     const pending = this.pending;
     this.pending = undefined;
     this.destroyAll();
-    if (pending) pending.reject(new DialogueFailure(this.abortError(pending.waitingFor)));
+    if (pending) pending.reject(new ProbeError(this.abortError(pending.waitingFor)));
   };
 
   private readonly onData = (chunk: Buffer) => {
@@ -303,11 +300,13 @@ export class SocketDialogue {
     if (this.buffer.length > MAX_LINE_BYTES) {
       this.pending = undefined;
       pending.reject(
-        this.fail({
-          class: 'protocol',
-          phase: this.options.clock.current,
-          message: `server ${this.target} sent more than ${MAX_LINE_BYTES} bytes without a line ending while we waited for ${pending.waitingFor}`,
-        }),
+        this.fail(
+          errorOf(
+            'PROTOCOL',
+            `server ${this.target} sent more than ${MAX_LINE_BYTES} bytes without a line ending while we waited for ${pending.waitingFor}`,
+            this.options.clock.current,
+          ),
+        ),
       );
       return;
     }
@@ -325,44 +324,43 @@ export class SocketDialogue {
   }
 
   /** A failure while waiting: a reset, a close, or another socket error. */
-  private errorFor(waitingFor: string | undefined): RunError {
+  private errorFor(waitingFor: string | undefined): CodedRunError {
     const phase = this.options.clock.current;
     const code = (this.socketError as NodeJS.ErrnoException | undefined)?.code;
     if (code === 'ECONNRESET' || code === 'EPIPE') {
       const during = waitingFor ? ` while we waited for ${waitingFor}` : '';
-      return { class: 'reset', phase, message: `server ${this.target} reset the connection${during}` };
+      return errorOf('CONNECTION_RESET', `server ${this.target} reset the connection${during}`, phase);
     }
     if (this.socketError) return classifyNetworkError(this.socketError, phase, this.target);
     // A FIN where a line was due is, for whoever needs that line, the same as a reset: the
     // far end (or a middlebox) gave up on the conversation. Worth a capture, hence "reset".
-    return {
-      class: 'reset',
+    return errorOf(
+      'CONNECTION_CLOSED',
+      `server ${this.target} closed the connection before sending ${waitingFor ?? 'anything more'}`,
       phase,
-      message: `server ${this.target} closed the connection before sending ${waitingFor ?? 'anything more'}`,
-    };
+    );
   }
 
-  private abortError(waitingFor: string | undefined): RunError {
+  private abortError(waitingFor: string | undefined): CodedRunError {
     const phase = this.options.clock.current;
     if (waitingFor === undefined) return timeoutError(phase, this.target, this.options.timeoutMs);
-    const ms = Math.round(this.options.timeoutMs);
     const heard =
       this.received === 0
         ? '; the server accepted the connection and sent nothing'
         : this.buffer.length > 0
           ? `; received ${quoteLine(this.buffer.toString('utf8'))} without a line ending`
           : '';
-    return {
-      class: 'timeout',
-      phase,
-      message: `waiting for ${waitingFor} from ${this.target} timed out after ${ms} ms${heard}`,
-    };
+    return timeoutError(phase, this.target, this.options.timeoutMs, {
+      kind: 'reply',
+      what: waitingFor,
+      heard,
+    });
   }
 
   /** Records a failure: the connection is of no further use, so it is destroyed. */
-  private fail(error: RunError): DialogueFailure {
+  private fail(error: CodedRunError): ProbeError {
     this.destroyAll();
-    return new DialogueFailure(error);
+    return new ProbeError(error);
   }
 
   private assertUsable(waitingFor?: string): void {
@@ -380,26 +378,26 @@ export class SocketDialogue {
 
 async function resolveHost(host: string, options: DialogueOptions): Promise<string[]> {
   const { signal, timeoutMs } = options;
-  if (signal.aborted) throw new DialogueFailure(timeoutError('dns', host, timeoutMs));
+  if (signal.aborted) throw new ProbeError(timeoutError('dns', host, timeoutMs));
   // dns.lookup cannot be cancelled: on abort the run moves on and the late answer is dropped.
   let onAbort: () => void = noop;
   const aborted = new Promise<never>((_resolve, reject) => {
-    onAbort = () => reject(new DialogueFailure(timeoutError('dns', host, timeoutMs)));
+    onAbort = () => reject(new ProbeError(timeoutError('dns', host, timeoutMs)));
     signal.addEventListener('abort', onAbort, { once: true });
   });
   try {
     const found = await Promise.race([lookup(host, { all: true, family: options.family ?? 0 }), aborted]);
     if (found.length === 0) {
-      throw new DialogueFailure({
-        class: 'dns',
-        phase: 'dns',
-        message: `dns lookup of ${host} found no IPv${options.family ?? ''} address`,
-      });
+      throw ProbeError.of(
+        'DNS_NOT_FOUND',
+        `dns lookup of ${host} found no IPv${options.family ?? ''} address`,
+        'dns',
+      );
     }
     return found.map((entry) => entry.address);
   } catch (error) {
-    if (error instanceof DialogueFailure) throw error;
-    throw new DialogueFailure(classifyNetworkError(error, 'dns', host));
+    if (error instanceof ProbeError) throw error;
+    throw new ProbeError(classifyNetworkError(error, 'dns', host));
   } finally {
     signal.removeEventListener('abort', onAbort);
   }
@@ -407,7 +405,7 @@ async function resolveHost(host: string, options: DialogueOptions): Promise<stri
 
 type ConnectOutcome = (
   | { socket: net.Socket; error?: undefined; code?: undefined }
-  | { socket?: undefined; error: RunError; code: string | undefined }
+  | { socket?: undefined; error: CodedRunError; code: string | undefined }
 ) & {
   /** This end's port, read while the socket still has it: tells this run's flows in a capture. */
   localPort?: number;

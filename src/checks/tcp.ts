@@ -3,14 +3,16 @@ import { evaluateCertificate, observeTlsSession } from '../assertions/certificat
 import { noAuthBlock } from '../config/auth-settings.ts';
 import { tlsSettingsSchema } from '../config/tls-settings.ts';
 import { expected, strictObject } from '../config/zod-helpers.ts';
+import { errorOf } from '../results/error-codes.ts';
 import type { AssertionResult, Peer, ProbeOutcome, RunError } from '../results/run-result.ts';
 import { tlsConnection, tlsFileErrorOutcome } from './certificate-options.ts';
 import { checkBaseShape } from './check-base.ts';
+import { ProbeError } from './errors/probe-error.ts';
+import { TlsFileError } from './errors/tls-file-error.ts';
 import { PhaseClock } from './phase-clock.ts';
 import type { Probe } from './probe.ts';
 import { hostAddress, ipVersion, portNumber } from './remote-endpoint.ts';
-import { DialogueFailure, quoteLine, SocketDialogue } from './socket-dialogue.ts';
-import { TlsFileError } from './tls-file-error.ts';
+import { quoteLine, SocketDialogue } from './socket-dialogue.ts';
 
 /** Received lines kept in `details` are cut to this many characters. */
 const DETAIL_LINE_LIMIT = 512;
@@ -161,11 +163,12 @@ export const tcpProbe: Probe<TcpCheck> = {
       expected: showRegex(source),
       actual: shown(line),
     });
-    const mismatch = (name: string, result: AssertionResult, phase: string): RunError => ({
-      class: 'assertion',
-      phase,
-      message: `${name}: expected ${result.expected}, got ${quoteLine(String(result.actual))}`,
-    });
+    const mismatch = (name: string, result: AssertionResult, phase: string): RunError =>
+      errorOf(
+        'ASSERTION',
+        `${name}: expected ${result.expected}, got ${quoteLine(String(result.actual))}`,
+        phase,
+      );
 
     let dialogue: SocketDialogue | undefined;
     try {
@@ -234,7 +237,7 @@ export const tcpProbe: Probe<TcpCheck> = {
       }
       return finish(certificateFailure);
     } catch (error) {
-      if (error instanceof DialogueFailure) return finish(error.runError);
+      if (error instanceof ProbeError) return finish(error.runError);
       throw error;
     } finally {
       dialogue?.close();

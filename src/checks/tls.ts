@@ -7,14 +7,15 @@ import {
 import { noAuthBlock } from '../config/auth-settings.ts';
 import { refineTlsSettings, tlsSettingsShape } from '../config/tls-settings.ts';
 import { strictObject } from '../config/zod-helpers.ts';
-import type { Peer, RunError } from '../results/run-result.ts';
+import type { Peer } from '../results/run-result.ts';
 import { tlsConnection, tlsFileErrorOutcome } from './certificate-options.ts';
 import { checkBaseShape } from './check-base.ts';
+import { ProbeError } from './errors/probe-error.ts';
+import { TlsFileError } from './errors/tls-file-error.ts';
 import { PhaseClock } from './phase-clock.ts';
 import type { Probe } from './probe.ts';
 import { hostAddress, ipVersion, portNumber } from './remote-endpoint.ts';
-import { DialogueFailure, SocketDialogue } from './socket-dialogue.ts';
-import { TlsFileError } from './tls-file-error.ts';
+import { SocketDialogue } from './socket-dialogue.ts';
 
 /**
  * The handshake offers everything down to TLS 1.0 (OpenSSL security level 0) so that a
@@ -115,9 +116,8 @@ export const tlsProbe: Probe<TlsCheck> = {
         ...(verdict.error ? { error: verdict.error } : {}),
       };
     } catch (error) {
-      if (!(error instanceof DialogueFailure)) throw error;
-      const runError: RunError = error.runError;
-      return { status: 'fail', phases: clock.finish(), peers, error: runError, details };
+      if (!(error instanceof ProbeError)) throw error;
+      return { status: 'fail', phases: clock.finish(), peers, error: error.runError, details };
     } finally {
       dialogue?.close();
     }

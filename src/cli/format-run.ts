@@ -1,3 +1,4 @@
+import { ERROR_CODES } from '../results/error-codes.ts';
 import type { RunResult } from '../results/run-result.ts';
 
 const PHASES: Array<[string, string]> = [
@@ -17,6 +18,9 @@ export function formatRun(result: RunResult): string {
   const verdict = result.status.toUpperCase();
   const reason = result.error ? ` (${result.error.class}) ${result.error.message}` : '';
   const lines = [`${result.checkId} (${result.kind}) at ${result.location}: ${verdict}${reason}`];
+  // The stable code and what to do about it, as README's error code table says.
+  const code = result.error?.code;
+  if (code && code in ERROR_CODES) lines.push(`  code ${code}: ${ERROR_CODES[code].action}`);
   const known = new Set(PHASES.map(([key]) => key).concat('total'));
   const phases = PHASES.map(([key, label]) => `${label} ${ms(result.phases[key])}`);
   for (const [key, value] of Object.entries(result.phases)) {

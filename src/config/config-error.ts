@@ -30,9 +30,9 @@ export class ConfigError extends Error {
   }
 }
 
-/** Longest path and message kept in a problem line; a 100 KB key or value is cut, not printed. */
+/** Longest path and message kept in a problem line (600 with the ": " between them); a 100 KB key or value is cut, not printed. */
 const MAX_PATH_LENGTH = 200;
-const MAX_MESSAGE_LENGTH = 400;
+const MAX_MESSAGE_LENGTH = 398;
 
 /** Control characters escaped (a newline in a key must not start a new line), then cut to `max`. */
 function oneLine(text: string, max: number): string {

@@ -63,7 +63,9 @@ export function strictObject<Shape extends z.ZodRawShape>(
       return issue.keys
         .map((key) => {
           const suggestion = closestMatch(key, knownKeys);
-          return suggestion ? `unknown key "${key}", did you mean "${suggestion}"?` : `unknown key "${key}"`;
+          // The key as a value is shown: quoted and cut (a 100 KB key is not printed whole).
+          const shown = showValue(key);
+          return suggestion ? `unknown key ${shown}, did you mean "${suggestion}"?` : `unknown key ${shown}`;
         })
         .join('; ');
     },

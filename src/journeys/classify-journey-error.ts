@@ -1,16 +1,22 @@
+import { ERROR_CODES, type ErrorCode } from '../results/error-codes.ts';
 import type { ErrorClass } from '../results/run-result.ts';
 
 /** Chromium's network error codes, as Playwright reports them in navigation errors. */
-const NET_ERRORS: Array<[RegExp, ErrorClass]> = [
-  [/net::ERR_NAME_NOT_RESOLVED|net::ERR_NAME_RESOLUTION_FAILED/, 'dns'],
-  [/net::ERR_CONNECTION_REFUSED/, 'refused'],
-  [/net::ERR_ADDRESS_UNREACHABLE|net::ERR_INTERNET_DISCONNECTED/, 'unreachable'],
-  [/net::ERR_CONNECTION_TIMED_OUT|net::ERR_TIMED_OUT/, 'connect_timeout'],
-  [
-    /net::ERR_CONNECTION_RESET|net::ERR_CONNECTION_CLOSED|net::ERR_EMPTY_RESPONSE|net::ERR_CONNECTION_ABORTED/,
-    'reset',
-  ],
-  [/net::ERR_CERT_|net::ERR_SSL_/, 'tls'],
+const NET_ERRORS: Array<[RegExp, ErrorCode]> = [
+  [/net::ERR_NAME_NOT_RESOLVED|net::ERR_NAME_RESOLUTION_FAILED/, 'DNS_NOT_FOUND'],
+  [/net::ERR_CONNECTION_REFUSED/, 'CONNECT_REFUSED'],
+  [/net::ERR_ADDRESS_UNREACHABLE|net::ERR_INTERNET_DISCONNECTED/, 'UNREACHABLE'],
+  [/net::ERR_CONNECTION_TIMED_OUT|net::ERR_TIMED_OUT/, 'CONNECT_TIMEOUT'],
+  [/net::ERR_CONNECTION_RESET|net::ERR_CONNECTION_ABORTED/, 'CONNECTION_RESET'],
+  [/net::ERR_CONNECTION_CLOSED|net::ERR_EMPTY_RESPONSE/, 'CONNECTION_CLOSED'],
+  [/net::ERR_CERT_DATE_INVALID/, 'TLS_EXPIRED'],
+  [/net::ERR_CERT_AUTHORITY_INVALID/, 'TLS_UNTRUSTED'],
+  [/net::ERR_CERT_COMMON_NAME_INVALID/, 'TLS_HOSTNAME'],
+  [/net::ERR_CERT_|net::ERR_SSL_/, 'TLS_HANDSHAKE'],
+  // As the http check classes it: a redirect loop or an endless chain is the site's protocol
+  // fault. (Not ERR_INVALID_AUTH_CREDENTIALS as `auth`: Chromium gives it for a 401 when no
+  // credentials were set, which is not a refused login.)
+  [/net::ERR_TOO_MANY_REDIRECTS/, 'TOO_MANY_REDIRECTS'],
 ];
 
 const ANSI_COLOUR = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g');
@@ -29,12 +35,17 @@ export function compactPlaywrightMessage(message: string): string {
   return kept.join('; ').replace(/:;/g, ':').replace(/\s+/g, ' ');
 }
 
-/** What kind of failure a thrown journey error is. */
-export function classifyJourneyError(error: unknown): ErrorClass {
+/** The error code of a thrown journey error. */
+export function journeyErrorCode(error: unknown): ErrorCode {
   const message = (error as Error)?.message ?? String(error);
-  for (const [pattern, errorClass] of NET_ERRORS) if (pattern.test(message)) return errorClass;
-  if ((error as Error)?.name === 'TimeoutError') return 'timeout';
+  for (const [pattern, code] of NET_ERRORS) if (pattern.test(message)) return code;
+  if ((error as Error)?.name === 'TimeoutError') return 'TIMEOUT';
   // Web-first assertions, and whatever the journey itself throws, mean the site did not
   // behave as the customer needs.
-  return 'assertion';
+  return 'ASSERTION';
+}
+
+/** What kind of failure a thrown journey error is: its code's class. */
+export function classifyJourneyError(error: unknown): ErrorClass {
+  return ERROR_CODES[journeyErrorCode(error)].class;
 }

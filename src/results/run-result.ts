@@ -6,8 +6,11 @@
 /** pass: all assertions held; degraded: held but slower than the degraded limit; fail: the target misbehaved; error: pathwatch itself could not run the check. */
 export type RunStatus = 'pass' | 'degraded' | 'fail' | 'error';
 
+import type { ErrorCode } from './error-codes.ts';
+
 /** Why a run failed, in classes an operator can act on without reading the message. */
 export type ErrorClass =
+  | 'auth'
   | 'dns'
   | 'refused'
   | 'unreachable'
@@ -33,6 +36,12 @@ export const NETWORK_ERROR_CLASSES: readonly ErrorClass[] = [
 
 export interface RunError {
   class: ErrorClass;
+  /**
+   * The stable code (`TLS_EXPIRED`, `AUTH_REJECTED`, …; ERROR_CODES in error-codes.ts, listed
+   * in README with what to do): one per thing that can go wrong, finer than the class. Every
+   * error pathwatch makes sets it (errorOf); absent only on runs stored before codes existed.
+   */
+  code?: ErrorCode;
   /** One line a person can act on: `connect to 127.0.0.1:4601 refused`. */
   message: string;
   /** The phase that was running when it failed (dns, connect, tls, firstByte, download, …). */

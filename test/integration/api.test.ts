@@ -3,6 +3,7 @@ import { after, before, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import { buildApp } from '../../src/api/build-app.ts';
+import { hashApiToken } from '../../src/auth/api-token.ts';
 import { parseConfig } from '../../src/config/load-config.ts';
 import { createRedisConnection } from '../../src/redis/redis-connection.ts';
 import type { ResultStore } from '../../src/results/result-store.ts';
@@ -47,9 +48,10 @@ before(async () => {
   appRecorder = recorder;
   store = recorder.runs;
   app = await buildApp({ config, recorder });
-  const secured = await parseConfig({ ...raw, api: { tokens: ['${env:API_TOKEN}'] } }, '/tmp/api.yaml', {
-    API_TOKEN: 'let-me-in',
-  });
+  const secured = await parseConfig(
+    { ...raw, api: { tokens: [{ name: 'tester', hash: hashApiToken('let-me-in'), role: 'viewer' }] } },
+    '/tmp/api.yaml',
+  );
   securedApp = await buildApp({ config: secured, recorder });
 });
 

@@ -13,12 +13,14 @@ import {
   type PeriodicCollectionResult,
   PeriodicCollector,
   type PeriodicCollectorEvent,
-  periodicCollectionSchema,
-  periodicCollectionsSchema,
 } from '../../capture/periodic-collection.ts';
 import { TcpdumpRing } from '../../capture/tcpdump-ring.ts';
 import type { ArtifactStore, StoredArtifact } from '../../src/artifacts/artifact-store.ts';
 import { FilesystemArtifactStore } from '../../src/artifacts/filesystem-artifact-store.ts';
+import {
+  periodicCollectionSchema,
+  periodicCollectionsSchema,
+} from '../../src/config/periodic-collection-schema.ts';
 import { startHttpServer, type TestServer } from '../helpers/test-servers.ts';
 
 let unavailable: string | undefined;

@@ -6,13 +6,14 @@ import net from 'node:net';
 import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
 import { checkCapturePermission } from '../../capture/capture-permission.ts';
+import { createApiToken } from '../../src/auth/api-token.ts';
 import { loadConfig } from '../../src/config/load-config.ts';
 import { createRedisConnection } from '../../src/redis/redis-connection.ts';
 import { ResultsRecorder } from '../../src/results/results-recorder.ts';
 import type { RunResult } from '../../src/results/run-result.ts';
 import { openQueue } from '../../src/scheduler/run-queue.ts';
-import { startStack } from '../../src/stack/start-stack.ts';
 import { createLogger } from '../../src/util/logger.ts';
+import { startStack } from '../../workers/start-stack.ts';
 import { tsharkCount } from '../helpers/capture-tshark.ts';
 import { createTestNamespace } from '../helpers/network-namespace.ts';
 import { deleteKeysWithPrefix, SHARED_REDIS_URL, uniquePrefix } from '../helpers/redis-test-prefix.ts';
@@ -229,9 +230,7 @@ test("the unfiltered window of a run can be asked for through the API, and is cu
     await other.close();
   });
   const prefix = uniquePrefix('capture-api');
-  const apiToken = `pw-api-${randomBytes(12).toString('hex')}`;
-  process.env.PW_TEST_API_TOKEN = apiToken;
-  t.after(() => delete process.env.PW_TEST_API_TOKEN);
+  const { token: apiToken, hash: apiTokenHash } = createApiToken();
   const auth = { authorization: `Bearer ${apiToken}` };
   // The ring takes everything on lo, payloads in full: only the exclusion of the API's port
   // keeps the token (sent with every request below) out of the unfiltered slice.
@@ -241,7 +240,7 @@ test("the unfiltered window of a run can be asked for through the API, and is cu
       '  inside: {}',
       'defaults: { retries: 0 }',
       `checks: [{ id: hangs, kind: http, timeout: 500ms, interval: 1h, http: { url: "${silent.url}/" } }]`,
-      'api: { tokens: ["${env:PW_TEST_API_TOKEN}"] }',
+      `api: { tokens: [{ name: on-call, hash: "${apiTokenHash}", role: operator }] }`,
       `capture: { interface: lo, payload: full, ringSize: 8MiB, fileSize: 2MiB, before: 1s, after: 1s }`,
       `redis: { prefix: ${prefix} }`,
       'dataDir: data',

@@ -20,8 +20,9 @@ import { SecretResolver } from '../../src/config/secret-resolver.ts';
 import { type DemoShop, startDemoShop } from '../../src/demo-shop/demo-shop.ts';
 import { BrowserPool } from '../../src/journeys/browser-pool.ts';
 import { DEFAULT_BROWSER_SETTINGS } from '../../src/journeys/browser-settings.ts';
+import type { StepEvent } from '../../src/journeys/journey-step-result.ts';
 import { JourneyLoadError, type LoadedJourney, loadJourney } from '../../src/journeys/load-journey.ts';
-import { runJourney, type StepEvent } from '../../src/journeys/run-journey.ts';
+import { runJourney } from '../../src/journeys/run-journey.ts';
 import type { RunResult } from '../../src/results/run-result.ts';
 import { chromiumBrowserProcess, chromiumProcesses } from '../helpers/child-processes.ts';
 import { LOOPBACK_ONLY_CHROMIUM_ARGS } from '../helpers/loopback-browser.ts';
@@ -150,6 +151,7 @@ test('with the pay button broken the journey fails at step "pay", with a trace g
   }
   assert.equal(result.status, 'fail');
   assert.equal(result.error?.class, 'assertion');
+  assert.equal(result.error?.code, 'ASSERTION');
   assert.match(
     result.error?.message ?? '',
     /^journey "checkout" step 5 "pay": expect\(locator\)\.toBeVisible\(\) failed; Locator: getByRole\('heading', \{ name: 'Thank you for your order' \}\); Expected: visible; .*Error: element\(s\) not found/,
@@ -219,6 +221,7 @@ test('a journey that hangs is cut at its timeout, and the next run on the same p
   const result = await run(hang);
   assert.equal(result.status, 'fail');
   assert.equal(result.error?.class, 'timeout');
+  assert.equal(result.error?.code, 'TIMEOUT');
   assert.equal(
     result.error?.message,
     'journey "hang" step 1 "wait forever": journey timeout of 2000 ms exceeded',

@@ -14,7 +14,7 @@ import {
   waitUntilReady,
 } from '../../src/redis/redis-connection.ts';
 import { ResultsRecorder } from '../../src/results/results-recorder.ts';
-import { startStack } from '../../src/stack/start-stack.ts';
+import { startStack } from '../../workers/start-stack.ts';
 import { uniquePrefix } from '../helpers/redis-test-prefix.ts';
 import { startRestartableRedis } from '../helpers/restartable-redis.ts';
 import { CLI, REPO_ROOT } from '../helpers/run-cli.ts';

@@ -5,8 +5,8 @@ import { createRedisConnection } from '../../src/redis/redis-connection.ts';
 import type { RunResult } from '../../src/results/run-result.ts';
 import { openRunQueue } from '../../src/scheduler/run-queue.ts';
 import { spreadOffset } from '../../src/scheduler/sync-schedulers.ts';
-import { type RunningStack, startStack } from '../../src/stack/start-stack.ts';
 import { createLogger } from '../../src/util/logger.ts';
+import { type RunningStack, startStack } from '../../workers/start-stack.ts';
 import { deleteKeysWithPrefix, SHARED_REDIS_URL, uniquePrefix } from '../helpers/redis-test-prefix.ts';
 import { startHttpServer } from '../helpers/test-servers.ts';
 

@@ -11,9 +11,9 @@ import { createRedisConnection } from '../../src/redis/redis-connection.ts';
 import { ResultsRecorder } from '../../src/results/results-recorder.ts';
 import type { RunResult } from '../../src/results/run-result.ts';
 import { openQueue } from '../../src/scheduler/run-queue.ts';
-import { startStack } from '../../src/stack/start-stack.ts';
 import { createLogger } from '../../src/util/logger.ts';
 import { startRunWorker } from '../../workers/run-worker.ts';
+import { startStack } from '../../workers/start-stack.ts';
 import { chromiumProcesses } from '../helpers/child-processes.ts';
 import { LOOPBACK_ONLY_CHROMIUM_ARGS } from '../helpers/loopback-browser.ts';
 import { deleteKeysWithPrefix, SHARED_REDIS_URL, uniquePrefix } from '../helpers/redis-test-prefix.ts';
@@ -124,6 +124,7 @@ test('closing a run worker cancels its http and tcp runs at once (BullMQ\'s sign
     const stored = await recorder.runs.getRun(result.runId);
     assert.equal(stored?.status, 'error', `${result.checkId} stored as error`);
     assert.equal(stored?.error?.class, 'internal');
+    assert.equal(stored?.error?.code, 'CANCELLED');
     assert.equal(stored?.error?.message, 'cancelled by shutdown');
     assert.ok((stored?.phases.total ?? Infinity) < 3000, 'it ran until the stop, not until its timeout');
   }
@@ -134,8 +135,10 @@ test('closing a run worker cancels its http and tcp runs at once (BullMQ\'s sign
 test('stopping the stack during a 10-minute journey whose page waits forever: stop returns in seconds, Chromium is gone, the run is stored as cancelled', async (t) => {
   const prefix = uniquePrefix('cancel-journey');
   let pageRequests = 0;
-  const site = await startHttpServer((_request, response) => {
-    pageRequests++;
+  let waiting = false;
+  const site = await startHttpServer((request, response) => {
+    if (request.url === '/waiting') waiting = true;
+    else pageRequests++;
     response.setHeader('content-type', 'text/html');
     response.end('<!doctype html><title>waiting</title><h1>nothing else will come</h1>');
   });
@@ -172,7 +175,8 @@ test('stopping the stack during a 10-minute journey whose page waits forever: st
   try {
     await queue.add('run-now', { checkId: 'wait-forever', location: 'inside', requestedAt: Date.now() });
     await until('the journey to open its page', () => pageRequests >= 1, 30_000);
-    await sleep(500); // in the waiting step now
+    // The waiting step announces itself (it fetches /waiting) before it waits.
+    await until('the journey to reach its waiting step', () => waiting, 30_000);
     assert.ok(chromiumProcesses().length > 0, 'the journey runs in Chromium');
   } finally {
     await queue.close();
@@ -186,6 +190,7 @@ test('stopping the stack during a 10-minute journey whose page waits forever: st
   const [result] = results;
   assert.equal(result.status, 'error');
   assert.equal(result.error?.class, 'internal');
+  assert.equal(result.error?.code, 'CANCELLED');
   assert.equal(
     result.error?.message,
     'journey "wait-forever" step 2 "wait for what never comes": cancelled by shutdown',

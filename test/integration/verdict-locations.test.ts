@@ -12,8 +12,8 @@ import { freePort } from '../../src/redis/private-redis-server.ts';
 import { createRedisConnection } from '../../src/redis/redis-connection.ts';
 import { ResultsRecorder } from '../../src/results/results-recorder.ts';
 import type { VerdictName } from '../../src/results/verdict.ts';
-import { type RunningStack, startStack } from '../../src/stack/start-stack.ts';
 import { createLogger } from '../../src/util/logger.ts';
+import { type RunningStack, startStack } from '../../workers/start-stack.ts';
 import { createTestNamespace } from '../helpers/network-namespace.ts';
 import { CLI, REPO_ROOT } from '../helpers/run-cli.ts';
 

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
-import { API_ROLES, roleAllows } from '../../src/api/auth/api-role.ts';
-import { createApiToken, hashApiToken, isApiTokenHash, TOKEN_PREFIX } from '../../src/api/auth/api-token.ts';
-import { bearerTokenOf } from '../../src/api/auth/bearer-token.ts';
-import { signLink, verifyLink } from '../../src/api/auth/signed-link.ts';
-import { TokenTable } from '../../src/api/auth/token-table.ts';
+import { API_ROLES, roleAllows } from '../../src/auth/api-role.ts';
+import { createApiToken, hashApiToken, isApiTokenHash, TOKEN_PREFIX } from '../../src/auth/api-token.ts';
+import { bearerTokenOf } from '../../src/auth/bearer-token.ts';
+import { signLink, verifyLink } from '../../src/auth/signed-link.ts';
+import { TokenTable } from '../../src/auth/token-table.ts';
 
 test('a created token is random, prefixed, and only its hash identifies it', () => {
   const first = createApiToken();

@@ -176,6 +176,7 @@ test('a dead link fails naming it and the page linking to it; every page is fetc
   const result = await runCheckFromConfig({ kind: 'crawl', crawl: { url: `${site.url}/` } });
   assert.equal(result.status, 'fail');
   assert.equal(result.error?.class, 'assertion');
+  assert.equal(result.error?.code, 'BROKEN_LINKS');
   assert.equal(
     result.error?.message,
     `1 broken link: ${site.url}/missing (404) linked from ${site.url}/about`,
@@ -317,6 +318,7 @@ test('keywords pass when present, fail naming the page when missing or never mat
   });
   assert.equal(missing.status, 'fail');
   assert.equal(missing.error?.class, 'assertion');
+  assert.equal(missing.error?.code, 'ASSERTION');
   assert.equal(missing.error?.message, `${site.url}/docs/b does not contain "Buy now"`);
 
   const unmatched = await runCheckFromConfig({
@@ -343,6 +345,7 @@ test('the deadline stops the crawl: the page in flight is abandoned and the resu
   });
   assert.equal(result.status, 'fail');
   assert.equal(result.error?.class, 'timeout');
+  assert.equal(result.error?.code, 'TIMEOUT');
   assert.equal(
     result.error?.message,
     `crawl stopped at the deadline after 2 pages (timeout 500 ms), still waiting for ${site.url}/slow-a/hang`,
@@ -367,6 +370,7 @@ test('broken links found before the deadline win over the timeout', async () => 
   });
   assert.equal(result.status, 'fail');
   assert.equal(result.error?.class, 'assertion');
+  assert.equal(result.error?.code, 'BROKEN_LINKS');
   assert.equal(
     result.error?.message,
     `1 broken link: ${site.url}/slow-b/gone (404) linked from ${site.url}/slow-b/; crawl stopped at the deadline after 2 pages`,
@@ -381,6 +385,7 @@ test('a page slower than pageTimeout is a broken link saying which phase ran out
   });
   assert.equal(result.status, 'fail');
   assert.equal(result.error?.class, 'assertion');
+  assert.equal(result.error?.code, 'BROKEN_LINKS');
   assert.equal(
     result.error?.message,
     `1 broken link: ${site.url}/slow-c/hang (127.0.0.1:${site.port} accepted the connection but sent no response within 200 ms) linked from ${site.url}/slow-c/`,
@@ -415,6 +420,7 @@ test('a refused root fails like an http check, with the peer', async () => {
   const result = await runCheckFromConfig({ kind: 'crawl', crawl: { url: `http://127.0.0.1:${port}/` } });
   assert.equal(result.status, 'fail');
   assert.equal(result.error?.class, 'refused');
+  assert.equal(result.error?.code, 'CONNECT_REFUSED');
   assert.equal(result.error?.message, `connect to 127.0.0.1:${port} refused`);
   assert.deepEqual(result.peers, [{ ip: '127.0.0.1', port }]);
 });
@@ -429,6 +435,7 @@ test('a root that never answers times out in the first-byte phase, like an http 
     });
     assert.equal(result.status, 'fail');
     assert.equal(result.error?.class, 'timeout');
+    assert.equal(result.error?.code, 'TIMEOUT');
     assert.equal(result.error?.phase, 'firstByte');
     assert.equal(
       result.error?.message,
@@ -443,10 +450,12 @@ test('a root that never answers times out in the first-byte phase, like an http 
 test('a root that answers 404 or redirects off-site says so', async () => {
   const missing = await runCheckFromConfig({ kind: 'crawl', crawl: { url: `${site.url}/nope` } });
   assert.equal(missing.error?.class, 'assertion');
+  assert.equal(missing.error?.code, 'HTTP_STATUS');
   assert.equal(missing.error?.message, `crawl root ${site.url}/nope answered 404`);
 
   const leaves = await runCheckFromConfig({ kind: 'crawl', crawl: { url: `${site.url}/leaves` } });
   assert.equal(leaves.error?.class, 'assertion');
+  assert.equal(leaves.error?.code, 'ASSERTION');
   assert.equal(
     leaves.error?.message,
     `crawl root ${site.url}/leaves redirects to ${otherOrigin.url}/, outside the crawl scope: start the crawl there`,
@@ -484,6 +493,7 @@ test('an https site is crawled over one trusted keep-alive pool; an untrusted on
     });
     assert.equal(untrusted.status, 'fail');
     assert.equal(untrusted.error?.class, 'tls', untrusted.error?.message);
+    assert.equal(untrusted.error?.code, 'TLS_UNTRUSTED');
     assert.match(untrusted.error?.message ?? '', new RegExp(`^TLS with 127\\.0\\.0\\.1:${port} failed: `));
   } finally {
     server.closeAllConnections();

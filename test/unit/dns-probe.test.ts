@@ -264,6 +264,7 @@ test('an unexpected NXDOMAIN fails naming the rcode and the question', async () 
   });
   assert.equal(result.status, 'fail');
   assert.equal(result.error?.class, 'assertion');
+  assert.equal(result.error?.code, 'DNS_RCODE');
   assert.equal(result.error?.message, 'rcode: expected NOERROR, got NXDOMAIN (A nope.shop.example)');
 });
 
@@ -297,6 +298,7 @@ test('answers that differ from the exact set fail with expected and actual', asy
   });
   assert.equal(result.status, 'fail');
   assert.equal(result.error?.class, 'assertion');
+  assert.equal(result.error?.code, 'ASSERTION');
   assert.equal(
     result.error?.message,
     'answers for A shop.example: expected [10.0.0.1], got [10.0.0.1, 10.0.0.2]',
@@ -364,6 +366,7 @@ test('a server that never answers over UDP times out in the query phase and rele
   });
   assert.equal(result.status, 'fail');
   assert.equal(result.error?.class, 'timeout');
+  assert.equal(result.error?.code, 'DNS_NO_ANSWER');
   assert.equal(result.error?.phase, 'query');
   assert.equal(
     result.error?.message,
@@ -384,6 +387,7 @@ test('a server that accepts over TCP and never answers times out in the query ph
   });
   assert.equal(result.status, 'fail');
   assert.equal(result.error?.class, 'timeout');
+  assert.equal(result.error?.code, 'DNS_NO_ANSWER');
   assert.equal(result.error?.phase, 'query');
   assert.equal(
     result.error?.message,
@@ -401,6 +405,7 @@ test('a closed TCP port is refused', async () => {
   });
   assert.equal(result.status, 'fail');
   assert.equal(result.error?.class, 'refused');
+  assert.equal(result.error?.code, 'CONNECT_REFUSED');
   assert.equal(result.error?.phase, 'connect');
   assert.equal(result.error?.message, `connect to 127.0.0.1:${port} refused`);
   assert.deepEqual(result.peers, [{ ip: '127.0.0.1', port }]);
@@ -414,6 +419,7 @@ test('a closed UDP port is refused: Linux reports the ICMP port unreachable as E
   });
   assert.equal(result.status, 'fail');
   assert.equal(result.error?.class, 'refused');
+  assert.equal(result.error?.code, 'CONNECT_REFUSED');
   assert.equal(result.error?.phase, 'query');
   assert.equal(result.error?.message, `DNS server 127.0.0.1:${port} refused the query (port unreachable)`);
 });
@@ -453,6 +459,7 @@ test('an answer that does not decode is a protocol error', async () => {
   });
   assert.equal(result.status, 'fail');
   assert.equal(result.error?.class, 'protocol');
+  assert.equal(result.error?.code, 'PROTOCOL');
   assert.match(
     result.error?.message ?? '',
     new RegExp(`^DNS server ${garbage.address} sent a malformed answer of 15 bytes to A shop\\.example: .+`),
@@ -467,6 +474,7 @@ test('an answer to another question is a protocol error', async () => {
     });
     assert.equal(result.status, 'fail', transport);
     assert.equal(result.error?.class, 'protocol');
+    assert.equal(result.error?.code, 'PROTOCOL');
     assert.equal(
       result.error?.message,
       `DNS server ${wrongQuestion.address} answered A other.shop.example when asked A shop.example`,
@@ -486,6 +494,7 @@ test('over UDP a packet with another id is ignored; over TCP it is a protocol er
   });
   assert.equal(tcp.status, 'fail');
   assert.equal(tcp.error?.class, 'protocol');
+  assert.equal(tcp.error?.code, 'PROTOCOL');
   assert.match(tcp.error?.message ?? '', /answered with id \d+, expected \d+ \(A shop\.example\)$/);
 });
 
@@ -496,6 +505,7 @@ test('a TCP server that hangs up without answering fails as a reset', async () =
   });
   assert.equal(result.status, 'fail');
   assert.equal(result.error?.class, 'reset');
+  assert.equal(result.error?.code, 'CONNECTION_CLOSED');
   assert.equal(result.error?.phase, 'query');
   assert.equal(
     result.error?.message,

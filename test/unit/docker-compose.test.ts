@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import YAML from 'yaml';
 
@@ -54,7 +54,11 @@ test('the outside worker has the capabilities packet capture needs, and artifact
 });
 
 test('every role is a real pathwatch command', () => {
-  const help = readFileSync(new URL('../../src/cli.ts', import.meta.url), 'utf8');
+  // One file per command under workers/commands/, each registering it with program.command().
+  const commandsDir = new URL('../../workers/commands/', import.meta.url);
+  const help = readdirSync(commandsDir)
+    .map((name) => readFileSync(new URL(name, commandsDir), 'utf8'))
+    .join('\n');
   for (const [name, service] of Object.entries(compose.services)) {
     if (!service.build) continue;
     assert.match(

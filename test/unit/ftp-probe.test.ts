@@ -157,13 +157,14 @@ test('content is found in a small file, and a host name is looked up', async () 
   assert.equal(typeof result.phases.dns, 'number');
 });
 
-test('a wrong password fails with the login refusal, naming the user', async () => {
+test('a wrong password fails with class auth, AUTH_REJECTED, naming the user', async () => {
   const result = await runCheckFromConfig(
     ftpCheck(ftp, { list: '/pub' }, { auth: { username: 'demo', password: '${env:WRONG_PASSWORD}' } }),
     env,
   );
   assert.equal(result.status, 'fail');
-  assert.equal(result.error?.class, 'assertion');
+  assert.equal(result.error?.class, 'auth');
+  assert.equal(result.error?.code, 'AUTH_REJECTED');
   assert.equal(result.error?.phase, 'login');
   assert.equal(result.error?.message, 'FTP login as demo rejected: 530 Login incorrect');
   assert.equal(result.phases.list, undefined, 'nothing runs after a refused login');
@@ -174,6 +175,7 @@ test('a missing file fails with the RETR refusal', async () => {
   const result = await runCheckFromConfig(ftpCheck(ftp, { retrieve: { path: '/pub/missing.txt' } }), env);
   assert.equal(result.status, 'fail');
   assert.equal(result.error?.class, 'assertion');
+  assert.equal(result.error?.code, 'REPLY_REJECTED');
   assert.equal(result.error?.phase, 'retrieve');
   assert.match(result.error?.message ?? '', /^RETR \/pub\/missing\.txt failed: 55\d .*no such file/i);
 });
@@ -186,6 +188,7 @@ test('a checksum mismatch fails with expected and actual digests', async () => {
   );
   assert.equal(result.status, 'fail');
   assert.equal(result.error?.class, 'assertion');
+  assert.equal(result.error?.code, 'ASSERTION');
   assert.equal(
     result.error?.message,
     `RETR /pub/status.txt: sha256 expected ${wrong.slice(0, 12)}…, got ${sha256(STATUS).slice(0, 12)}…`,
@@ -221,6 +224,7 @@ test('a name missing from the listing fails naming what was there', async () => 
   );
   assert.equal(result.status, 'fail');
   assert.equal(result.error?.class, 'assertion');
+  assert.equal(result.error?.code, 'ASSERTION');
   assert.match(result.error?.message ?? '', /^LIST \/pub: expected orders\.csv, got 3 entries: /);
 });
 
@@ -263,6 +267,7 @@ test('an expired FTPS certificate fails with class tls naming the cause', async 
   );
   assert.equal(result.status, 'fail');
   assert.equal(result.error?.class, 'tls');
+  assert.equal(result.error?.code, 'TLS_EXPIRED');
   assert.equal(result.error?.phase, 'tls');
   assert.equal(
     result.error?.message,
@@ -274,6 +279,7 @@ test('AUTH TLS refused by a plain server fails with class tls', async () => {
   const result = await runCheckFromConfig(ftpCheck(ftp, { secure: 'explicit' }), env);
   assert.equal(result.status, 'fail');
   assert.equal(result.error?.class, 'tls');
+  assert.equal(result.error?.code, 'STARTTLS_REFUSED');
   assert.match(
     result.error?.message ?? '',
     new RegExp(`^AUTH TLS rejected by 127\\.0\\.0\\.1:${ftp.port}: \\d{3} `),
@@ -284,6 +290,7 @@ test('a server that accepts and never answers times out waiting for the banner',
   const result = await runCheckFromConfig(ftpCheck(silent, {}, { timeout: '300ms' }), env);
   assert.equal(result.status, 'fail');
   assert.equal(result.error?.class, 'timeout');
+  assert.equal(result.error?.code, 'TIMEOUT');
   assert.equal(result.error?.phase, 'banner');
   assert.equal(
     result.error?.message,
@@ -297,6 +304,7 @@ test('a server that greets and then never answers times out naming the login, an
   const result = await runCheckFromConfig(ftpCheck(quiet, {}, { timeout: '300ms' }), env);
   assert.equal(result.status, 'fail');
   assert.equal(result.error?.class, 'timeout');
+  assert.equal(result.error?.code, 'TIMEOUT');
   assert.equal(result.error?.phase, 'login');
   assert.equal(result.error?.message, `FTP login as demo on 127.0.0.1:${quiet.port} timed out after 300 ms`);
   assert.equal(result.details?.banner, '220 quiet FTP');
@@ -308,6 +316,7 @@ test('a passive data port that refuses is named, and listed as a peer', async ()
   const result = await runCheckFromConfig(ftpCheck(noData, { list: '/pub' }), env);
   assert.equal(result.status, 'fail');
   assert.equal(result.error?.class, 'refused');
+  assert.equal(result.error?.code, 'CONNECT_REFUSED');
   assert.equal(result.error?.phase, 'list');
   assert.equal(
     result.error?.message,
@@ -326,6 +335,7 @@ test('a closed port fails with class refused', async () => {
   const result = await runCheckFromConfig(ftpCheck({ port }), env);
   assert.equal(result.status, 'fail');
   assert.equal(result.error?.class, 'refused');
+  assert.equal(result.error?.code, 'CONNECT_REFUSED');
   assert.equal(result.error?.message, `connect to 127.0.0.1:${port} refused`);
   assert.deepEqual(result.peers, [{ ip: '127.0.0.1', port }]);
 });

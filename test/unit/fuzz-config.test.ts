@@ -60,7 +60,11 @@ function baseConfig(): Record<string, unknown> {
       { id: 'cert', kind: 'tls', tls: { host: '127.0.0.1', port: 443, caRoots: 'replace', ca: 'ca.pem' } },
       { id: 'docs', kind: 'crawl', tags: ['docs', 'eu'], crawl: { url: 'http://127.0.0.1:4601/' } },
     ],
-    api: { host: '127.0.0.1', port: 0, tokens: ['${env:API_TOKEN}'] },
+    api: {
+      host: '127.0.0.1',
+      port: 0,
+      tokens: [{ name: 'on-call', hash: `sha256:${'ab'.repeat(32)}`, role: 'operator' }],
+    },
     redis: { prefix: 'pw-fuzz' },
     rollupDays: 30,
   };
@@ -274,7 +278,7 @@ function judge(error: unknown): string | undefined {
     const line = `${issue.path}: ${issue.message}`;
     if (line.includes('\n')) return `a problem spans lines: ${JSON.stringify(line.slice(0, 300))}`;
     if (/\bat .*:\d+:\d+\)?$/.test(line)) return `a problem holds a stack frame: ${line.slice(0, 300)}`;
-    if (line.length > 600) return `a problem line is ${line.length} characters long`;
+    if (line.length > 600) return `a problem line is ${line.length} characters long: ${line.slice(0, 700)}`;
   }
   return undefined;
 }

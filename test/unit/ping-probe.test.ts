@@ -188,6 +188,7 @@ test('at the deadline ping is stopped, reports what it had, and leaves no proces
   clearTimeout(deadline);
   assert.equal(result.status, 'fail');
   assert.equal(result.error?.class, 'timeout');
+  assert.equal(result.error?.code, 'TIMEOUT');
   assert.match(
     result.error?.message ?? '',
     /^ping 127\.0\.0\.1 stopped at the deadline of 60000 ms after \d+ echo requests, \d+ replies$/,
@@ -202,6 +203,7 @@ test('a missing ping binary is an internal error that says so', async () => {
   );
   assert.equal(result.status, 'error');
   assert.equal(result.error?.class, 'internal');
+  assert.equal(result.error?.code, 'PING_UNAVAILABLE');
   assert.equal(
     result.error?.message,
     `ping binary "${join(scratch, 'no-such-ping')}" not found (spawn ${join(scratch, 'no-such-ping')} ENOENT): install iputils-ping`,
@@ -213,6 +215,7 @@ test('ping without permission to open an ICMP socket is an internal error quotin
   const result = await createPingProbe({ binary }).run(check(), contextFor(5000));
   assert.equal(result.status, 'error');
   assert.equal(result.error?.class, 'internal');
+  assert.equal(result.error?.code, 'PING_UNAVAILABLE');
   assert.equal(
     result.error?.message,
     'ping is not permitted to open an ICMP socket on this host: ping: socktype: SOCK_RAW; ping: socket: Operation not permitted; ping: => missing cap_net_raw+p capability or setuid? (run the worker as root, give the ping binary cap_net_raw, or allow its group in net.ipv4.ping_group_range)',
@@ -227,6 +230,7 @@ test('a timeout too short for count × interval is a config error before ping ru
   });
   assert.equal(result.status, 'error');
   assert.equal(result.error?.class, 'config');
+  assert.equal(result.error?.code, 'CONFIG');
   assert.equal(
     result.error?.message,
     'ping 127.0.0.1: 10 requests every 1000 ms take 9000 ms, leaving no time for replies within the 2000 ms timeout: raise timeout or lower count or interval',

@@ -179,7 +179,8 @@ test('AUTH LOGIN is used when the server offers only LOGIN', async () => {
     smtpCheck(loginOnly.port, { auth: { username: 'demo', password: '${env:WRONG_PASSWORD}' } }),
     env,
   );
-  assert.equal(wrong.error?.class, 'assertion');
+  assert.equal(wrong.error?.class, 'auth');
+  assert.equal(wrong.error?.code, 'AUTH_REJECTED');
   assert.match(wrong.error?.message ?? '', /^AUTH LOGIN as demo rejected: 535 /);
 });
 
@@ -194,6 +195,7 @@ test('a server that refuses to relay fails with its own reason naming relay deni
   );
   assert.equal(result.status, 'fail');
   assert.equal(result.error?.class, 'assertion');
+  assert.equal(result.error?.code, 'REPLY_REJECTED');
   assert.equal(result.error?.phase, 'rcpt');
   assert.equal(
     result.error?.message,
@@ -208,13 +210,14 @@ test('a server that refuses to relay fails with its own reason naming relay deni
   });
 });
 
-test('a wrong password fails with the AUTH rejection and never shows the password', async () => {
+test('a wrong password fails with class auth, AUTH_REJECTED, and never shows the password', async () => {
   const result = await runCheckFromConfig(
     smtpCheck(mail.port, { auth: { username: 'demo', password: '${env:WRONG_PASSWORD}' } }),
     env,
   );
   assert.equal(result.status, 'fail');
-  assert.equal(result.error?.class, 'assertion');
+  assert.equal(result.error?.class, 'auth');
+  assert.equal(result.error?.code, 'AUTH_REJECTED');
   assert.equal(result.error?.phase, 'auth');
   assert.match(result.error?.message ?? '', /^AUTH PLAIN as demo rejected: 535 /);
   assert.ok(!JSON.stringify(result).includes('not-the-password'));
@@ -224,6 +227,7 @@ test('STARTTLS required but not offered fails with class tls and lists what EHLO
   const result = await runCheckFromConfig(smtpCheck(plainOnly.port));
   assert.equal(result.status, 'fail');
   assert.equal(result.error?.class, 'tls');
+  assert.equal(result.error?.code, 'STARTTLS_REFUSED');
   assert.equal(result.error?.phase, 'ehlo');
   assert.match(
     result.error?.message ?? '',
@@ -248,6 +252,7 @@ test('an expired certificate behind STARTTLS fails with class tls naming the cau
   const result = await runCheckFromConfig(smtpCheck(expired.port, { auth: login }), env);
   assert.equal(result.status, 'fail');
   assert.equal(result.error?.class, 'tls');
+  assert.equal(result.error?.code, 'TLS_EXPIRED');
   assert.equal(result.error?.phase, 'tls');
   assert.equal(
     result.error?.message,
@@ -270,6 +275,7 @@ test('a server that accepts and never answers times out waiting for the banner',
   const result = await runCheckFromConfig(smtpCheck(silent.port, { timeout: '300ms' }));
   assert.equal(result.status, 'fail');
   assert.equal(result.error?.class, 'timeout');
+  assert.equal(result.error?.code, 'TIMEOUT');
   assert.equal(result.error?.phase, 'banner');
   assert.equal(
     result.error?.message,
@@ -284,7 +290,10 @@ test('a server that greets and then goes quiet times out naming EHLO, and the so
   assert.equal(result.status, 'fail');
   assert.equal(result.error?.class, 'timeout');
   assert.equal(result.error?.phase, 'ehlo');
-  assert.equal(result.error?.message, `127.0.0.1:${mute.port} did not answer EHLO within 300 ms`);
+  assert.equal(
+    result.error?.message,
+    `waiting for the reply to EHLO from 127.0.0.1:${mute.port} timed out after 300 ms`,
+  );
   assert.equal(result.details?.banner, '220 mute.example.test ESMTP');
   await mute.drained();
 });
@@ -294,6 +303,7 @@ test('a closed port fails with class refused', async () => {
   const result = await runCheckFromConfig(smtpCheck(port));
   assert.equal(result.status, 'fail');
   assert.equal(result.error?.class, 'refused');
+  assert.equal(result.error?.code, 'CONNECT_REFUSED');
   assert.equal(result.error?.message, `connect to 127.0.0.1:${port} refused`);
   assert.deepEqual(result.peers, [{ ip: '127.0.0.1', port }]);
 });
@@ -302,6 +312,7 @@ test('a server that does not speak SMTP fails with class protocol', async () => 
   const result = await runCheckFromConfig(smtpCheck(notSmtp.port));
   assert.equal(result.status, 'fail');
   assert.equal(result.error?.class, 'protocol');
+  assert.equal(result.error?.code, 'PROTOCOL');
   assert.equal(
     result.error?.message,
     `127.0.0.1:${notSmtp.port} sent a line that is not an SMTP reply: "HTTP/1.1 400 Bad Request" instead of a banner`,

@@ -212,6 +212,7 @@ test('the probe closes its connection whether the run passes or times out', asyn
     tcp: { host: '127.0.0.1', port: quiet.port, steps: [{ send: 'HANG', expect: '.' }] },
   });
   assert.equal(timedOut.error?.class, 'timeout');
+  assert.equal(timedOut.error?.code, 'TIMEOUT');
   await quiet.idle();
 });
 
@@ -236,6 +237,7 @@ test('a different banner fails with expected and actual', async () => {
   });
   assert.equal(result.status, 'fail');
   assert.equal(result.error?.class, 'assertion');
+  assert.equal(result.error?.code, 'ASSERTION');
   assert.equal(result.error?.phase, 'banner');
   assert.equal(result.error?.message, 'banner: expected /^SSH-2.0/, got "220 mail ready"');
 });
@@ -246,6 +248,7 @@ test('a long banner is cut short in the message', async () => {
     tcp: { host: '127.0.0.1', port: longBanner.port, banner: '/^ssh/i' },
   });
   assert.equal(result.error?.class, 'assertion');
+  assert.equal(result.error?.code, 'ASSERTION');
   const message = result.error?.message ?? '';
   assert.match(message, /^banner: expected \/\^ssh\/i, got "220 x+\.\.\."$/);
   assert.ok(message.length < 160, `one short line, got ${message.length} characters`);
@@ -297,6 +300,7 @@ test('a dialogue line that does not match fails naming the step, expected and ac
   });
   assert.equal(result.status, 'fail');
   assert.equal(result.error?.class, 'assertion');
+  assert.equal(result.error?.code, 'ASSERTION');
   assert.equal(result.error?.phase, 'dialogue');
   assert.equal(result.error?.message, 'step 1: expected /^\\+PANG/, got "+PONG"');
 });
@@ -315,6 +319,7 @@ test('a secret the server echoes back in a mismatch is masked everywhere', async
     { MAIL_TOKEN: SECRET },
   );
   assert.equal(result.error?.class, 'assertion');
+  assert.equal(result.error?.code, 'ASSERTION');
   assert.equal(result.error?.message, 'step 1: expected /^\\+OK/, got "-ERR bad token ***x"');
   assert.ok(!JSON.stringify(result).includes(SECRET));
 });
@@ -327,6 +332,7 @@ test('a server that accepts and never sends its banner times out in the banner p
   });
   assert.equal(result.status, 'fail');
   assert.equal(result.error?.class, 'timeout');
+  assert.equal(result.error?.code, 'TIMEOUT');
   assert.equal(result.error?.phase, 'banner');
   assert.equal(
     result.error?.message,
@@ -350,6 +356,7 @@ test('a step whose reply never comes times out in the dialogue phase', async () 
     },
   });
   assert.equal(result.error?.class, 'timeout');
+  assert.equal(result.error?.code, 'TIMEOUT');
   assert.equal(result.error?.phase, 'dialogue');
   assert.equal(
     result.error?.message,
@@ -362,6 +369,7 @@ test('a refused port fails with class refused', async () => {
   const result = await runCheckFromConfig({ kind: 'tcp', tcp: { host: '127.0.0.1', port } });
   assert.equal(result.status, 'fail');
   assert.equal(result.error?.class, 'refused');
+  assert.equal(result.error?.code, 'CONNECT_REFUSED');
   assert.equal(result.error?.phase, 'connect');
   assert.equal(result.error?.message, `connect to 127.0.0.1:${port} refused`);
   assert.deepEqual(result.peers, [{ ip: '127.0.0.1', port }]);
@@ -377,6 +385,7 @@ test('a connect that is never answered times out in the connect phase', async ()
     });
     assert.equal(result.status, 'fail');
     assert.equal(result.error?.class, 'connect_timeout');
+    assert.equal(result.error?.code, 'CONNECT_TIMEOUT');
     assert.equal(result.error?.phase, 'connect');
     assert.equal(result.error?.message, `connect to 127.0.0.1:${dropping.port} timed out after 300 ms`);
     assert.deepEqual(result.peers, [{ ip: '127.0.0.1', port: dropping.port }]);
@@ -392,6 +401,7 @@ test('a server that closes before its banner fails with a clear reason', async (
   });
   assert.equal(result.status, 'fail');
   assert.equal(result.error?.class, 'reset');
+  assert.equal(result.error?.code, 'CONNECTION_CLOSED');
   assert.equal(result.error?.phase, 'banner');
   assert.equal(
     result.error?.message,
@@ -408,6 +418,7 @@ test('a server that resets the connection mid-dialogue fails with class reset', 
   });
   assert.equal(result.status, 'fail');
   assert.equal(result.error?.class, 'reset');
+  assert.equal(result.error?.code, 'CONNECTION_RESET');
   assert.equal(result.error?.phase, 'dialogue');
   assert.equal(
     result.error?.message,
@@ -447,6 +458,7 @@ test('implicit TLS with an expired certificate fails with class tls; with verify
   });
   assert.equal(verified.status, 'fail');
   assert.equal(verified.error?.class, 'tls');
+  assert.equal(verified.error?.code, 'TLS_EXPIRED');
   assert.equal(verified.error?.phase, 'tls');
   const validTo = new Date(new X509Certificate(pki.expired.cert).validTo).toISOString().slice(0, 10);
   assert.equal(
@@ -479,6 +491,7 @@ test('an unreadable CA file is a config error, and no connection is made', async
   });
   assert.equal(result.status, 'error');
   assert.equal(result.error?.class, 'config');
+  assert.equal(result.error?.code, 'CONFIG');
   assert.equal(result.error?.message, 'tls.ca: cannot read /nonexistent/pathwatch-ca.pem (ENOENT)');
   assert.deepEqual(result.peers, []);
 });

@@ -151,6 +151,7 @@ test('an expired certificate fails with class tls and is still described', async
   });
   assert.equal(result.status, 'fail');
   assert.equal(result.error?.class, 'tls');
+  assert.equal(result.error?.code, 'TLS_EXPIRED');
   assert.equal(result.error?.phase, 'tls');
   assert.equal(
     result.error?.message,
@@ -169,6 +170,7 @@ test('a certificate for another host fails naming both names', async () => {
   });
   assert.equal(result.status, 'fail');
   assert.equal(result.error?.class, 'tls');
+  assert.equal(result.error?.code, 'TLS_HOSTNAME');
   assert.equal(result.error?.message, 'certificate is for wrong.example, not 127.0.0.1');
   assert.equal(
     (result.details?.certificate as { subject?: string } | undefined)?.subject,
@@ -179,6 +181,7 @@ test('a certificate for another host fails naming both names', async () => {
 test('a chain that cannot be tied to a trusted CA fails naming the issuer', async () => {
   const leafOnly = await runCheckFromConfig({ kind: 'tls', tls: { host: '127.0.0.1', port: valid.port } });
   assert.equal(leafOnly.error?.class, 'tls');
+  assert.equal(leafOnly.error?.code, 'TLS_UNTRUSTED');
   assert.equal(
     leafOnly.error?.message,
     'certificate for localhost is not trusted: its chain ends at "pathwatch test CA", which is not among the system CAs (UNABLE_TO_VERIFY_LEAF_SIGNATURE)',
@@ -192,6 +195,7 @@ test('a chain ending in an untrusted root fails naming the issuer', async () => 
   });
   assert.equal(result.status, 'fail');
   assert.equal(result.error?.class, 'tls');
+  assert.equal(result.error?.code, 'TLS_UNTRUSTED');
   assert.equal(
     result.error?.message,
     'certificate for localhost is not trusted: its chain ends at "pathwatch test CA", which is not among the system CAs (SELF_SIGNED_CERT_IN_CHAIN)',
@@ -237,6 +241,7 @@ test('fewer days left than warnDays is degraded; fewer than failDays fails', asy
   });
   assert.equal(failed.status, 'fail');
   assert.equal(failed.error?.class, 'assertion');
+  assert.equal(failed.error?.code, 'CERT_EXPIRES_SOON');
   assert.match(
     failed.error?.message ?? '',
     new RegExp(
@@ -252,6 +257,7 @@ test('a protocol older than minVersion fails with expected and negotiated versio
   });
   assert.equal(tooOld.status, 'fail');
   assert.equal(tooOld.error?.class, 'assertion');
+  assert.equal(tooOld.error?.code, 'TLS_POLICY');
   assert.equal(tooOld.error?.message, 'TLS protocol: expected TLSv1.2 or newer, got TLSv1.1');
   const notNewest = await runCheckFromConfig({
     kind: 'tls',
@@ -290,6 +296,7 @@ test('the issuer is matched as a substring or a /regex/', async () => {
   });
   assert.equal(other.status, 'fail');
   assert.equal(other.error?.class, 'assertion');
+  assert.equal(other.error?.code, 'TLS_POLICY');
   assert.equal(
     other.error?.message,
     'certificate issuer: expected /^Let\'s Encrypt$/, got "CN=pathwatch test CA"',
@@ -308,6 +315,7 @@ test('verify: false skips trust and host name but still applies the days limits'
   });
   assert.equal(stale.status, 'fail');
   assert.equal(stale.error?.class, 'assertion');
+  assert.equal(stale.error?.code, 'CERT_EXPIRES_SOON');
   assert.equal(
     stale.error?.message,
     `certificate for localhost expired 365 days ago (valid to ${day(pki.expired.cert)}): expected at least 7 days left (failDays)`,
@@ -322,6 +330,7 @@ test('a server that accepts TCP and never answers the ClientHello times out in t
   });
   assert.equal(result.status, 'fail');
   assert.equal(result.error?.class, 'timeout');
+  assert.equal(result.error?.code, 'TIMEOUT');
   assert.equal(result.error?.phase, 'tls');
   assert.equal(result.error?.message, `TLS handshake with 127.0.0.1:${silent.port} timed out after 300 ms`);
   assert.deepEqual(result.peers, [{ ip: '127.0.0.1', port: silent.port }]);
@@ -331,6 +340,7 @@ test('a server that hangs up during the handshake fails with class reset', async
   const result = await runCheckFromConfig({ kind: 'tls', tls: { host: '127.0.0.1', port: hangUp.port } });
   assert.equal(result.status, 'fail');
   assert.equal(result.error?.class, 'reset');
+  assert.equal(result.error?.code, 'CONNECTION_RESET');
   assert.equal(result.error?.phase, 'tls');
   assert.equal(
     result.error?.message,
@@ -343,5 +353,6 @@ test('a refused port fails with class refused', async () => {
   const result = await runCheckFromConfig({ kind: 'tls', tls: { host: '127.0.0.1', port } });
   assert.equal(result.status, 'fail');
   assert.equal(result.error?.class, 'refused');
+  assert.equal(result.error?.code, 'CONNECT_REFUSED');
   assert.equal(result.error?.message, `connect to 127.0.0.1:${port} refused`);
 });

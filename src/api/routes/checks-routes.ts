@@ -111,14 +111,18 @@ export const checksRoutes: FastifyPluginAsync<ChecksRoutesOptions> = async (
     },
   );
 
-  app.post<{ Params: { id: string } }>('/api/v1/checks/:id/run', async (request, reply) => {
-    const item = byId.get(request.params.id);
-    if (!item) return reply.code(404).send(notFound(request.params.id));
-    if (!runNow)
-      return reply
-        .code(503)
-        .send(apiError('NO_QUEUES', 'this API process does not run the scheduler; use the one that does'));
-    const jobIds = await runNow(item);
-    return reply.code(202).send({ checkId: item.id, locations: item.locations, jobIds });
-  });
+  app.post<{ Params: { id: string } }>(
+    '/api/v1/checks/:id/run',
+    { config: { role: 'operator' } },
+    async (request, reply) => {
+      const item = byId.get(request.params.id);
+      if (!item) return reply.code(404).send(notFound(request.params.id));
+      if (!runNow)
+        return reply
+          .code(503)
+          .send(apiError('NO_QUEUES', 'this API process does not run the scheduler; use the one that does'));
+      const jobIds = await runNow(item);
+      return reply.code(202).send({ checkId: item.id, locations: item.locations, jobIds });
+    },
+  );
 };

@@ -1,4 +1,5 @@
-import type { AssertionResult, ProbeOutcome, RunError } from '../../results/run-result.ts';
+import { type CodedRunError, errorOf } from '../../results/error-codes.ts';
+import type { AssertionResult, ProbeOutcome } from '../../results/run-result.ts';
 import { timeoutError } from '../network-error.ts';
 import type { CrawlReport, CrawlVisit, Keyword } from './crawl-site.ts';
 
@@ -57,8 +58,8 @@ export function crawlVerdict({
   const assertions: AssertionResult[] = [
     { name: 'no broken links', ok: broken.length === 0, expected: 0, actual: broken.length },
   ];
-  const keywordErrors: RunError[] = [];
-  const unmatchedErrors: RunError[] = [];
+  const keywordErrors: CodedRunError[] = [];
+  const unmatchedErrors: CodedRunError[] = [];
   for (const [index, keyword] of keywords.entries()) {
     const missing = answered.filter((visit) => visit.missingKeywords.includes(index));
     const matched = report.keywordMatches[index];
@@ -76,17 +77,18 @@ export function crawlVerdict({
         others === 0
           ? ''
           : ` (nor ${others === 1 ? 'does 1 more page' : `do ${others} more pages`} matching /${keyword.source}/)`;
-      keywordErrors.push({
-        class: 'assertion',
-        message: `${missing[0].url} does not contain "${keyword.contains}"${more}`,
-      });
+      keywordErrors.push(
+        errorOf('ASSERTION', `${missing[0].url} does not contain "${keyword.contains}"${more}`),
+      );
     } else if (matched === 0) {
       assertions.push({ name, ok: false, expected, actual: 'no crawled page matched' });
       const limit = report.pageLimitReached ? ', page limit reached' : '';
-      unmatchedErrors.push({
-        class: 'assertion',
-        message: `no crawled page matched keyword pathPattern /${keyword.source}/ (expected one containing "${keyword.contains}"; ${answered.length} pages crawled${limit})`,
-      });
+      unmatchedErrors.push(
+        errorOf(
+          'ASSERTION',
+          `no crawled page matched keyword pathPattern /${keyword.source}/ (expected one containing "${keyword.contains}"; ${answered.length} pages crawled${limit})`,
+        ),
+      );
     } else {
       assertions.push({ name, ok: true, expected, actual: `found on ${matched} pages` });
     }
@@ -95,12 +97,12 @@ export function crawlVerdict({
   const stopNote = report.stoppedAtDeadline
     ? `; crawl stopped at the deadline after ${answered.length} pages`
     : '';
-  let error: RunError | undefined;
+  let error: CodedRunError | undefined;
   if (broken.length > 0) {
     const first = describeBroken(broken[0]);
     const message =
       broken.length === 1 ? `1 broken link: ${first}` : `${broken.length} broken links, first: ${first}`;
-    error = { class: 'assertion', message: `${message}${stopNote}` };
+    error = errorOf('BROKEN_LINKS', `${message}${stopNote}`);
   } else if (keywordErrors.length > 0) {
     error = { ...keywordErrors[0], message: `${keywordErrors[0].message}${stopNote}` };
   } else if (report.stoppedAtDeadline) {
@@ -112,20 +114,19 @@ export function crawlVerdict({
 }
 
 /** Why the crawl could not start: the root itself failed. */
-function rootFailure(report: CrawlReport, timeoutMs: number): RunError | undefined {
+function rootFailure(report: CrawlReport, timeoutMs: number): CodedRunError | undefined {
   const response = report.root.response;
   if (!response) return timeoutError(undefined, report.root.url, timeoutMs);
   if (response.aborted) return timeoutError(response.phase, response.target, timeoutMs);
   if (response.error) return response.error;
   const status = response.status ?? 0;
-  if (status >= 400)
-    return { class: 'assertion', message: `crawl root ${report.root.url} answered ${status}` };
+  if (status >= 400) return errorOf('HTTP_STATUS', `crawl root ${report.root.url} answered ${status}`);
   const redirect = report.root.redirect;
   if (redirect && !redirect.followed)
-    return {
-      class: 'assertion',
-      message: `crawl root ${report.root.url} redirects to ${redirect.url}, outside the crawl scope: start the crawl there`,
-    };
+    return errorOf(
+      'ASSERTION',
+      `crawl root ${report.root.url} redirects to ${redirect.url}, outside the crawl scope: start the crawl there`,
+    );
   return undefined;
 }
 
@@ -135,15 +136,15 @@ function namedUrls(urls: string[]): string {
   return urls.length > URLS_NAMED ? `${named} and ${urls.length - URLS_NAMED} more` : named;
 }
 
-function deadlineError(report: CrawlReport, pages: number, timeoutMs: number): RunError {
+function deadlineError(report: CrawlReport, pages: number, timeoutMs: number): CodedRunError {
   const waiting = report.visits.filter((visit) => visit.response?.aborted).map((visit) => visit.url);
   const more = waiting.length > 1 ? ` and ${waiting.length - 1} more` : '';
   const still = waiting.length > 0 ? `, still waiting for ${waiting[0]}${more}` : '';
-  return {
-    class: 'timeout',
-    phase: 'crawl',
-    message: `crawl stopped at the deadline after ${pages} pages (timeout ${Math.round(timeoutMs)} ms)${still}`,
-  };
+  return errorOf(
+    'TIMEOUT',
+    `crawl stopped at the deadline after ${pages} pages (timeout ${Math.round(timeoutMs)} ms)${still}`,
+    'crawl',
+  );
 }
 
 function isBroken(visit: CrawlVisit): boolean {

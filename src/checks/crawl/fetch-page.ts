@@ -1,7 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { isIP, type Socket } from 'node:net';
-import type { RunError } from '../../results/run-result.ts';
+import type { CodedRunError } from '../../results/error-codes.ts';
 import { classifyNetworkError, timeoutError } from '../network-error.ts';
 import { formatTarget } from '../remote-endpoint.ts';
 
@@ -49,7 +49,7 @@ export interface PageResponse<Body extends BodySink = BodySink> {
   body?: Body;
   ms: number;
   /** A network error or the page timeout: the page is broken. */
-  error?: RunError;
+  error?: CodedRunError;
   /** Abandoned at the crawl deadline: neither good nor broken. */
   aborted?: boolean;
   /** The phase that was running when the page ended early. */
@@ -97,7 +97,7 @@ export function fetchPage<Body extends BodySink>(request: PageRequest<Body>): Pr
         reusedSocket: outgoing.reusedSocket,
       });
     };
-    const fail = (error: RunError) => {
+    const fail = (error: CodedRunError) => {
       finish({ error, phase });
       outgoing.destroy();
     };

@@ -1,4 +1,5 @@
-import type { RunError } from '../../results/run-result.ts';
+import { type CodedRunError, errorOf } from '../../results/error-codes.ts';
+import { timeoutError } from '../network-error.ts';
 import type { PhaseClock } from '../phase-clock.ts';
 import type { DnsServerAddress } from './dns-server-address.ts';
 import type { AskedQuestion, DnsResponse } from './read-response.ts';
@@ -21,19 +22,16 @@ export interface DnsReply {
   bytes: number;
 }
 
-/**
- * The timeout of the query phase, written here rather than by timeoutError because only
- * the probe knows what was asked: `DNS server 127.0.0.1:5353 sent no answer to A shop.example within 2000 ms`.
- */
-export function noAnswerError(exchange: DnsExchange, transport: 'udp' | 'tcp'): RunError {
+/** The timeout of the query phase: `DNS server 127.0.0.1:5353 sent no answer to A shop.example within 2000 ms`. */
+export function noAnswerError(exchange: DnsExchange, transport: 'udp' | 'tcp'): CodedRunError {
   const { asked, target, timeoutMs } = exchange;
-  return {
-    class: 'timeout',
-    phase: 'query',
-    message: `DNS server ${target} sent no answer to ${asked.type} ${asked.name} within ${Math.round(timeoutMs)} ms${transport === 'tcp' ? ' over TCP' : ''}`,
-  };
+  return timeoutError('query', target, timeoutMs, {
+    kind: 'dnsAnswer',
+    question: `${asked.type} ${asked.name}`,
+    transport,
+  });
 }
 
-export function protocolError(exchange: DnsExchange, problem: string): RunError {
-  return { class: 'protocol', phase: 'query', message: `DNS server ${exchange.target} ${problem}` };
+export function protocolError(exchange: DnsExchange, problem: string): CodedRunError {
+  return errorOf('PROTOCOL', `DNS server ${exchange.target} ${problem}`, 'query');
 }

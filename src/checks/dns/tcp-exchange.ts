@@ -1,8 +1,8 @@
 import net from 'node:net';
-import type { RunError } from '../../results/run-result.ts';
+import { type CodedRunError, errorOf } from '../../results/error-codes.ts';
+import { ProbeError } from '../errors/probe-error.ts';
 import { classifyNetworkError, timeoutError } from '../network-error.ts';
 import { type DnsExchange, type DnsReply, noAnswerError, protocolError } from './dns-exchange.ts';
-import { DnsQueryFailure } from './dns-query-failure.ts';
 import { readResponse } from './read-response.ts';
 
 /**
@@ -16,12 +16,12 @@ export function exchangeTcp(exchange: DnsExchange): Promise<DnsReply> {
     let settled = false;
     let received = Buffer.alloc(0);
     const socket = net.connect({ host: server.ip, port: server.port, family: server.family });
-    const finish = (error: RunError | undefined, reply?: DnsReply) => {
+    const finish = (error: CodedRunError | undefined, reply?: DnsReply) => {
       if (settled) return;
       settled = true;
       signal.removeEventListener('abort', onAbort);
       socket.destroy();
-      if (error) reject(new DnsQueryFailure(error));
+      if (error) reject(new ProbeError(error));
       else if (reply) resolve(reply);
     };
     const onAbort = () =>
@@ -51,11 +51,13 @@ export function exchangeTcp(exchange: DnsExchange): Promise<DnsReply> {
     // like a reset, rather than a malformed answer.
     socket.on('end', () => {
       const partial = received.length > 0 ? ` (${received.length} bytes of an answer received)` : '';
-      finish({
-        class: 'reset',
-        phase: clock.current,
-        message: `DNS server ${target} closed the TCP connection without answering ${asked.type} ${asked.name}${partial}`,
-      });
+      finish(
+        errorOf(
+          'CONNECTION_CLOSED',
+          `DNS server ${target} closed the TCP connection without answering ${asked.type} ${asked.name}${partial}`,
+          clock.current,
+        ),
+      );
     });
     socket.on('error', (error) => finish(classifyNetworkError(error, clock.current, target)));
     if (signal.aborted) onAbort();

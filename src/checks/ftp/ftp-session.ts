@@ -7,14 +7,16 @@ import {
   observeTlsSession,
 } from '../../assertions/certificate-checks.ts';
 import { DEFAULT_TLS_SETTINGS } from '../../config/tls-settings.ts';
-import type { AssertionResult, Peer, ProbeOutcome, RunError } from '../../results/run-result.ts';
+import { type CodedRunError, errorOf } from '../../results/error-codes.ts';
+import type { AssertionResult, Peer, ProbeOutcome } from '../../results/run-result.ts';
 import { summarizeTls, tlsConnection, tlsFileErrorOutcome } from '../certificate-options.ts';
+import { ProbeError } from '../errors/probe-error.ts';
+import { TlsFileError } from '../errors/tls-file-error.ts';
 import type { FtpCheck } from '../ftp.ts';
 import { classifyNetworkError, timeoutError } from '../network-error.ts';
 import { PhaseClock } from '../phase-clock.ts';
 import type { ProbeContext } from '../probe.ts';
 import { addPeer, formatTarget, lookupHost, unbracket } from '../remote-endpoint.ts';
-import { TlsFileError } from '../tls-file-error.ts';
 import { DownloadDigest, evaluateDownload } from './download-digest.ts';
 
 /** A listing longer than this is not something to monitor; basic-ftp's own cap is 40 MiB. */
@@ -26,12 +28,6 @@ const TEXT_LIMIT = 300;
 
 /** Which request the server was answering, to name a refusal and pick its class. */
 type Step = 'banner' | 'auth-tls' | 'login' | 'setup' | 'list' | 'retrieve';
-
-class FtpRunFailure extends Error {
-  constructor(readonly runError: RunError) {
-    super(runError.message);
-  }
-}
 
 /** One run of an ftp check over basic-ftp: phases, peers (control and every data connection), findings. */
 export class FtpSession {
@@ -174,7 +170,7 @@ export class FtpSession {
     if (!this.certificate) return;
     const expiry = judgeExpiry(this.certificate, this.check.tls ?? DEFAULT_TLS_SETTINGS);
     this.assertions.push(...expiry.assertions);
-    if (expiry.error) throw new FtpRunFailure(expiry.error);
+    if (expiry.error) throw new ProbeError(expiry.error);
     this.degraded = expiry.degraded;
   }
 
@@ -194,11 +190,11 @@ export class FtpSession {
       });
       if (!ok) {
         const shown = names.slice(0, NAMES_SHOWN).join(', ') + (names.length > NAMES_SHOWN ? ', …' : '');
-        throw new FtpRunFailure({
-          class: 'assertion',
-          phase: 'list',
-          message: `LIST ${list.path}: expected ${name}, got ${entries.length} ${entries.length === 1 ? 'entry' : 'entries'}${shown ? `: ${shown}` : ''}`,
-        });
+        throw ProbeError.of(
+          'ASSERTION',
+          `LIST ${list.path}: expected ${name}, got ${entries.length} ${entries.length === 1 ? 'entry' : 'entries'}${shown ? `: ${shown}` : ''}`,
+          'list',
+        );
       }
     }
   }
@@ -211,7 +207,7 @@ export class FtpSession {
     this.details.download = { path: retrieve.path, bytes: digest.bytes, sha256: digest.sha256() };
     const { assertions, failure } = evaluateDownload(retrieve, digest);
     this.assertions.push(...assertions);
-    if (failure) throw new FtpRunFailure({ class: 'assertion', phase: 'retrieve', message: failure });
+    if (failure) throw ProbeError.of('ASSERTION', failure, 'retrieve');
   }
 
   private begin(step: Step, pending: string): void {
@@ -240,25 +236,18 @@ export class FtpSession {
     };
   }
 
-  private describe(error: unknown): RunError {
+  private describe(error: unknown): CodedRunError {
     const phase = this.clock.current;
-    const ms = Math.round(this.context.timeoutMs);
-    if (this.context.signal.aborted) {
-      if (phase === 'dns' || phase === 'connect' || phase === 'tls')
-        return timeoutError(phase, this.target, ms);
-      if (phase === 'banner')
-        return {
-          class: 'timeout',
-          phase,
-          message: `${this.target} accepted the connection but sent no FTP banner within ${ms} ms`,
-        };
-      return {
-        class: 'timeout',
+    if (this.context.signal.aborted)
+      return timeoutError(
         phase,
-        message: `FTP ${this.pending} on ${this.target} timed out after ${ms} ms`,
-      };
-    }
-    if (error instanceof FtpRunFailure) return error.runError;
+        this.target,
+        this.context.timeoutMs,
+        phase === 'banner'
+          ? { kind: 'first', what: 'FTP banner' }
+          : { kind: 'task', what: `FTP ${this.pending}` },
+      );
+    if (error instanceof ProbeError) return error.runError;
     if (error instanceof FTPError) return this.describeRefusal(error, phase);
     const err = error as NodeJS.ErrnoException;
     const message = String(err?.message ?? error);
@@ -267,33 +256,33 @@ export class FtpSession {
       onDataConnection && this.dataPeer ? formatTarget(this.dataPeer.ip, this.dataPeer.port) : this.target;
     const suffix = onDataConnection ? ` (passive data connection for ${this.pending})` : '';
     if (/Server sent FIN packet unexpectedly|Server closed connection unexpectedly/.test(message))
-      return { class: 'reset', phase, message: `${target} closed the connection during ${this.pending}` };
+      return errorOf('CONNECTION_CLOSED', `${target} closed the connection during ${this.pending}`, phase);
     // basic-ftp wraps a failed first data connection in a plain Error ("None of the
     // available transfer strategies work…"), so the errno is read back from the text.
     const code = err?.code ?? /\b(E[A-Z]{4,}|ERR_[A-Z_]+|CERT_[A-Z_]+)\b/.exec(message)?.[1];
     const runError = classifyNetworkError({ ...err, message, code }, phase, target);
-    if (runError.class === 'protocol')
-      runError.message = `FTP ${this.pending} on ${target} failed: ${oneLine(message)}`;
-    else runError.message += suffix;
-    return runError;
+    if (runError.code === 'NETWORK_ERROR')
+      return errorOf('PROTOCOL', `FTP ${this.pending} on ${target} failed: ${oneLine(message)}`, phase);
+    return { ...runError, message: runError.message + suffix };
   }
 
-  private describeRefusal(error: FTPError, phase: string | undefined): RunError {
+  private describeRefusal(error: FTPError, phase: string | undefined): CodedRunError {
     const text = oneLine(error.message);
     switch (this.step) {
       case 'banner':
-        return { class: 'protocol', phase, message: `${this.target} greeted with ${text}, expected 220` };
+        return errorOf('PROTOCOL', `${this.target} greeted with ${text}, expected 220`, phase);
       case 'auth-tls':
-        return { class: 'tls', phase, message: `AUTH TLS rejected by ${this.target}: ${text}` };
+        return errorOf('STARTTLS_REFUSED', `AUTH TLS rejected by ${this.target}: ${text}`, phase);
       case 'login':
         this.assertions.push({ name: this.pending, ok: false, expected: '230', actual: text });
-        return { class: 'assertion', phase, message: `FTP ${this.pending} rejected: ${text}` };
-      case 'setup':
-        return {
-          class: 'protocol',
+        // 530 to USER or PASS is the login refused; anything else (421 busy, 500) is not about the credentials.
+        return errorOf(
+          error.code === 530 ? 'AUTH_REJECTED' : 'REPLY_REJECTED',
+          `FTP ${this.pending} rejected: ${text}`,
           phase,
-          message: `FTP ${this.pending} rejected by ${this.target}: ${text}`,
-        };
+        );
+      case 'setup':
+        return errorOf('PROTOCOL', `FTP ${this.pending} rejected by ${this.target}: ${text}`, phase);
       default:
         this.assertions.push({
           name: this.pending,
@@ -301,7 +290,7 @@ export class FtpSession {
           expected: 'transfer complete (226)',
           actual: text,
         });
-        return { class: 'assertion', phase, message: `${this.pending} failed: ${text}` };
+        return errorOf('REPLY_REJECTED', `${this.pending} failed: ${text}`, phase);
     }
   }
 }

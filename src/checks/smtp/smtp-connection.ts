@@ -1,12 +1,8 @@
 import type { Socket } from 'node:net';
 import { type ConnectionOptions, type TLSSocket, connect as tlsConnect } from 'node:tls';
+import { SmtpClosedError } from './smtp-closed-error.ts';
 import type { SmtpReply } from './smtp-reply.ts';
-
-/** The server closed the connection while a reply was awaited. */
-export class SmtpClosedError extends Error {}
-
-/** The server sent something that is not an SMTP reply, or broke the protocol's framing. */
-export class SmtpSyntaxError extends Error {}
+import { SmtpSyntaxError } from './smtp-syntax-error.ts';
 
 /** A reply line longer than this is not SMTP (RFC 5321 allows 512): stop buffering. */
 const LINE_LIMIT = 64 * 1024;

@@ -6,29 +6,30 @@ import {
   observeTlsSession,
 } from '../../assertions/certificate-checks.ts';
 import { DEFAULT_TLS_SETTINGS } from '../../config/tls-settings.ts';
-import type { AssertionResult, ErrorClass, Peer, ProbeOutcome, RunError } from '../../results/run-result.ts';
+import { type CodedRunError, type ErrorCode, errorOf } from '../../results/error-codes.ts';
+import type { AssertionResult, Peer, ProbeOutcome } from '../../results/run-result.ts';
 import { summarizeTls, tlsConnection, tlsFileErrorOutcome } from '../certificate-options.ts';
+import { ProbeError } from '../errors/probe-error.ts';
+import { TlsFileError } from '../errors/tls-file-error.ts';
 import { classifyNetworkError, timeoutError } from '../network-error.ts';
 import { PhaseClock } from '../phase-clock.ts';
 import type { ProbeContext } from '../probe.ts';
 import { addPeer, formatTarget, lookupHost, unbracket } from '../remote-endpoint.ts';
 import type { SmtpCheck } from '../smtp.ts';
-import { TlsFileError } from '../tls-file-error.ts';
-import { SmtpClosedError, SmtpConnection, SmtpSyntaxError } from './smtp-connection.ts';
+import { SmtpClosedError } from './smtp-closed-error.ts';
+import { SmtpConnection } from './smtp-connection.ts';
 import { ehloExtensions, extensionParameters, queuedAs, replyText, type SmtpReply } from './smtp-reply.ts';
+import { SmtpSyntaxError } from './smtp-syntax-error.ts';
 import { buildTestMessage } from './test-message.ts';
 
 /** After a refusal the server still answers: wait this long for its 221 to QUIT, no longer. */
 const QUIT_AFTER_FAILURE_MS = 1000;
 
+/** Replies to AUTH that refuse the login itself (RFC 4954): bad credentials, a mechanism too weak, authentication required. */
+const LOGIN_REFUSED = new Set([535, 534, 530]);
+
 /** EHLO answers that mean "I only speak HELO" (RFC 5321 4.1.4 lets the client fall back). */
 const EHLO_UNSUPPORTED = new Set([500, 502, 504, 550]);
-
-class SmtpFailure extends Error {
-  constructor(readonly runError: RunError) {
-    super(runError.message);
-  }
-}
 
 /** One run of an smtp check: the dialogue, its phase timings and what it learned. */
 export class SmtpDialogue {
@@ -87,7 +88,7 @@ export class SmtpDialogue {
       };
     } catch (error) {
       const runError = this.describe(error);
-      if (error instanceof SmtpFailure && this.connection && !this.context.signal.aborted)
+      if (error instanceof ProbeError && this.connection && !this.context.signal.aborted)
         await this.connection.quitQuietly(QUIT_AFTER_FAILURE_MS);
       return {
         status: 'fail',
@@ -129,7 +130,7 @@ export class SmtpDialogue {
     this.pending = 'the banner';
     const banner = await this.connection.read();
     this.details.banner = replyText(banner);
-    this.expect('banner', banner, [220], 'protocol');
+    this.expect('banner', banner, [220], 'PROTOCOL');
 
     let extensions = await this.hello();
     if (settings.tls === 'starttls' || settings.tls === 'opportunistic') {
@@ -146,11 +147,11 @@ export class SmtpDialogue {
         await this.startTls({ ...tlsOptions, host: ip });
         extensions = await this.hello();
       } else if (settings.tls === 'starttls') {
-        throw new SmtpFailure({
-          class: 'tls',
-          phase: 'ehlo',
-          message: `STARTTLS required but ${this.target} does not offer it (EHLO offers: ${extensions.join(', ') || 'no extensions'})`,
-        });
+        throw ProbeError.of(
+          'STARTTLS_REFUSED',
+          `STARTTLS required but ${this.target} does not offer it (EHLO offers: ${extensions.join(', ') || 'no extensions'})`,
+          'ehlo',
+        );
       }
     }
     if (check.auth?.username !== undefined && password !== undefined)
@@ -160,7 +161,7 @@ export class SmtpDialogue {
 
     this.clock.enter('quit');
     const bye = await this.command('QUIT');
-    this.expect('QUIT', bye, [221], 'protocol');
+    this.expect('QUIT', bye, [221], 'PROTOCOL');
   }
 
   /** EHLO, or HELO when the server does not know EHLO; returns the extensions offered. */
@@ -169,12 +170,12 @@ export class SmtpDialogue {
     const ehlo = await this.command(`EHLO ${this.ehloName}`, 'EHLO');
     if (EHLO_UNSUPPORTED.has(ehlo.code)) {
       const helo = await this.command(`HELO ${this.ehloName}`, 'HELO');
-      this.expect('HELO', helo, [250], 'protocol');
+      this.expect('HELO', helo, [250], 'PROTOCOL');
       this.details.greeting = helo.lines[0];
       this.details.extensions = [];
       return [];
     }
-    this.expect('EHLO', ehlo, [250], 'protocol');
+    this.expect('EHLO', ehlo, [250], 'PROTOCOL');
     const extensions = ehloExtensions(ehlo);
     this.details.greeting = ehlo.lines[0];
     this.details.extensions = extensions;
@@ -185,7 +186,7 @@ export class SmtpDialogue {
     const connection = this.requireConnection();
     this.clock.enter('starttls');
     const ready = await this.command('STARTTLS');
-    this.expect('STARTTLS', ready, [220], 'protocol');
+    this.expect('STARTTLS', ready, [220], 'STARTTLS_REFUSED');
     this.clock.enter('tls');
     this.pending = 'the TLS handshake';
     const secure = await connection.startTls(tlsOptions);
@@ -199,7 +200,7 @@ export class SmtpDialogue {
     if (!this.certificate) return;
     const expiry = judgeExpiry(this.certificate, this.check.tls ?? DEFAULT_TLS_SETTINGS);
     this.assertions.push(...expiry.assertions);
-    if (expiry.error) throw new SmtpFailure(expiry.error);
+    if (expiry.error) throw new ProbeError(expiry.error);
     this.degraded = expiry.degraded;
   }
 
@@ -217,11 +218,11 @@ export class SmtpDialogue {
         expected: 'AUTH in the EHLO reply',
         actual: 'not offered',
       });
-      throw new SmtpFailure({
-        class: 'assertion',
-        phase: 'auth',
-        message: `AUTH not offered by ${this.target}${hint}; ${ehloOffers}`,
-      });
+      throw ProbeError.of(
+        'AUTH_UNAVAILABLE',
+        `AUTH not offered by ${this.target}${hint}; ${ehloOffers}`,
+        'auth',
+      );
     }
     const mechanism = offered.includes('PLAIN') ? 'PLAIN' : offered.includes('LOGIN') ? 'LOGIN' : undefined;
     if (!mechanism) {
@@ -231,11 +232,11 @@ export class SmtpDialogue {
         expected: 'PLAIN or LOGIN',
         actual: offered.join(' '),
       });
-      throw new SmtpFailure({
-        class: 'assertion',
-        phase: 'auth',
-        message: `AUTH on ${this.target} offers ${offered.join(' ')}; pathwatch logs in with PLAIN or LOGIN`,
-      });
+      throw ProbeError.of(
+        'AUTH_UNAVAILABLE',
+        `AUTH on ${this.target} offers ${offered.join(' ')}; pathwatch logs in with PLAIN or LOGIN`,
+        'auth',
+      );
     }
     const label = `AUTH ${mechanism} as ${username}`;
     const base64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
@@ -247,12 +248,12 @@ export class SmtpDialogue {
       if (reply.code === 334) reply = await this.command(credentials, label);
     } else {
       reply = await this.command('AUTH LOGIN', label);
-      this.expect(label, reply, [334], 'assertion');
+      this.expect(label, reply, [334], authCode(reply));
       reply = await this.command(base64(username), label);
-      this.expect(label, reply, [334], 'assertion');
+      this.expect(label, reply, [334], authCode(reply));
       reply = await this.command(base64(password), label);
     }
-    this.expect(label, reply, [235], 'assertion');
+    this.expect(label, reply, [235], authCode(reply));
     this.details.auth = { username, mechanism, offered };
   }
 
@@ -260,14 +261,14 @@ export class SmtpDialogue {
     const connection = this.requireConnection();
     this.clock.enter('mail');
     const mailFrom = `MAIL FROM:<${message.from}>`;
-    this.expect(mailFrom, await this.command(mailFrom), [250], 'assertion');
+    this.expect(mailFrom, await this.command(mailFrom), [250], 'REPLY_REJECTED');
     this.clock.enter('rcpt');
     for (const recipient of message.to) {
       const rcptTo = `RCPT TO:<${recipient}>`;
-      this.expect(rcptTo, await this.command(rcptTo), [250, 251], 'assertion');
+      this.expect(rcptTo, await this.command(rcptTo), [250, 251], 'REPLY_REJECTED');
     }
     this.clock.enter('data');
-    this.expect('DATA', await this.command('DATA'), [354], 'assertion');
+    this.expect('DATA', await this.command('DATA'), [354], 'REPLY_REJECTED');
     const built = buildTestMessage({
       checkId: this.check.id,
       from: message.from,
@@ -285,7 +286,7 @@ export class SmtpDialogue {
       reply: replyText(accepted),
       queuedAs: queuedAs(accepted),
     };
-    this.expect('message', accepted, [250], 'assertion');
+    this.expect('message', accepted, [250], 'REPLY_REJECTED');
   }
 
   /** Sends a command and waits for its reply; `label` replaces the command in messages when it holds a secret. */
@@ -294,7 +295,7 @@ export class SmtpDialogue {
     return this.requireConnection().command(line);
   }
 
-  private expect(step: string, reply: SmtpReply, codes: number[], errorClass: ErrorClass): void {
+  private expect(step: string, reply: SmtpReply, codes: number[], code: ErrorCode): void {
     const ok = codes.includes(reply.code);
     const wanted = codes.join(' or ');
     this.assertions.push({ name: `${step} → ${wanted}`, ok, expected: wanted, actual: replyText(reply) });
@@ -304,7 +305,7 @@ export class SmtpDialogue {
     if (step === 'banner') message = `${this.target} greeted with ${text}, expected ${wanted}`;
     else if (reply.code >= 400) message = `${step} rejected: ${text}`;
     else message = `${step} answered ${text}, expected ${wanted}`;
-    throw new SmtpFailure({ class: errorClass, phase: this.clock.current, message });
+    throw ProbeError.of(code, message, this.clock.current);
   }
 
   private requireConnection(): SmtpConnection {
@@ -312,43 +313,40 @@ export class SmtpDialogue {
     return this.connection;
   }
 
-  private describe(error: unknown): RunError {
-    if (error instanceof SmtpFailure) return error.runError;
+  private describe(error: unknown): CodedRunError {
+    if (error instanceof ProbeError) return error.runError;
     const phase = this.clock.current;
-    const ms = Math.round(this.context.timeoutMs);
-    if (this.context.signal.aborted) {
-      if (phase === 'dns' || phase === 'connect' || phase === 'tls')
-        return timeoutError(phase, this.target, ms);
-      if (phase === 'banner')
-        return {
-          class: 'timeout',
-          phase,
-          message: `${this.target} accepted the connection but sent no SMTP banner within ${ms} ms`,
-        };
-      return {
-        class: 'timeout',
+    if (this.context.signal.aborted)
+      return timeoutError(
         phase,
-        message: `${this.target} did not answer ${this.pending ?? phase} within ${ms} ms`,
-      };
-    }
+        this.target,
+        this.context.timeoutMs,
+        phase === 'banner'
+          ? { kind: 'first', what: 'SMTP banner' }
+          : { kind: 'reply', what: `the reply to ${this.pending ?? phase}` },
+      );
     if (error instanceof SmtpSyntaxError)
-      return {
-        class: 'protocol',
+      return errorOf(
+        'PROTOCOL',
+        `${this.target} ${error.message}${phase === 'banner' ? ' instead of a banner' : this.pending ? ` in answer to ${this.pending}` : ''}`,
         phase,
-        message: `${this.target} ${error.message}${phase === 'banner' ? ' instead of a banner' : this.pending ? ` in answer to ${this.pending}` : ''}`,
-      };
+      );
     if (error instanceof SmtpClosedError)
-      return {
-        class: 'reset',
+      return errorOf(
+        'CONNECTION_CLOSED',
+        phase === 'banner'
+          ? `${this.target} closed the connection before sending its banner`
+          : `${this.target} closed the connection instead of answering ${this.pending ?? phase}`,
         phase,
-        message:
-          phase === 'banner'
-            ? `${this.target} closed the connection before sending its banner`
-            : `${this.target} closed the connection instead of answering ${this.pending ?? phase}`,
-      };
+      );
     const runError = classifyNetworkError(error, phase, this.target);
     if (runError.class === 'tls' && this.settings.tls !== 'implicit')
       runError.message = runError.message.replace(/^TLS with/, 'STARTTLS with');
     return runError;
   }
+}
+
+/** A refused login is `auth`; any other answer where AUTH expected 334/235 is the server's own failure. */
+function authCode(reply: SmtpReply): ErrorCode {
+  return LOGIN_REFUSED.has(reply.code) ? 'AUTH_REJECTED' : 'REPLY_REJECTED';
 }

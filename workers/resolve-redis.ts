@@ -1,5 +1,5 @@
-import { type PrivateRedisServer, startPrivateRedisServer } from '../redis/private-redis-server.ts';
-import { assertRedisReachable } from '../redis/redis-connection.ts';
+import { type PrivateRedisServer, startPrivateRedisServer } from '../src/redis/private-redis-server.ts';
+import { assertRedisReachable } from '../src/redis/redis-connection.ts';
 
 export interface ResolvedRedis {
   url: string;

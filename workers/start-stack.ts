@@ -2,36 +2,36 @@ import { join } from 'node:path';
 import type { Queue } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
-import { CaptureAgent } from '../../capture/capture-agent.ts';
-import { openCaptureRequestQueue, startCaptureRequestWorker } from '../../capture/capture-request-worker.ts';
-import { PeriodicCollector } from '../../capture/periodic-collection.ts';
-import { startJourneyWorker } from '../../workers/journey-worker.ts';
-import { startRunWorker } from '../../workers/run-worker.ts';
-import { buildApp } from '../api/build-app.ts';
-import type { MonitoredItem } from '../api/routes/checks-routes.ts';
-import { FilesystemArtifactStore } from '../artifacts/filesystem-artifact-store.ts';
-import type { LoadedConfig } from '../config/load-config.ts';
-import type { ResolvedJourney } from '../journeys/load-journeys.ts';
+import { CaptureAgent } from '../capture/capture-agent.ts';
+import { openCaptureRequestQueue, startCaptureRequestWorker } from '../capture/capture-request-worker.ts';
+import { PeriodicCollector } from '../capture/periodic-collection.ts';
+import { buildApp } from '../src/api/build-app.ts';
+import type { MonitoredItem } from '../src/api/routes/checks-routes.ts';
+import { FilesystemArtifactStore } from '../src/artifacts/filesystem-artifact-store.ts';
+import type { LoadedConfig } from '../src/config/load-config.ts';
+import type { ResolvedJourney } from '../src/journeys/load-journeys.ts';
 import {
   createRedisConnection,
   type RedisConnectionOptions,
   redactUrl,
   waitUntilReady,
-} from '../redis/redis-connection.ts';
-import { ResultsRecorder } from '../results/results-recorder.ts';
-import type { RunResult } from '../results/run-result.ts';
-import { startMissedSlotSweep } from '../scheduler/missed-slot-sweep.ts';
+} from '../src/redis/redis-connection.ts';
+import { ResultsRecorder } from '../src/results/results-recorder.ts';
+import type { RunResult } from '../src/results/run-result.ts';
+import { startMissedSlotSweep } from '../src/scheduler/missed-slot-sweep.ts';
 import {
   openQueue,
   QUEUE_KINDS,
   type QueueKind,
   queueOfKind,
   type RunJobData,
-} from '../scheduler/run-queue.ts';
-import { scheduledItems, syncSchedulers } from '../scheduler/sync-schedulers.ts';
-import { HOST_ID } from '../util/host-id.ts';
-import type { Logger } from '../util/logger.ts';
+} from '../src/scheduler/run-queue.ts';
+import { scheduledItems, syncSchedulers } from '../src/scheduler/sync-schedulers.ts';
+import { HOST_ID } from '../src/util/host-id.ts';
+import type { Logger } from '../src/util/logger.ts';
+import { startJourneyWorker } from './journey-worker.ts';
 import { resolveRedis } from './resolve-redis.ts';
+import { startRunWorker } from './run-worker.ts';
 
 export interface StackRoles {
   api: boolean;

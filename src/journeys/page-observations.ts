@@ -1,0 +1,82 @@
+import type { Page } from 'playwright';
+import type { SecretResolver } from '../config/secret-resolver.ts';
+import type { Peer } from '../results/run-result.ts';
+import type { JourneyStepResult } from './journey-step-result.ts';
+
+/** At most this many console errors and failed requests are kept per run. */
+const MAX_KEPT = 50;
+
+/**
+ * What the journey's page shows as it runs, from events Playwright already sends: console
+ * errors, failed requests, navigation timings and the servers it talked to.
+ */
+export class PageObservations {
+  readonly consoleErrors: string[] = [];
+  readonly failedRequests: Array<{ url: string; error: string }> = [];
+  readonly peers: Peer[] = [];
+  /** Navigations of the main frame, oldest first: a step takes the last one it caused. */
+  readonly navigations: NonNullable<JourneyStepResult['navigation']>[] = [];
+  /** Pending serverAddr() lookups: awaited (bounded) before the run's peers are final. */
+  readonly peerLookups: Array<Promise<void>> = [];
+
+  constructor(private readonly secrets: SecretResolver) {}
+
+  observe(page: Page): void {
+    const { secrets, consoleErrors, failedRequests, navigations, peers, peerLookups } = this;
+    page.on('console', (message) => {
+      if (message.type() === 'error' && consoleErrors.length < MAX_KEPT)
+        consoleErrors.push(secrets.mask(message.text()));
+    });
+    page.on('pageerror', (error) => {
+      if (consoleErrors.length < MAX_KEPT) consoleErrors.push(secrets.mask(error.message));
+    });
+    page.on('requestfailed', (request) => {
+      if (failedRequests.length < MAX_KEPT) {
+        failedRequests.push({
+          url: secrets.mask(request.url()),
+          error: request.failure()?.errorText ?? 'failed',
+        });
+      }
+    });
+    // Navigation timings come from events Playwright already sends (the document's
+    // response timing, then DOMContentLoaded and load), not from a page.evaluate per step.
+    page.on('response', (response) => {
+      const request = response.request();
+      if (!request.isNavigationRequest() || request.frame() !== page.mainFrame()) return;
+      const timing = request.timing();
+      navigations.push({
+        url: secrets.mask(response.url()),
+        startedAt: timing.startTime,
+        firstByte: Math.round(timing.responseStart * 10) / 10,
+      });
+    });
+    const markNavigation = (field: 'domContentLoaded' | 'load') => () => {
+      const navigation = navigations.at(-1);
+      if (navigation && navigation[field] === undefined) {
+        navigation[field] = Math.round((Date.now() - navigation.startedAt) * 10) / 10;
+      }
+    };
+    page.on('domcontentloaded', markNavigation('domContentLoaded'));
+    page.on('load', markNavigation('load'));
+    // One serverAddr() round trip per origin, not per response: peers are per server.
+    const originsSeen = new Set<string>();
+    page.on('response', (response) => {
+      const origin = new URL(response.url()).origin;
+      if (originsSeen.has(origin)) return;
+      originsSeen.add(origin);
+      peerLookups.push(
+        response
+          .serverAddr()
+          .then((address) => {
+            if (
+              address &&
+              !peers.some((peer) => peer.ip === address.ipAddress && peer.port === address.port)
+            ) {
+              peers.push({ ip: address.ipAddress, port: address.port });
+            }
+          })
+          .catch(() => {}),
+      );
+    });
+  }
+}
