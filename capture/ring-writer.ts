@@ -20,10 +20,17 @@ export interface RingWriterOptions {
   payload: PayloadMode;
   /** Index of the first file written (the one after the newest file already in the ring). */
   firstIndex?: number;
+  /** A write that failed in the background (a timed flush): the records it held are lost. */
+  onError?: (error: Error) => void;
 }
 
 /** tcpdump's largest snaplen: a longer record means the stream is not what it claims. */
 const MAX_RECORD_BYTES = 262_144;
+
+/** Queued records are written at this many bytes, or after FLUSH_MS, whichever comes first. */
+const FLUSH_BYTES = 256 * 1024;
+/** Short beside a slice's wait for its window (a second or more), long beside a packet. */
+const FLUSH_MS = 100;
 
 /** Name of ring file `index`, zero-padded as tcpdump -W pads it. */
 export function ringFileName(index: number, fileCount: number): string {
@@ -46,6 +53,9 @@ export class RingWriter {
   #index: number;
   #opened = false;
   #fileWritten = 0;
+  #queue: Buffer[] = [];
+  #queueBytes = 0;
+  #flushTimer?: NodeJS.Timeout;
   /** The stream lost its record alignment: nothing more is read from it. */
   #broken = false;
   /** Packets written, and payload bytes left out of them. */
@@ -146,18 +156,52 @@ export class RingWriter {
     this.#write([this.#globalHeader!], PCAP_GLOBAL_HEADER_BYTES);
   }
 
+  /**
+   * Queues whole records for the current file; they reach it at FLUSH_BYTES or within
+   * FLUSH_MS. tcpdump -U hands over every packet on its own, and one write per packet cost
+   * more than all the cutting (bench/capture-ring.ts).
+   */
   #write(parts: Buffer[], bytes: number): void {
     if (bytes === 0 || this.#fd === undefined) return;
-    const buffer = parts.length === 1 ? parts[0] : Buffer.concat(parts, bytes);
+    for (const part of parts) this.#queue.push(part);
+    this.#queueBytes += bytes;
+    this.#fileWritten += bytes;
+    if (this.#queueBytes >= FLUSH_BYTES) this.flush();
+    else if (!this.#flushTimer) {
+      this.#flushTimer = setTimeout(() => {
+        this.#flushTimer = undefined;
+        try {
+          this.flush();
+        } catch (error) {
+          this.options.onError?.(error as Error);
+        }
+      }, FLUSH_MS);
+      this.#flushTimer.unref();
+    }
+  }
+
+  /** Writes what is queued to the current file now. */
+  flush(): void {
+    clearTimeout(this.#flushTimer);
+    this.#flushTimer = undefined;
+    if (this.#queueBytes === 0 || this.#fd === undefined) return;
+    const buffer = this.#queue.length === 1 ? this.#queue[0] : Buffer.concat(this.#queue, this.#queueBytes);
+    this.#queue = [];
+    this.#queueBytes = 0;
     let done = 0;
     while (done < buffer.length) done += writeSync(this.#fd, buffer, done, buffer.length - done);
-    this.#fileWritten += bytes;
   }
 
   #closeFile(): void {
     if (this.#fd === undefined) return;
-    const fd = this.#fd;
-    this.#fd = undefined;
-    closeSync(fd);
+    try {
+      this.flush();
+    } finally {
+      const fd = this.#fd;
+      this.#fd = undefined;
+      this.#queue = [];
+      this.#queueBytes = 0;
+      closeSync(fd);
+    }
   }
 }

@@ -160,6 +160,10 @@ export class TcpdumpRing {
         fileCount: this.fileCount,
         payload: this.options.payload ?? 'headers',
         firstIndex: await this.#firstIndex(),
+        onError: (error) => {
+          this.#lastError = `ring write failed: ${error.message}`;
+          this.options.onEvent?.({ type: 'write-failed', message: this.#lastError });
+        },
       });
       await this.#spawn();
     } catch (error) {

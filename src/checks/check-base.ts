@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { duration, identifier } from '../config/zod-helpers.ts';
+import { duration, identifier, strictObject } from '../config/zod-helpers.ts';
 
 /** Longest a single run may take; longer belongs in a journey split into steps. */
 export const MAX_TIMEOUT_MS = 120_000;
@@ -73,3 +73,45 @@ export const checkBaseShape = {
     .describe('Passes in a row that make a DOWN check UP again. Default `defaults.upAfter`.'),
   alertSubject: z.string().optional().describe('Overrides `alerting.subject` for this check.'),
 };
+
+/** When a kind that can speak TLS does not (its `tls` block would then be a mistake). */
+export interface TlsUse<Settings> {
+  /** Whether these protocol settings speak TLS. */
+  speaks: (settings: Settings) => boolean;
+  /** Why not, as the setting reads: `ftp.secure is false`. */
+  because: string;
+  /** How to speak it: `set ftp.secure`. */
+  fix: string;
+}
+
+/**
+ * The schema of one check kind: the common settings, `kind`, the protocol's own block named
+ * after the kind, and the shared `tls` and `auth` blocks (each kind says what they mean for
+ * it, or refuses them with noTlsBlock / noAuthBlock). Every kind is built here, so every
+ * kind has the same shape; `tlsUse` refuses a `tls` block on a check that will not use it.
+ */
+export function checkSchemaOf<
+  const Kind extends string,
+  Settings extends z.ZodType,
+  Tls extends z.ZodType,
+  Auth extends z.ZodType,
+>(kind: Kind, blocks: { settings: Settings; tls: Tls; auth: Auth; tlsUse?: TlsUse<z.output<Settings>> }) {
+  const shape = {
+    ...checkBaseShape,
+    kind: z.literal(kind).describe(`The protocol; its settings are in the \`${kind}\` block.`),
+    // The tls kind's own block is its `tls` block: one key, the settings win.
+    tls: blocks.tls,
+    auth: blocks.auth,
+    [kind]: blocks.settings,
+  } as typeof checkBaseShape & { kind: z.ZodLiteral<Kind>; tls: Tls; auth: Auth } & Record<Kind, Settings>;
+  const { tlsUse } = blocks;
+  return strictObject(shape).superRefine((check, ctx) => {
+    const record = check as Record<string, unknown>;
+    if (!tlsUse || record.tls === undefined || tlsUse.speaks(record[kind] as z.output<Settings>)) return;
+    ctx.addIssue({
+      code: 'custom',
+      path: ['tls'],
+      message: `this check never speaks TLS (${tlsUse.because}): ${tlsUse.fix}, or remove this block`,
+    });
+  });
+}

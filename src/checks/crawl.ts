@@ -9,7 +9,7 @@ import { DEFAULT_TLS_SETTINGS, tlsSettingsSchema } from '../config/tls-settings.
 import { duration, httpUrl, regexSource, strictObject } from '../config/zod-helpers.ts';
 import type { ProbeOutcome } from '../results/run-result.ts';
 import { tlsConnection, tlsFileErrorOutcome } from './certificate-options.ts';
-import { checkBaseShape, MAX_TIMEOUT_MS } from './check-base.ts';
+import { checkSchemaOf, MAX_TIMEOUT_MS } from './check-base.ts';
 import { crawlScope } from './crawl/crawl-scope.ts';
 import { crawlSite } from './crawl/crawl-site.ts';
 import { crawlVerdict } from './crawl/crawl-verdict.ts';
@@ -84,10 +84,8 @@ export const crawlSettingsSchema = strictObject(
   { what: 'the crawl settings, such as { url: "https://shop.example/" }' },
 ).describe('Where the crawl starts, how far it goes, and what pages must say.');
 
-export const crawlCheckSchema = strictObject({
-  ...checkBaseShape,
-  kind: z.literal('crawl').describe('The protocol; its settings are in the `crawl` block.'),
-  crawl: crawlSettingsSchema,
+export const crawlCheckSchema = checkSchemaOf('crawl', {
+  settings: crawlSettingsSchema,
   tls: tlsSettingsSchema.optional().describe('How an https root is spoken. Default: system CAs, verified.'),
   auth: noAuthBlock('crawl', ''),
 });

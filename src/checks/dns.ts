@@ -6,7 +6,7 @@ import { noTlsBlock } from '../config/tls-settings.ts';
 import { strictObject } from '../config/zod-helpers.ts';
 import { errorOf } from '../results/error-codes.ts';
 import type { Peer } from '../results/run-result.ts';
-import { checkBaseShape } from './check-base.ts';
+import { checkSchemaOf } from './check-base.ts';
 import { answerShapeProblem } from './dns/answer-shape.ts';
 import type { DnsExchange, DnsReply } from './dns/dns-exchange.ts';
 import {
@@ -77,10 +77,8 @@ export const dnsSettingsSchema = strictObject(
   })
   .describe('Which server to ask what, and what counts as a good answer.');
 
-export const dnsCheckSchema = strictObject({
-  ...checkBaseShape,
-  kind: z.literal('dns').describe('The protocol; its settings are in the `dns` block.'),
-  dns: dnsSettingsSchema,
+export const dnsCheckSchema = checkSchemaOf('dns', {
+  settings: dnsSettingsSchema,
   tls: noTlsBlock('dns'),
   auth: noAuthBlock('dns', ''),
 });

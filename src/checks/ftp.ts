@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { authSettings } from '../config/auth-settings.ts';
 import { tlsSettingsSchema } from '../config/tls-settings.ts';
 import { expected, strictObject } from '../config/zod-helpers.ts';
-import { checkBaseShape } from './check-base.ts';
+import { checkSchemaOf } from './check-base.ts';
 import { FtpSession } from './ftp/ftp-session.ts';
 import type { Probe } from './probe.ts';
 import { hostAddress, portNumber } from './remote-endpoint.ts';
@@ -84,10 +84,9 @@ export const ftpSettingsSchema = strictObject(
   { what: 'the ftp settings, such as { host: "files.shop.example" }' },
 ).describe('The server, whether it is FTPS, and what to list and download.');
 
-export const ftpCheckSchema = strictObject({
-  ...checkBaseShape,
-  kind: z.literal('ftp').describe('The protocol; its settings are in the `ftp` block.'),
-  ftp: ftpSettingsSchema,
+export const ftpCheckSchema = checkSchemaOf('ftp', {
+  settings: ftpSettingsSchema,
+  tlsUse: { speaks: (ftp) => ftp.secure !== false, because: 'ftp.secure is false', fix: 'set ftp.secure' },
   tls: tlsSettingsSchema
     .optional()
     .describe(
@@ -98,14 +97,8 @@ export const ftpCheckSchema = strictObject({
     .describe(
       'Login `{ username, password }`. Default anonymous (basic-ftp then sends the password "guest", as anonymous FTP expects).',
     ),
-}).superRefine((check, ctx) => {
-  if (check.tls !== undefined && check.ftp.secure === false)
-    ctx.addIssue({
-      code: 'custom',
-      path: ['tls'],
-      message: 'this check never speaks TLS (ftp.secure is false): set ftp.secure, or remove this block',
-    });
 });
+
 export type FtpCheck = z.output<typeof ftpCheckSchema>;
 
 export const ftpProbe: Probe<FtpCheck> = {

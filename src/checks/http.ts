@@ -21,7 +21,7 @@ import { httpUrl, strictObject } from '../config/zod-helpers.ts';
 import { type CodedRunError, errorOf } from '../results/error-codes.ts';
 import type { AssertionResult, Peer } from '../results/run-result.ts';
 import { tlsConnection, tlsFileErrorOutcome } from './certificate-options.ts';
-import { checkBaseShape } from './check-base.ts';
+import { checkSchemaOf } from './check-base.ts';
 import { ProbeError } from './errors/probe-error.ts';
 import { TlsFileError } from './errors/tls-file-error.ts';
 import { classifyNetworkError, timeoutError } from './network-error.ts';
@@ -68,10 +68,8 @@ export const httpSettingsSchema = strictObject(
   { what: 'the http settings, such as { url: "https://shop.example/health" }' },
 ).describe('The request and what counts as a good answer.');
 
-export const httpCheckSchema = strictObject({
-  ...checkBaseShape,
-  kind: z.literal('http').describe('The protocol; its settings are in the `http` block.'),
-  http: httpSettingsSchema,
+export const httpCheckSchema = checkSchemaOf('http', {
+  settings: httpSettingsSchema,
   tls: tlsSettingsSchema
     .optional()
     .describe('How https is spoken (used on every https hop). Default: system CAs, verified.'),

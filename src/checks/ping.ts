@@ -7,7 +7,7 @@ import { noTlsBlock } from '../config/tls-settings.ts';
 import { duration, expected, strictObject } from '../config/zod-helpers.ts';
 import { type CodedRunError, errorOf } from '../results/error-codes.ts';
 import type { AssertionResult, ProbeOutcome } from '../results/run-result.ts';
-import { checkBaseShape } from './check-base.ts';
+import { checkSchemaOf } from './check-base.ts';
 import { timeoutError } from './network-error.ts';
 import { PhaseClock } from './phase-clock.ts';
 import type { Probe, ProbeContext } from './probe.ts';
@@ -99,10 +99,8 @@ export const pingSettingsSchema = strictObject(
   })
   .describe('The echo requests of one run and the loss and round-trip limits.');
 
-export const pingCheckSchema = strictObject({
-  ...checkBaseShape,
-  kind: z.literal('ping').describe('The protocol; its settings are in the `ping` block.'),
-  ping: pingSettingsSchema,
+export const pingCheckSchema = checkSchemaOf('ping', {
+  settings: pingSettingsSchema,
   tls: noTlsBlock('ping'),
   auth: noAuthBlock('ping', ''),
 });

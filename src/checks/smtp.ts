@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { authSettings } from '../config/auth-settings.ts';
 import { tlsSettingsSchema } from '../config/tls-settings.ts';
 import { expected, strictObject } from '../config/zod-helpers.ts';
-import { checkBaseShape } from './check-base.ts';
+import { checkSchemaOf } from './check-base.ts';
 import type { Probe } from './probe.ts';
 import { hostAddress, portNumber } from './remote-endpoint.ts';
 import { mailbox } from './smtp/mailbox.ts';
@@ -62,10 +62,9 @@ export const smtpSettingsSchema = strictObject(
   { what: 'the smtp settings, such as { host: "mail.shop.example" }' },
 ).describe('The mail server, how the connection is encrypted, and the optional test message.');
 
-export const smtpCheckSchema = strictObject({
-  ...checkBaseShape,
-  kind: z.literal('smtp').describe('The protocol; its settings are in the `smtp` block.'),
-  smtp: smtpSettingsSchema,
+export const smtpCheckSchema = checkSchemaOf('smtp', {
+  settings: smtpSettingsSchema,
+  tlsUse: { speaks: (smtp) => smtp.tls !== 'none', because: 'smtp.tls is "none"', fix: 'set smtp.tls' },
   tls: tlsSettingsSchema
     .optional()
     .describe(
@@ -76,14 +75,8 @@ export const smtpCheckSchema = strictObject({
     .describe(
       'Log in with AUTH PLAIN (or LOGIN when only that is offered) after STARTTLS. Default no login.',
     ),
-}).superRefine((check, ctx) => {
-  if (check.tls !== undefined && check.smtp.tls === 'none')
-    ctx.addIssue({
-      code: 'custom',
-      path: ['tls'],
-      message: 'this check never speaks TLS (smtp.tls is "none"): set smtp.tls, or remove this block',
-    });
 });
+
 export type SmtpCheck = z.output<typeof smtpCheckSchema>;
 
 export const smtpProbe: Probe<SmtpCheck> = {

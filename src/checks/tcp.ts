@@ -6,7 +6,7 @@ import { expected, strictObject } from '../config/zod-helpers.ts';
 import { errorOf } from '../results/error-codes.ts';
 import type { AssertionResult, Peer, ProbeOutcome, RunError } from '../results/run-result.ts';
 import { tlsConnection, tlsFileErrorOutcome } from './certificate-options.ts';
-import { checkBaseShape } from './check-base.ts';
+import { checkSchemaOf } from './check-base.ts';
 import { ProbeError } from './errors/probe-error.ts';
 import { TlsFileError } from './errors/tls-file-error.ts';
 import { PhaseClock } from './phase-clock.ts';
@@ -99,24 +99,17 @@ export const tcpSettingsSchema = strictObject(
   { what: 'the tcp settings, such as { host: "10.0.0.5", port: 22 }' },
 ).describe('Where to connect and the line dialogue to hold there.');
 
-export const tcpCheckSchema = strictObject({
-  ...checkBaseShape,
-  kind: z.literal('tcp').describe('The protocol; its settings are in the `tcp` block.'),
-  tcp: tcpSettingsSchema,
+export const tcpCheckSchema = checkSchemaOf('tcp', {
+  settings: tcpSettingsSchema,
+  tlsUse: { speaks: (tcp) => tcp.tls === true, because: 'tcp.tls is not true', fix: 'set tcp.tls: true' },
   tls: tlsSettingsSchema
     .optional()
     .describe(
       'How TLS is spoken when `tcp.tls` is true. Default: system CAs, verified, host name `tcp.host`.',
     ),
   auth: noAuthBlock('tcp', ' (send credentials in steps, with a secret reference)'),
-}).superRefine((check, ctx) => {
-  if (check.tls !== undefined && !check.tcp.tls)
-    ctx.addIssue({
-      code: 'custom',
-      path: ['tls'],
-      message: 'this check never speaks TLS: set tcp.tls: true to speak it, or remove this block',
-    });
 });
+
 export type TcpCheck = z.output<typeof tcpCheckSchema>;
 
 /**

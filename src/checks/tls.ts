@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import type { z } from 'zod';
 import {
   certificateExpectationsShape,
   evaluateCertificate,
@@ -9,7 +9,7 @@ import { refineTlsSettings, tlsSettingsShape } from '../config/tls-settings.ts';
 import { strictObject } from '../config/zod-helpers.ts';
 import type { Peer } from '../results/run-result.ts';
 import { tlsConnection, tlsFileErrorOutcome } from './certificate-options.ts';
-import { checkBaseShape } from './check-base.ts';
+import { checkSchemaOf } from './check-base.ts';
 import { ProbeError } from './errors/probe-error.ts';
 import { TlsFileError } from './errors/tls-file-error.ts';
 import { PhaseClock } from './phase-clock.ts';
@@ -49,9 +49,8 @@ export const tlsTargetSchema = strictObject(
     'The endpoint and how its certificate is judged. `verify: false` still reports chain and name problems in details and applies the days, issuer and protocol limits.',
   );
 
-export const tlsCheckSchema = strictObject({
-  ...checkBaseShape,
-  kind: z.literal('tls').describe('The protocol; its settings are in the `tls` block.'),
+export const tlsCheckSchema = checkSchemaOf('tls', {
+  settings: tlsTargetSchema,
   tls: tlsTargetSchema,
   auth: noAuthBlock('tls', ''),
 });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -105,6 +105,9 @@ test('files rotate before they pass their size, wrap around the circle, and a ne
   writer.beginStream();
   writer.push(Buffer.concat([globalHeader(), ...Array.from({ length: 7 }, () => packet)]));
   // Seven packets, two per file, starting at file 2: 2, 0, 1, then 2 again (overwritten).
+  // The last one waits in the queue until flushed (or FLUSH_MS passes).
+  assert.equal(statSync(join(dir, 'ring.pcap2')).size, 0, 'queued, not yet written');
+  writer.flush();
   assert.deepEqual(readdirSync(dir).sort(), ['ring.pcap0', 'ring.pcap1', 'ring.pcap2']);
   assert.equal((await packetsOf(join(dir, 'ring.pcap2'))).length, 1);
   assert.equal((await packetsOf(join(dir, 'ring.pcap0'))).length, 2);
@@ -134,4 +137,16 @@ test('a stream that is not a pcap, or loses its alignment, is refused with a cle
   writer.close();
   const packets = await packetsOf(join(dir, ringFileName(0, 2)));
   assert.equal(packets.length, 1, 'the packet before the bad record is kept');
+});
+
+test('queued records reach the file within a moment without a flush', async () => {
+  const dir = mkdtempSync(join(root, 'timed-'));
+  const writer = new RingWriter({ dir, fileBytes: 1_000_000, fileCount: 2, payload: 'full' });
+  writer.beginStream();
+  writer.push(Buffer.concat([globalHeader(), record(tcpPacket('soon'), 1)]));
+  const file = join(dir, ringFileName(0, 2));
+  assert.equal(statSync(file).size, 0);
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  assert.equal((await packetsOf(file)).length, 1, 'written by the timer');
+  writer.close();
 });

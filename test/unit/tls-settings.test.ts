@@ -316,7 +316,7 @@ test('the tls block says what it is missing in one line each', async () => {
       'checks[3].tls.caRoots: expected "add" or "replace", got "append"',
       'checks[4].tls: a dns check never speaks TLS: remove this block',
       'checks[5].tls: a ping check never speaks TLS: remove this block',
-      'checks[6].tls: this check never speaks TLS: set tcp.tls: true to speak it, or remove this block',
+      'checks[6].tls: this check never speaks TLS (tcp.tls is not true): set tcp.tls: true, or remove this block',
       'checks[7].auth.bearer: smtp checks log in with username and password, not a bearer token',
     ],
   );
