@@ -6,7 +6,7 @@ import { RunCancelledError } from '../src/checks/run-cancelled-error.ts';
 import type { LoadedConfig } from '../src/config/load-config.ts';
 import type { ItemSettings } from '../src/config/resolve-item-settings.ts';
 import type { ResultsRecorder } from '../src/results/results-recorder.ts';
-import type { RunResult } from '../src/results/run-result.ts';
+import type { RunResult, RunStatus } from '../src/results/run-result.ts';
 import { type QueueKind, queueName, type RunJobData } from '../src/scheduler/run-queue.ts';
 import { slotOf } from '../src/scheduler/slot-of.ts';
 import type { Logger } from '../src/util/logger.ts';
@@ -64,7 +64,16 @@ export interface ItemWorkerOptions<Item extends WorkerItem> {
  * the same code (run id, retries, confirmation, storage, capture), and stops in bounded
  * time. Only what runs one attempt, and what the worker holds for it, differ by queue.
  */
-export class ItemWorker<Item extends WorkerItem> extends Worker<RunJobData, RunResult> {
+/**
+ * What a finished job keeps in Redis as its return value: which run it stored. The run
+ * itself is in the result store; returning it whole would write every result twice.
+ */
+export interface JobOutcome {
+  runId: string;
+  status: RunStatus;
+}
+
+export class ItemWorker<Item extends WorkerItem> extends Worker<RunJobData, JobOutcome> {
   private readonly shutdown: AbortController;
   private readonly resource?: { close(): Promise<void> };
 
@@ -116,7 +125,7 @@ async function runItemJob<Item extends WorkerItem>(
   itemsById: Map<string, Item>,
   job: Job<RunJobData>,
   signal: AbortSignal,
-): Promise<RunResult> {
+): Promise<JobOutcome> {
   const item = itemsById.get(job.data.checkId);
   if (!item) {
     // The config this worker runs no longer has the item (removed, or a newer config
@@ -128,7 +137,7 @@ async function runItemJob<Item extends WorkerItem>(
   const baseRunId = await runIdOf(name, job);
   const scheduledAt = scheduledAtOf(job);
   const slot = slotOf(job);
-  return runWithConfirmation({
+  const result = await runWithConfirmation({
     attempt: (attempt, runId) => options.runAttempt(item, { runId, attempt, scheduledAt, signal }),
     identity: {
       checkId: item.id,
@@ -150,4 +159,5 @@ async function runItemJob<Item extends WorkerItem>(
     artifacts: options.artifacts,
     onResult: options.onResult,
   });
+  return { runId: result.runId, status: result.status };
 }
