@@ -9,6 +9,7 @@ import type { Probe } from './probe.ts';
 import { smtpCheckSchema, smtpProbe } from './smtp.ts';
 import { tcpCheckSchema, tcpProbe } from './tcp.ts';
 import { tlsCheckSchema, tlsProbe } from './tls.ts';
+import { udpCheckSchema, udpProbe } from './udp/udp-probe.ts';
 
 /**
  * The ONLY map from check kind to schema and probe. Adding a protocol is one module,
@@ -23,6 +24,7 @@ const registry = {
   ftp: { schema: ftpCheckSchema, probe: ftpProbe },
   crawl: { schema: crawlCheckSchema, probe: crawlProbe },
   ping: { schema: pingCheckSchema, probe: pingProbe },
+  udp: { schema: udpCheckSchema, probe: udpProbe },
 } as const;
 
 export type CheckKind = keyof typeof registry;

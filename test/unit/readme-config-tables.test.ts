@@ -95,25 +95,19 @@ test('a table missing from the README, or one the schema no longer has, is named
 });
 
 test('a new kind gets its table after the last kind, under a heading of its own', () => {
-  const udp: ConfigSection = {
-    name: 'udp',
-    title: '`udp` check',
+  const quic: ConfigSection = {
+    name: 'quic',
+    title: '`quic` check',
     isKind: true,
-    rows: optionRows(
-      { udp: z.object({ host: z.string().describe('Where to send the datagram. Required.') }) },
-      '',
-    ),
+    rows: optionRows({ quic: z.object({ host: z.string().describe('Where to connect. Required.') }) }, ''),
   };
-  const sections = [...documentedSections(), udp];
+  const sections = [...documentedSections(), quic];
   const written = writeConfigTables(currentReadme(), sections);
   assert.deepEqual(readmeTableMismatches(written, sections), []);
-  const ping = written.indexOf(endMarker('ping'));
-  const added = written.indexOf('### `udp` check');
-  assert.ok(ping !== -1 && added > ping, 'the udp table follows the ping table');
-  assert.match(
-    written,
-    /\| `udp\.host` \| string +\| required \| Where to send the datagram\. Required\. \|/,
-  );
+  const last = written.indexOf(endMarker('udp'));
+  const added = written.indexOf('### `quic` check');
+  assert.ok(last !== -1 && added > last, 'the quic table follows the udp table, the last kind');
+  assert.match(written, /\| `quic\.host` \| string +\| required \| Where to connect\. Required\. \|/);
 });
 
 test('a field without a description is reported with its section and key', () => {
