@@ -9,6 +9,7 @@ import { addRunCommand } from './commands/run.ts';
 import { addServerCommand } from './commands/server.ts';
 import { addStartCommand } from './commands/start.ts';
 import { addTokenCommand } from './commands/token.ts';
+import { addTraceCommand } from './commands/trace.ts';
 import { addValidateCommand } from './commands/validate.ts';
 import { addWorkerCommand } from './commands/worker.ts';
 
@@ -32,6 +33,7 @@ for (const addCommand of [
   addWorkerCommand,
   addCaptureCommand,
   addAnalyzeCommand,
+  addTraceCommand,
   addTokenCommand,
   addDemoShopCommand,
 ]) {
