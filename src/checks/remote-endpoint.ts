@@ -1,4 +1,3 @@
-import { lookup } from 'node:dns';
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { expected } from '../config/zod-helpers.ts';
@@ -79,26 +78,4 @@ export function addPeer(
 /** The local ports noted with `addPeer` for this peers list. */
 export function localPortsOf(peers: Peer[]): number[] {
   return [...(localPortsByPeers.get(peers) ?? [])];
-}
-
-/**
- * Resolves `host` to one address (an IP literal is returned as is). dns.lookup cannot be
- * cancelled, so an abort settles the promise at once and the late answer is ignored.
- */
-export function lookupHost(host: string, signal: AbortSignal): Promise<string> {
-  const bare = unbracket(host);
-  if (isIP(bare) !== 0) return Promise.resolve(bare);
-  return new Promise((resolve, reject) => {
-    const onAbort = () => reject(signal.reason ?? new Error('aborted'));
-    if (signal.aborted) {
-      onAbort();
-      return;
-    }
-    signal.addEventListener('abort', onAbort, { once: true });
-    lookup(bare, (error, address) => {
-      signal.removeEventListener('abort', onAbort);
-      if (error) reject(error);
-      else resolve(address);
-    });
-  });
 }

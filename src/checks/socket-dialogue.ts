@@ -1,12 +1,11 @@
-import { lookup } from 'node:dns/promises';
-import net, { isIP } from 'node:net';
+import type net from 'node:net';
+import { isIP } from 'node:net';
 import tls, { type ConnectionOptions, type TLSSocket } from 'node:tls';
 import { type CodedRunError, errorOf } from '../results/error-codes.ts';
 import type { Peer } from '../results/run-result.ts';
+import { type DialOptions, dialTcp } from './dial/dial-tcp.ts';
 import { ProbeError } from './errors/probe-error.ts';
 import { classifyNetworkError, timeoutError } from './network-error.ts';
-import type { PhaseClock } from './phase-clock.ts';
-import { addPeer, formatTarget } from './remote-endpoint.ts';
 
 /**
  * Longest line kept while waiting for its end: a server streaming bytes without a newline is
@@ -20,33 +19,26 @@ const QUOTE_LIMIT = 120;
 /** After a clean finish, how long the closing handshake (TLS close_notify, FIN) may take before the socket is destroyed anyway. */
 const CLOSE_GRACE_MS = 1000;
 
-/** Connect errors after which the next looked-up address is worth trying (as any client would). */
-const TRY_NEXT_ADDRESS_CODES = new Set([
-  'ECONNREFUSED',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'EADDRNOTAVAIL',
-  'EAFNOSUPPORT',
-]);
+/** How to dial (see dialTcp) plus what the conversation needs: the clock for its phases, the signal. */
+export type DialogueOptions = DialOptions;
 
-export interface DialogueOptions {
-  /** Host name or IP literal (IPv6 with or without brackets). */
-  host: string;
-  port: number;
-  /** Address family for a name; default: whatever the resolver returns, in its order. */
-  family?: 4 | 6;
-  signal: AbortSignal;
-  /** The check's whole timeout, for "timed out after N ms". */
-  timeoutMs: number;
-  clock: PhaseClock;
-  /** Every address tried is added here, so a capture can be cut to those flows. */
-  peers: Peer[];
-}
-
-/** From `tlsConnection()` (the check's `tls` block); verification is the caller's, after the handshake. */
+/**
+ * From `tlsConnection()` (the check's `tls` block). `rejectUnauthorized` and
+ * `checkServerIdentity` count only for an upgrade that verifies in the handshake (see
+ * `startTls`).
+ */
 export type TlsUpgradeOptions = Pick<
   ConnectionOptions,
-  'servername' | 'ca' | 'cert' | 'key' | 'minVersion' | 'ciphers'
+  | 'servername'
+  | 'ca'
+  | 'cert'
+  | 'key'
+  | 'minVersion'
+  | 'ciphers'
+  | 'rejectUnauthorized'
+  | 'checkServerIdentity'
+  /** The identity a verifying upgrade checks the certificate against when `servername` is an IP. */
+  | 'host'
 >;
 
 interface Pending {
@@ -101,47 +93,21 @@ export class SocketDialogue {
     if (options.signal.aborted) this.onAbort();
   }
 
-  /**
-   * Looks the host up (phase dns, names only) and connects (phase connect). With several
-   * addresses, the next is tried after a refusal or an unreachable route, like any client;
-   * a silent address uses up the deadline, which is what a user would meet too.
-   */
+  /** Dials (see dialTcp: dns, connect, every address in turn) and holds the conversation over that socket. */
   static async open(options: DialogueOptions): Promise<SocketDialogue> {
-    const { port, clock, peers, signal, timeoutMs } = options;
-    const host = options.host.replace(/^\[|\]$/g, '');
-    let addresses: string[];
-    if (isIP(host)) {
-      addresses = [host];
-    } else {
-      clock.enter('dns');
-      addresses = await resolveHost(host, options);
-    }
-    clock.enter('connect');
-    const failures: string[] = [];
-    for (const [index, ip] of addresses.entries()) {
-      addPeer(peers, ip, port);
-      const target = formatTarget(ip, port);
-      const outcome = await connectOnce(ip, port, target, signal, timeoutMs);
-      addPeer(peers, ip, port, outcome.localPort);
-      if (outcome.socket) return new SocketDialogue(outcome.socket, target, { ip, port }, options);
-      const tryNext = TRY_NEXT_ADDRESS_CODES.has(outcome.code ?? '') && index < addresses.length - 1;
-      if (!tryNext) {
-        const also = failures.length > 0 ? ` (also failed: ${failures.join(', ')})` : '';
-        throw new ProbeError({ ...outcome.error, message: `${outcome.error.message}${also}` });
-      }
-      failures.push(`${target} ${outcome.code}`);
-    }
-    throw new Error(`SocketDialogue.open: no address to connect to for ${host}`);
+    const dialed = await dialTcp(options);
+    return new SocketDialogue(dialed.socket, dialed.target, dialed.remote, options);
   }
 
   /**
    * Wraps the connection in TLS (phase tls): right after connect for implicit TLS, or after
-   * a STARTTLS exchange. The handshake never rejects a certificate: `authorized` and
-   * `authorizationError` on the returned socket say what a verifying client would think, so
-   * the caller can report an expired or mismatched certificate with its details. Host-name
-   * identity is NOT checked here (use certificate-checks.ts), so `authorized` means the chain.
+   * a STARTTLS exchange. Unless `verifyInHandshake` (smtp: a refused certificate fails the
+   * handshake, as in a mail client), the handshake never rejects a certificate: `authorized` and `authorizationError` on the returned socket say what a
+   * verifying client would think, so the caller can report an expired or mismatched
+   * certificate with its details. Host-name identity is then NOT checked here (use
+   * certificate-checks.ts), so `authorized` means the chain.
    */
-  startTls(upgrade: TlsUpgradeOptions = {}): Promise<TLSSocket> {
+  startTls(upgrade: TlsUpgradeOptions = {}, verifyInHandshake = false): Promise<TLSSocket> {
     this.assertUsable();
     this.options.clock.enter('tls');
     if (this.buffer.length > 0) {
@@ -164,13 +130,17 @@ export class SocketDialogue {
     const secure = tls.connect({
       socket: raw,
       servername: servername && !isIP(servername) ? servername : undefined,
+      host: upgrade.host,
       ca: upgrade.ca,
       cert: upgrade.cert,
       key: upgrade.key,
       minVersion: upgrade.minVersion,
       ciphers: upgrade.ciphers,
-      rejectUnauthorized: false,
-      checkServerIdentity: () => undefined,
+      rejectUnauthorized: verifyInHandshake ? (upgrade.rejectUnauthorized ?? true) : false,
+      // A verifying upgrade keeps Node's identity check (an explicit undefined would remove it).
+      checkServerIdentity: verifyInHandshake
+        ? (upgrade.checkServerIdentity ?? tls.checkServerIdentity)
+        : () => undefined,
     });
     this.socket = secure;
     this.layers.push(secure);
@@ -214,6 +184,11 @@ export class SocketDialogue {
     this.assertUsable();
     if (this.socketError) throw this.fail(this.errorFor(undefined));
     this.socket.write(text);
+  }
+
+  /** Bytes received and not yet read as a line: a reply nobody asked for, when a command is due. */
+  get unreadBytes(): number {
+    return this.buffer.length;
   }
 
   /** Bytes received so far on this connection (after TLS: decrypted bytes). */
@@ -374,70 +349,4 @@ export class SocketDialogue {
       layer.destroy();
     }
   }
-}
-
-async function resolveHost(host: string, options: DialogueOptions): Promise<string[]> {
-  const { signal, timeoutMs } = options;
-  if (signal.aborted) throw new ProbeError(timeoutError('dns', host, timeoutMs));
-  // dns.lookup cannot be cancelled: on abort the run moves on and the late answer is dropped.
-  let onAbort: () => void = noop;
-  const aborted = new Promise<never>((_resolve, reject) => {
-    onAbort = () => reject(new ProbeError(timeoutError('dns', host, timeoutMs)));
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-  try {
-    const found = await Promise.race([lookup(host, { all: true, family: options.family ?? 0 }), aborted]);
-    if (found.length === 0) {
-      throw ProbeError.of(
-        'DNS_NOT_FOUND',
-        `dns lookup of ${host} found no IPv${options.family ?? ''} address`,
-        'dns',
-      );
-    }
-    return found.map((entry) => entry.address);
-  } catch (error) {
-    if (error instanceof ProbeError) throw error;
-    throw new ProbeError(classifyNetworkError(error, 'dns', host));
-  } finally {
-    signal.removeEventListener('abort', onAbort);
-  }
-}
-
-type ConnectOutcome = (
-  | { socket: net.Socket; error?: undefined; code?: undefined }
-  | { socket?: undefined; error: CodedRunError; code: string | undefined }
-) & {
-  /** This end's port, read while the socket still has it: tells this run's flows in a capture. */
-  localPort?: number;
-};
-
-function connectOnce(
-  ip: string,
-  port: number,
-  target: string,
-  signal: AbortSignal,
-  timeoutMs: number,
-): Promise<ConnectOutcome> {
-  return new Promise<ConnectOutcome>((resolve) => {
-    const socket = net.connect({ host: ip, port, noDelay: true });
-    const finish = (outcome: ConnectOutcome) => {
-      outcome.localPort = socket.localPort;
-      signal.removeEventListener('abort', onAbort);
-      socket.off('connect', onConnect);
-      socket.off('error', onError);
-      if (outcome.error) {
-        socket.on('error', noop);
-        socket.destroy();
-      }
-      resolve(outcome);
-    };
-    const onAbort = () => finish({ error: timeoutError('connect', target, timeoutMs), code: undefined });
-    const onConnect = () => finish({ socket });
-    const onError = (error: NodeJS.ErrnoException) =>
-      finish({ error: classifyNetworkError(error, 'connect', target), code: error.code });
-    socket.on('connect', onConnect);
-    socket.on('error', onError);
-    signal.addEventListener('abort', onAbort, { once: true });
-    if (signal.aborted) onAbort();
-  });
 }

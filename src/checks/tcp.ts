@@ -171,6 +171,7 @@ export const tcpProbe: Probe<TcpCheck> = {
         family: settings.ipVersion === 'any' ? undefined : settings.ipVersion,
         signal: context.signal,
         timeoutMs: context.timeoutMs,
+        deadline: context.deadline,
         clock,
         peers,
       });

@@ -350,3 +350,41 @@ test('an inline password is refused by the schema', async () => {
     /checks\[0\]\.auth\.password: must be a secret reference/,
   );
 });
+
+test('plain text sent after the STARTTLS reply, before the handshake, fails with class protocol', async () => {
+  // The STARTTLS command-injection pattern (CVE-2011-0411): a reply that arrives in clear
+  // after "220 go ahead" would otherwise be read as if it came over TLS.
+  const sockets = new Set<Socket>();
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('error', () => {});
+    socket.write('220 inject.example.test ESMTP\r\n');
+    let buffered = '';
+    socket.on('data', (chunk) => {
+      buffered += chunk.toString('utf8');
+      for (let end = buffered.indexOf('\n'); end >= 0; end = buffered.indexOf('\n')) {
+        const line = buffered.slice(0, end).trim().toUpperCase();
+        buffered = buffered.slice(end + 1);
+        if (line.startsWith('EHLO')) socket.write('250-inject.example.test\r\n250 STARTTLS\r\n');
+        else if (line === 'STARTTLS') socket.write('220 go ahead\r\n250 injected\r\n');
+      }
+    });
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  try {
+    const port = (server.address() as AddressInfo).port;
+    const result = await runCheckFromConfig(smtpCheck(port));
+    assert.equal(result.status, 'fail');
+    assert.equal(result.error?.class, 'protocol');
+    assert.equal(result.error?.code, 'PROTOCOL');
+    assert.equal(result.error?.phase, 'tls');
+    assert.equal(
+      result.error?.message,
+      `server 127.0.0.1:${port} sent 14 unencrypted bytes before the TLS handshake`,
+    );
+  } finally {
+    for (const socket of sockets) socket.destroy();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+});

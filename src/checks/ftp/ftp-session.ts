@@ -1,22 +1,15 @@
-import { isIP, type Socket } from 'node:net';
-import type { ConnectionOptions, TLSSocket } from 'node:tls';
-import { Client, FTPError } from 'basic-ftp';
-import {
-  type CertificateFacts,
-  judgeExpiry,
-  observeTlsSession,
-} from '../../assertions/certificate-checks.ts';
-import { DEFAULT_TLS_SETTINGS } from '../../config/tls-settings.ts';
+import type { Socket } from 'node:net';
+import { type ConnectionOptions, type TLSSocket, connect as tlsConnect } from 'node:tls';
+import { Client, FTPError, type FTPResponse } from 'basic-ftp';
 import { type CodedRunError, errorOf } from '../../results/error-codes.ts';
-import type { AssertionResult, Peer, ProbeOutcome } from '../../results/run-result.ts';
-import { summarizeTls, tlsConnection, tlsFileErrorOutcome } from '../certificate-options.ts';
+import type { Peer, ProbeOutcome } from '../../results/run-result.ts';
+import { dialTcp } from '../dial/dial-tcp.ts';
+import { DialogueRun } from '../dial/dialogue-run.ts';
 import { ProbeError } from '../errors/probe-error.ts';
-import { TlsFileError } from '../errors/tls-file-error.ts';
 import type { FtpCheck } from '../ftp.ts';
-import { classifyNetworkError, timeoutError } from '../network-error.ts';
-import { PhaseClock } from '../phase-clock.ts';
+import { classifyNetworkError } from '../network-error.ts';
 import type { ProbeContext } from '../probe.ts';
-import { addPeer, formatTarget, lookupHost, unbracket } from '../remote-endpoint.ts';
+import { addPeer, formatTarget } from '../remote-endpoint.ts';
 import { DownloadDigest, evaluateDownload } from './download-digest.ts';
 
 /** A listing longer than this is not something to monitor; basic-ftp's own cap is 40 MiB. */
@@ -30,11 +23,7 @@ const TEXT_LIMIT = 300;
 type Step = 'banner' | 'auth-tls' | 'login' | 'setup' | 'list' | 'retrieve';
 
 /** One run of an ftp check over basic-ftp: phases, peers (control and every data connection), findings. */
-export class FtpSession {
-  private readonly clock = new PhaseClock();
-  private readonly peers: Peer[] = [];
-  private readonly assertions: AssertionResult[] = [];
-  private readonly details: Record<string, unknown>;
+export class FtpSession extends DialogueRun {
   private readonly port: number;
   private target: string;
   private controlIp: string | undefined;
@@ -46,63 +35,34 @@ export class FtpSession {
   private readonly settings: FtpCheck['ftp'];
   /** Login name: `auth.username`, else anonymous. */
   private readonly username: string;
-  /** The server's certificate once TLS is up: its expiry is judged when the session is done. */
-  private certificate: CertificateFacts | undefined;
-  private degraded = false;
 
   constructor(
     private readonly check: FtpCheck,
-    private readonly context: ProbeContext,
+    context: ProbeContext,
   ) {
+    const { host, secure } = check.ftp;
+    const username = check.auth?.username ?? 'anonymous';
+    const port = check.ftp.port ?? (secure === 'implicit' ? 990 : 21);
+    super(context, { host, port, secure, username }, check.tls);
     this.settings = check.ftp;
-    this.username = check.auth?.username ?? 'anonymous';
-    this.port = this.settings.port ?? (this.settings.secure === 'implicit' ? 990 : 21);
-    this.target = `${this.settings.host}:${this.port}`;
-    this.details = {
-      host: this.settings.host,
-      port: this.port,
-      secure: this.settings.secure,
-      username: this.username,
-    };
+    this.username = username;
+    this.port = port;
+    this.target = `${host}:${port}`;
   }
 
   async run(): Promise<ProbeOutcome> {
-    let tlsOptions: ConnectionOptions = {};
-    try {
-      if (this.settings.secure)
-        tlsOptions = (await tlsConnection(this.check.tls, this.settings.host, this.context)).options;
-    } catch (error) {
-      if (!(error instanceof TlsFileError)) throw error;
-      return tlsFileErrorOutcome(error, this.details);
-    }
-    // Resolved before connecting: a missing secret is a config error, not a failed login.
-    const password = this.check.auth?.password
-      ? this.context.secrets.interpolate(this.check.auth.password)
-      : undefined;
+    const prepared = await this.prepare(this.settings.host, this.settings.secure !== false, this.check.auth);
+    if (prepared.outcome) return prepared.outcome;
     // No timeout of basic-ftp's own: the caller owns the deadline and aborts the signal.
     const client = new Client(0, { maxListingBytes: MAX_LISTING_BYTES });
     this.watchSockets(client);
     const onAbort = () => client.close();
     this.context.signal.addEventListener('abort', onAbort, { once: true });
     try {
-      await this.converse(client, tlsOptions, password);
-      return {
-        status: this.degraded ? 'degraded' : 'pass',
-        phases: this.clock.finish(),
-        peers: this.peers,
-        assertions: this.assertions,
-        details: this.details,
-      };
+      await this.converse(client, prepared.tls?.options ?? {}, prepared.password);
+      return this.outcome();
     } catch (error) {
-      const runError = this.describe(error); // before finish(), which ends the running phase
-      return {
-        status: 'fail',
-        phases: this.clock.finish(),
-        peers: this.peers,
-        error: runError,
-        assertions: this.assertions,
-        details: this.details,
-      };
+      return this.outcome(this.describe(error)); // described before outcome() ends the running phase
     } finally {
       this.context.signal.removeEventListener('abort', onAbort);
       // Sends QUIT and destroys the control and any data socket at once.
@@ -115,37 +75,41 @@ export class FtpSession {
     tlsOptions: ConnectionOptions,
     password: string | undefined,
   ): Promise<void> {
-    const { settings, username } = this;
-    if (isIP(unbracket(settings.host)) === 0) this.clock.enter('dns');
-    const ip = await lookupHost(settings.host, this.context.signal);
+    const { settings, username, context } = this;
+    // The one dialer for the control connection: every address in turn, so a dead IPv6
+    // address does not fail the check. Data connections go where the server says (PASV).
+    const dialed = await dialTcp(this.dialOptions(settings.host, this.port));
+    const ip = dialed.remote.ip;
     this.controlIp = ip;
-    this.target = formatTarget(ip, this.port);
-    addPeer(this.peers, ip, this.port);
+    this.target = dialed.target;
 
-    this.clock.enter('connect');
     const implicit = settings.secure === 'implicit';
-    // The connection goes to the address looked up; `servername` keeps the name check.
+    // The connection goes to the address that answered; `servername` keeps the name check.
     const secureOptions: ConnectionOptions = { ...tlsOptions, host: ip };
-    const welcome = implicit
-      ? client.connectImplicitTLS(ip, this.port, secureOptions)
-      : client.connect(ip, this.port);
-    const control = client.ftp.socket;
-    control.once('connect', () => this.clock.enter(implicit ? 'tls' : 'banner'));
-    if (implicit)
-      control.once('secureConnect', () => {
-        this.details.tlsSession = { via: 'implicit', ...summarizeTls(control as TLSSocket) };
-        this.certificate = observeTlsSession(control as TLSSocket).facts.certificate;
+    let control: Socket = dialed.socket;
+    if (implicit) {
+      this.clock.enter('tls');
+      const secure = tlsConnect({ ...secureOptions, socket: dialed.socket });
+      secure.once('secureConnect', () => {
+        this.noteTlsSession(secure, 'implicit');
         this.clock.enter('banner');
       });
-    if (this.context.signal.aborted) client.close();
+      control = secure;
+    } else {
+      this.clock.enter('banner');
+    }
+    client.ftp.socket = control;
+    // Data connections resume this TLS session under the same identity (see basic-ftp's connectImplicitTLS).
+    if (implicit) client.ftp.tlsOptions = secureOptions;
+    const welcome = welcomeOf(client);
+    if (context.signal.aborted) client.close();
     this.details.banner = oneLine((await welcome).message);
 
     if (settings.secure === 'explicit') {
       this.clock.enter('tls');
       this.begin('auth-tls', 'AUTH TLS');
       await client.useTLS(secureOptions);
-      this.details.tlsSession = { via: 'explicit', ...summarizeTls(client.ftp.socket as TLSSocket) };
-      this.certificate = observeTlsSession(client.ftp.socket as TLSSocket).facts.certificate;
+      this.noteTlsSession(client.ftp.socket as TLSSocket, 'explicit');
     }
 
     this.clock.enter('login');
@@ -163,15 +127,6 @@ export class FtpSession {
     if (settings.list) await this.list(client, settings.list);
     if (settings.retrieve) await this.retrieve(client, settings.retrieve);
     this.judgeCertificate();
-  }
-
-  /** The `tls` block's expiry limits, judged as for every kind, once the session has worked. */
-  private judgeCertificate(): void {
-    if (!this.certificate) return;
-    const expiry = judgeExpiry(this.certificate, this.check.tls ?? DEFAULT_TLS_SETTINGS);
-    this.assertions.push(...expiry.assertions);
-    if (expiry.error) throw new ProbeError(expiry.error);
-    this.degraded = expiry.degraded;
   }
 
   private async list(client: Client, list: NonNullable<FtpCheck['ftp']['list']>): Promise<void> {
@@ -238,16 +193,10 @@ export class FtpSession {
 
   private describe(error: unknown): CodedRunError {
     const phase = this.clock.current;
-    if (this.context.signal.aborted)
-      return timeoutError(
-        phase,
-        this.target,
-        this.context.timeoutMs,
-        phase === 'banner'
-          ? { kind: 'first', what: 'FTP banner' }
-          : { kind: 'task', what: `FTP ${this.pending}` },
-      );
+    // Dial failures (dns, connect timeouts included) come worded by the dialer, naming the address.
     if (error instanceof ProbeError) return error.runError;
+    if (this.context.signal.aborted)
+      return this.timedOut(this.target, 'FTP banner', { kind: 'task', what: `FTP ${this.pending}` });
     if (error instanceof FTPError) return this.describeRefusal(error, phase);
     const err = error as NodeJS.ErrnoException;
     const message = String(err?.message ?? error);
@@ -293,6 +242,18 @@ export class FtpSession {
         return errorOf('REPLY_REJECTED', `${this.pending} failed: ${text}`, phase);
     }
   }
+}
+
+/**
+ * The server's greeting on a control connection already open: what basic-ftp's `connect`
+ * waits for after dialing itself (a 2xx, anything else is an FTPError).
+ */
+function welcomeOf(client: Client): Promise<FTPResponse> {
+  return client.ftp.handle(undefined, (response, task) => {
+    if (response instanceof Error) task.reject(response);
+    else if (response.code >= 200 && response.code < 300) task.resolve(response);
+    else task.reject(new FTPError(response));
+  });
 }
 
 /** A reply or error text on one line, without control characters, at most 300 characters. */

@@ -1,22 +1,12 @@
-import { isIP, connect as netConnect, type Socket } from 'node:net';
-import { type ConnectionOptions, type TLSSocket, connect as tlsConnect } from 'node:tls';
-import {
-  type CertificateFacts,
-  judgeExpiry,
-  observeTlsSession,
-} from '../../assertions/certificate-checks.ts';
-import { DEFAULT_TLS_SETTINGS } from '../../config/tls-settings.ts';
 import { type CodedRunError, type ErrorCode, errorOf } from '../../results/error-codes.ts';
-import type { AssertionResult, Peer, ProbeOutcome } from '../../results/run-result.ts';
-import { summarizeTls, tlsConnection, tlsFileErrorOutcome } from '../certificate-options.ts';
+import type { ProbeOutcome } from '../../results/run-result.ts';
+import type { TlsConnection } from '../certificate-options.ts';
+import { DialogueRun } from '../dial/dialogue-run.ts';
 import { ProbeError } from '../errors/probe-error.ts';
-import { TlsFileError } from '../errors/tls-file-error.ts';
-import { classifyNetworkError, timeoutError } from '../network-error.ts';
-import { PhaseClock } from '../phase-clock.ts';
+import { classifyNetworkError } from '../network-error.ts';
 import type { ProbeContext } from '../probe.ts';
-import { addPeer, formatTarget, lookupHost, unbracket } from '../remote-endpoint.ts';
 import type { SmtpCheck } from '../smtp.ts';
-import { SmtpClosedError } from './smtp-closed-error.ts';
+import { SocketDialogue, type TlsUpgradeOptions } from '../socket-dialogue.ts';
 import { SmtpConnection } from './smtp-connection.ts';
 import { ehloExtensions, extensionParameters, queuedAs, replyText, type SmtpReply } from './smtp-reply.ts';
 import { SmtpSyntaxError } from './smtp-syntax-error.ts';
@@ -32,11 +22,7 @@ const LOGIN_REFUSED = new Set([535, 534, 530]);
 const EHLO_UNSUPPORTED = new Set([500, 502, 504, 550]);
 
 /** One run of an smtp check: the dialogue, its phase timings and what it learned. */
-export class SmtpDialogue {
-  private readonly clock = new PhaseClock();
-  private readonly peers: Peer[] = [];
-  private readonly assertions: AssertionResult[] = [];
-  private readonly details: Record<string, unknown>;
+export class SmtpDialogue extends DialogueRun {
   private readonly port: number;
   private readonly ehloName: string;
   private target: string;
@@ -45,90 +31,52 @@ export class SmtpDialogue {
   private connection: SmtpConnection | undefined;
   private encrypted = false;
   private readonly settings: SmtpCheck['smtp'];
-  /** The server's certificate, once TLS is up: its expiry is judged when the dialogue is done. */
-  private certificate: CertificateFacts | undefined;
-  private degraded = false;
 
   constructor(
     private readonly check: SmtpCheck,
-    private readonly context: ProbeContext,
+    context: ProbeContext,
     ehloName: string,
   ) {
+    const port = check.smtp.port ?? (check.smtp.tls === 'implicit' ? 465 : 25);
+    super(context, { host: check.smtp.host, port, tls: check.smtp.tls }, check.tls);
     this.settings = check.smtp;
-    this.port = this.settings.port ?? (this.settings.tls === 'implicit' ? 465 : 25);
+    this.port = port;
     this.target = `${this.settings.host}:${this.port}`;
     this.ehloName = ehloName.replace(/[^A-Za-z0-9.[\]:-]/g, '-') || 'localhost';
-    this.details = { host: this.settings.host, port: this.port, tls: this.settings.tls };
   }
 
   async run(): Promise<ProbeOutcome> {
-    let tlsOptions: ConnectionOptions = {};
+    const prepared = await this.prepare(this.settings.host, this.settings.tls !== 'none', this.check.auth);
+    if (prepared.outcome) return prepared.outcome;
+    const tlsOptions = prepared.tls ? verifyingUpgrade(prepared.tls) : {};
     try {
-      if (this.settings.tls !== 'none')
-        tlsOptions = (await tlsConnection(this.check.tls, this.settings.host, this.context)).options;
-    } catch (error) {
-      if (!(error instanceof TlsFileError)) throw error;
-      return tlsFileErrorOutcome(error, this.details);
-    }
-    // Resolved before any packet is sent: a missing secret is a config error, not a failed login.
-    const password = this.check.auth?.password
-      ? this.context.secrets.interpolate(this.check.auth.password)
-      : undefined;
-    const onAbort = () => this.connection?.abort();
-    this.context.signal.addEventListener('abort', onAbort, { once: true });
-    try {
-      await this.converse(tlsOptions, password);
-      const phases = this.clock.finish();
-      return {
-        status: this.degraded ? 'degraded' : 'pass',
-        phases,
-        peers: this.peers,
-        assertions: this.assertions,
-        details: this.details,
-      };
+      await this.converse(tlsOptions, prepared.password);
+      return this.outcome();
     } catch (error) {
       const runError = this.describe(error);
       if (error instanceof ProbeError && this.connection && !this.context.signal.aborted)
         await this.connection.quitQuietly(QUIT_AFTER_FAILURE_MS);
-      return {
-        status: 'fail',
-        phases: this.clock.finish(),
-        peers: this.peers,
-        error: runError,
-        assertions: this.assertions,
-        details: this.details,
-      };
+      return this.outcome(runError);
     } finally {
-      this.context.signal.removeEventListener('abort', onAbort);
-      this.connection?.destroy();
+      this.connection?.close();
     }
   }
 
-  private async converse(tlsOptions: ConnectionOptions, password: string | undefined): Promise<void> {
+  private async converse(tlsOptions: TlsUpgradeOptions, password: string | undefined): Promise<void> {
     const { check, settings } = this;
-    if (isIP(unbracket(settings.host)) === 0) this.clock.enter('dns');
-    const ip = await lookupHost(settings.host, this.context.signal);
-    this.target = formatTarget(ip, this.port);
-    addPeer(this.peers, ip, this.port);
-
-    this.clock.enter('connect');
-    const implicit = settings.tls === 'implicit';
-    const socket: Socket = implicit
-      ? tlsConnect({ ...tlsOptions, host: ip, port: this.port })
-      : netConnect({ host: ip, port: this.port });
-    this.connection = new SmtpConnection(socket);
-    if (this.context.signal.aborted) this.connection.abort();
-    socket.once('connect', () => this.clock.enter(implicit ? 'tls' : 'banner'));
-    if (implicit)
-      socket.once('secureConnect', () => {
-        this.encrypted = true;
-        this.details.tlsSession = { via: 'implicit', ...summarizeTls(socket as TLSSocket) };
-        this.certificate = observeTlsSession(socket as TLSSocket).facts.certificate;
-        this.clock.enter('banner');
-      });
+    // The one dialer: every address in turn, so a dead IPv6 address does not fail the check.
+    const dialogue = await SocketDialogue.open(this.dialOptions(settings.host, this.port));
+    this.target = dialogue.target;
+    this.connection = new SmtpConnection(dialogue);
+    if (settings.tls === 'implicit') {
+      this.pending = 'the TLS handshake';
+      this.noteTlsSession(await this.connection.startTls(tlsOptions), 'implicit');
+      this.encrypted = true;
+    }
+    this.clock.enter('banner');
 
     this.pending = 'the banner';
-    const banner = await this.connection.read();
+    const banner = await this.connection.read('the banner');
     this.details.banner = replyText(banner);
     this.expect('banner', banner, [220], 'PROTOCOL');
 
@@ -144,7 +92,7 @@ export class SmtpDialogue {
         });
       if (offered) {
         this.details.extensionsBeforeTls = extensions;
-        await this.startTls({ ...tlsOptions, host: ip });
+        await this.startTls(tlsOptions);
         extensions = await this.hello();
       } else if (settings.tls === 'starttls') {
         throw ProbeError.of(
@@ -182,26 +130,15 @@ export class SmtpDialogue {
     return extensions;
   }
 
-  private async startTls(tlsOptions: ConnectionOptions): Promise<void> {
+  private async startTls(tlsOptions: TlsUpgradeOptions): Promise<void> {
     const connection = this.requireConnection();
     this.clock.enter('starttls');
     const ready = await this.command('STARTTLS');
     this.expect('STARTTLS', ready, [220], 'STARTTLS_REFUSED');
     this.clock.enter('tls');
     this.pending = 'the TLS handshake';
-    const secure = await connection.startTls(tlsOptions);
+    this.noteTlsSession(await connection.startTls(tlsOptions), 'starttls');
     this.encrypted = true;
-    this.details.tlsSession = { via: 'starttls', ...summarizeTls(secure) };
-    this.certificate = observeTlsSession(secure).facts.certificate;
-  }
-
-  /** The `tls` block's expiry limits, judged as for every kind, once the dialogue has worked. */
-  private judgeCertificate(): void {
-    if (!this.certificate) return;
-    const expiry = judgeExpiry(this.certificate, this.check.tls ?? DEFAULT_TLS_SETTINGS);
-    this.assertions.push(...expiry.assertions);
-    if (expiry.error) throw new ProbeError(expiry.error);
-    this.degraded = expiry.degraded;
   }
 
   private async authenticate(username: string, password: string, extensions: string[]): Promise<void> {
@@ -278,7 +215,7 @@ export class SmtpDialogue {
     });
     this.pending = 'the end of the message (".")';
     connection.writeRaw(`${built.data}.\r\n`);
-    const accepted = await connection.read();
+    const accepted = await connection.read(`the reply to ${this.pending}`);
     this.details.message = {
       from: message.from,
       to: message.to,
@@ -292,7 +229,7 @@ export class SmtpDialogue {
   /** Sends a command and waits for its reply; `label` replaces the command in messages when it holds a secret. */
   private command(line: string, label = line): Promise<SmtpReply> {
     this.pending = label;
-    return this.requireConnection().command(line);
+    return this.requireConnection().command(line, `the reply to ${label}`);
   }
 
   private expect(step: string, reply: SmtpReply, codes: number[], code: ErrorCode): void {
@@ -314,24 +251,22 @@ export class SmtpDialogue {
   }
 
   private describe(error: unknown): CodedRunError {
-    if (error instanceof ProbeError) return error.runError;
     const phase = this.clock.current;
-    if (this.context.signal.aborted)
-      return timeoutError(
-        phase,
-        this.target,
-        this.context.timeoutMs,
-        phase === 'banner'
-          ? { kind: 'first', what: 'SMTP banner' }
-          : { kind: 'reply', what: `the reply to ${this.pending ?? phase}` },
-      );
+    const coded = error instanceof ProbeError ? error.runError : undefined;
+    // A timeout mid-dialogue is worded here (what SMTP step was due); dns and connect
+    // timeouts come worded from the dialer, naming the address.
+    if (this.context.signal.aborted && (coded === undefined || coded.code === 'TIMEOUT'))
+      return this.timedOut(this.target, 'SMTP banner', {
+        kind: 'reply',
+        what: `the reply to ${this.pending ?? phase}`,
+      });
     if (error instanceof SmtpSyntaxError)
       return errorOf(
         'PROTOCOL',
         `${this.target} ${error.message}${phase === 'banner' ? ' instead of a banner' : this.pending ? ` in answer to ${this.pending}` : ''}`,
         phase,
       );
-    if (error instanceof SmtpClosedError)
+    if (coded?.code === 'CONNECTION_CLOSED')
       return errorOf(
         'CONNECTION_CLOSED',
         phase === 'banner'
@@ -339,11 +274,19 @@ export class SmtpDialogue {
           : `${this.target} closed the connection instead of answering ${this.pending ?? phase}`,
         phase,
       );
-    const runError = classifyNetworkError(error, phase, this.target);
+    const runError = coded ?? classifyNetworkError(error, phase, this.target);
     if (runError.class === 'tls' && this.settings.tls !== 'implicit')
-      runError.message = runError.message.replace(/^TLS with/, 'STARTTLS with');
+      return { ...runError, message: runError.message.replace(/^TLS with/, 'STARTTLS with') };
     return runError;
   }
+}
+
+/**
+ * The `tls` block as a verifying upgrade: smtp refuses a certificate in the handshake, as a
+ * mail client would, and checks it against the configured identity even for an IP address.
+ */
+function verifyingUpgrade(connection: TlsConnection): TlsUpgradeOptions {
+  return { ...connection.options, host: connection.identity };
 }
 
 /** A refused login is `auth`; any other answer where AUTH expected 334/235 is the server's own failure. */
