@@ -46,6 +46,22 @@ export function ipVersion() {
   return z.union([z.literal('any'), z.literal(4), z.literal(6)]).default('any');
 }
 
+/**
+ * The target fields of every kind that talks to one host and port (tcp, tls, udp): `host`,
+ * the given `port` schema (required, or with the kind's default) and `ipVersion`.
+ */
+export function endpointShape<Port extends z.ZodType>(port: Port, verb: string) {
+  return {
+    host: hostAddress().describe(
+      `Host name or IP address to ${verb}. A name is looked up first (the dns phase); an IP literal is used as it is. Required.`,
+    ),
+    port,
+    ipVersion: ipVersion().describe(
+      'Address family when `host` is a name: `any`, `4` or `6`. Default `any`.',
+    ),
+  };
+}
+
 /** `127.0.0.1:443` or `[::1]:443`. */
 export function formatTarget(address: string, port: number): string {
   return isIP(address) === 6 ? `[${address}]:${port}` : `${address}:${port}`;

@@ -11,7 +11,7 @@ import { ProbeError } from './errors/probe-error.ts';
 import { TlsFileError } from './errors/tls-file-error.ts';
 import { PhaseClock } from './phase-clock.ts';
 import type { Probe } from './probe.ts';
-import { hostAddress, ipVersion, portNumber } from './remote-endpoint.ts';
+import { endpointShape, portNumber } from './remote-endpoint.ts';
 import { quoteLine, SocketDialogue } from './socket-dialogue.ts';
 
 /** Received lines kept in `details` are cut to this many characters. */
@@ -65,13 +65,7 @@ const dialogueStep = strictObject({
 /** The `tcp:` block: where to connect and the line dialogue to hold there. */
 export const tcpSettingsSchema = strictObject(
   {
-    host: hostAddress().describe(
-      'Host name or IP address to connect to. A name is looked up first (the dns phase); an IP literal is dialled directly. Required.',
-    ),
-    port: portNumber().describe('TCP port to connect to. Required.'),
-    ipVersion: ipVersion().describe(
-      'Address family when `host` is a name: `any`, `4` or `6`. Default `any`.',
-    ),
+    ...endpointShape(portNumber().describe('TCP port to connect to. Required.'), 'connect to'),
     tls: z
       .boolean()
       .default(false)

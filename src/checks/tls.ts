@@ -14,7 +14,7 @@ import { ProbeError } from './errors/probe-error.ts';
 import { TlsFileError } from './errors/tls-file-error.ts';
 import { PhaseClock } from './phase-clock.ts';
 import type { Probe } from './probe.ts';
-import { hostAddress, ipVersion, portNumber } from './remote-endpoint.ts';
+import { endpointShape, portNumber } from './remote-endpoint.ts';
 import { SocketDialogue } from './socket-dialogue.ts';
 
 /**
@@ -32,13 +32,7 @@ const OBSERVE_CIPHERS = 'DEFAULT:@SECLEVEL=0';
  */
 export const tlsTargetSchema = strictObject(
   {
-    host: hostAddress().describe(
-      'Host name or IP address to connect to. A name is looked up first (the dns phase). Required.',
-    ),
-    port: portNumber().default(443).describe('TCP port. Default 443.'),
-    ipVersion: ipVersion().describe(
-      'Address family when `host` is a name: `any`, `4` or `6`. Default `any`.',
-    ),
+    ...endpointShape(portNumber().default(443).describe('TCP port. Default 443.'), 'connect to'),
     ...tlsSettingsShape,
     ...certificateExpectationsShape,
   },

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { regexSource, strictObject } from '../../config/zod-helpers.ts';
-import { hostAddress, ipVersion, portNumber } from '../remote-endpoint.ts';
+import { endpointShape, portNumber } from '../remote-endpoint.ts';
 
 /** Largest payload one datagram carries over IPv4 (65,535 − 8 − 20). */
 const MAX_DATAGRAM_BYTES = 65_507;
@@ -8,13 +8,7 @@ const MAX_DATAGRAM_BYTES = 65_507;
 /** The `udp:` block: where to send one datagram, what to send, and what the reply must say. */
 export const udpSettingsSchema = strictObject(
   {
-    host: hostAddress().describe(
-      'Host name or IP address to send to. A name is looked up first (the dns phase). Required.',
-    ),
-    port: portNumber().describe('UDP port. Required.'),
-    ipVersion: ipVersion().describe(
-      'Address family when `host` is a name: `any`, `4` or `6`. Default `any`.',
-    ),
+    ...endpointShape(portNumber().describe('UDP port. Required.'), 'send to'),
     send: z
       .string()
       .max(MAX_DATAGRAM_BYTES)
