@@ -120,6 +120,13 @@ export class ResultStore {
     return text ? (JSON.parse(text) as RunResult) : undefined;
   }
 
+  /** Several runs in one round trip, in the order asked; an expired one is undefined. */
+  async getRuns(runIds: string[]): Promise<Array<RunResult | undefined>> {
+    if (runIds.length === 0) return [];
+    const texts = await this.redis.mget(runIds.map((id) => this.key('run', id)));
+    return texts.map((text) => (text ? (JSON.parse(text) as RunResult) : undefined));
+  }
+
   /** Newest first. */
   async listRuns(checkId: string, query: { location?: string; limit?: number } = {}): Promise<RunResult[]> {
     const indexKey = query.location ? this.key('runs', checkId, query.location) : this.key('runs', checkId);

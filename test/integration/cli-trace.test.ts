@@ -59,6 +59,9 @@ test('trace with neither a file nor a run id is one line, exit 2', async () => {
   const missing = await runCli(['trace', join(dir, 'nope.zip')]);
   assert.equal(missing.code, 2);
   assert.equal(missing.stderr.trim(), `pathwatch trace: ${join(dir, 'nope.zip')}: no such file`);
+  const badPort = await runCli(['trace', join(dir, 'trace.zip'), '--port', '70000']);
+  assert.equal(badPort.code, 2);
+  assert.equal(badPort.stderr.trim(), 'pathwatch trace: --port 70000: expected 0 to 65535');
   const odd = await runCli(['trace', 'not a run']);
   assert.equal(odd.code, 2);
   assert.equal(odd.stderr.trim(), 'pathwatch trace: "not a run" is neither a trace.zip file nor a run id');

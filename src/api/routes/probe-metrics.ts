@@ -61,27 +61,35 @@ export async function probeMetricLines(items: MonitoredItem[], recorder: Results
   const phases: Sample[] = [];
   const statusCodes: Sample[] = [];
   const expiry: Sample[] = [];
-  for (const item of items) {
-    const latest = await recorder.runs.latest(item.id);
-    for (const location of item.locations) {
-      const runId = latest[location]?.runId;
-      const run = runId ? await recorder.runs.getRun(runId) : undefined;
-      if (!run) continue;
-      const labels = { check: item.id, location };
-      // Like blackbox_exporter: the probe succeeded when its checks held; degraded is a pass.
-      success.push({ labels, value: run.status === 'pass' || run.status === 'degraded' ? 1 : 0 });
-      duration.push({ labels, value: run.phases.total / 1000 });
-      for (const [phase, ms] of Object.entries(run.phases)) {
-        if (phase === 'total' || ms === undefined) continue;
-        phases.push({ labels: { ...labels, phase }, value: ms / 1000 });
-        if (run.kind === 'http' && HTTP_PHASES[phase])
-          httpPhases.push({ labels: { ...labels, phase: HTTP_PHASES[phase] }, value: ms / 1000 });
-      }
-      const statusCode = (run.details as { statusCode?: unknown } | undefined)?.statusCode;
-      if (typeof statusCode === 'number') statusCodes.push({ labels, value: statusCode });
-      const earliest = earliestCertificateExpiry(run);
-      if (earliest !== undefined) expiry.push({ labels, value: earliest });
+  // One scrape reads every series' latest run: the latest ids per check at once, then the
+  // runs in one MGET, not a round trip per check and location.
+  const latestByItem = await Promise.all(items.map((item) => recorder.runs.latest(item.id)));
+  const wanted = items.flatMap((item, index) =>
+    item.locations
+      .map((location) => ({ item, location, runId: latestByItem[index][location]?.runId }))
+      .filter(
+        (entry): entry is { item: MonitoredItem; location: string; runId: string } =>
+          entry.runId !== undefined,
+      ),
+  );
+  const runs = await recorder.runs.getRuns(wanted.map((entry) => entry.runId));
+  for (const [index, { item, location }] of wanted.entries()) {
+    const run = runs[index];
+    if (!run) continue;
+    const labels = { check: item.id, location };
+    // Like blackbox_exporter: the probe succeeded when its checks held; degraded is a pass.
+    success.push({ labels, value: run.status === 'pass' || run.status === 'degraded' ? 1 : 0 });
+    duration.push({ labels, value: run.phases.total / 1000 });
+    for (const [phase, ms] of Object.entries(run.phases)) {
+      if (phase === 'total' || ms === undefined) continue;
+      phases.push({ labels: { ...labels, phase }, value: ms / 1000 });
+      if (run.kind === 'http' && HTTP_PHASES[phase])
+        httpPhases.push({ labels: { ...labels, phase: HTTP_PHASES[phase] }, value: ms / 1000 });
     }
+    const statusCode = (run.details as { statusCode?: unknown } | undefined)?.statusCode;
+    if (typeof statusCode === 'number') statusCodes.push({ labels, value: statusCode });
+    const earliest = earliestCertificateExpiry(run);
+    if (earliest !== undefined) expiry.push({ labels, value: earliest });
   }
   return [
     ...family('probe_success', 'gauge', 'whether the latest run passed (1) or not (0)', success),
