@@ -99,11 +99,11 @@ export async function startStack(options: StartStackOptions): Promise<RunningSta
       const queues = openEveryQueue(config.locations, connect('scheduler'), prefix);
       stoppers.push(() => closeEveryQueue(queues));
       const items = scheduledItems(config, journeys);
-      const syncedAt = Date.now();
       const report = await syncSchedulers(items, queues);
       logger.info(report, 'schedulers synced');
-      // Stopped before the queues close (stoppers run in reverse).
-      const sweep = startMissedSlotSweep({ items, queues, store: recorder.missedSlots, logger, syncedAt });
+      // Stopped before the queues close (stoppers run in reverse). It starts after the sync
+      // returned: see its syncedAt.
+      const sweep = startMissedSlotSweep({ items, queues, store: recorder.missedSlots, logger });
       stoppers.push(() => sweep.stop());
     }
     if (roles.scheduler && roles.api) {

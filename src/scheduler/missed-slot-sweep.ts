@@ -15,9 +15,12 @@ export interface MissedSlotSweepOptions {
   /** Slack past a slot's interval and longest run before it counts as missed (default 5 s). */
   graceMs?: number;
   /**
-   * When the schedulers were synced (default: when the sweep starts, right after the sync):
-   * a series with no run yet counts its slots from here, so a location whose worker never
-   * ran still shows them.
+   * When the sync of the schedulers returned (default: when the sweep starts, which is right
+   * after): a series with no run yet counts its slots from here, so a location whose worker
+   * never ran still shows them. Not a time taken before the sync: a scheduler created late in
+   * a slow sync makes its first job at its first slot after it was created, and a slot
+   * between an earlier time and that one never had a job, so it would count missed although
+   * nothing failed.
    */
   syncedAt?: number;
   now?: () => number;

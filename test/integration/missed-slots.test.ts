@@ -7,7 +7,7 @@ import { createRedisConnection } from '../../src/redis/redis-connection.ts';
 import type { SlotGap } from '../../src/results/missed-slot-store.ts';
 import { ResultsRecorder } from '../../src/results/results-recorder.ts';
 import type { RunResult } from '../../src/results/run-result.ts';
-import { startMissedSlotSweep } from '../../src/scheduler/missed-slot-sweep.ts';
+import { type MissedSlotSweep, startMissedSlotSweep } from '../../src/scheduler/missed-slot-sweep.ts';
 import { openRunQueue, type RunJobData } from '../../src/scheduler/run-queue.ts';
 import { scheduledItems, syncSchedulers } from '../../src/scheduler/sync-schedulers.ts';
 import { createLogger } from '../../src/util/logger.ts';
@@ -61,14 +61,7 @@ test('slots with no run while the worker is down are counted in /metrics and lis
   ]);
   const recorder = new ResultsRecorder(redis, config);
   const app = await buildApp({ config, recorder });
-  const sweep = startMissedSlotSweep({
-    items,
-    queues,
-    store: recorder.missedSlots,
-    logger,
-    everyMs: 200,
-    graceMs: 300,
-  });
+  let sweep: MissedSlotSweep | undefined;
   const seen: RunResult[] = [];
   let worker: Worker | undefined;
   const workerConnection = createRedisConnection(SHARED_REDIS_URL);
@@ -83,7 +76,7 @@ test('slots with no run while the worker is down are counted in /metrics and lis
     });
   };
   t.after(async () => {
-    await sweep.stop();
+    await sweep?.stop();
     await worker?.close();
     await syncSchedulers([], queues);
     await queues.get('inside')!.runs.close();
@@ -117,6 +110,16 @@ test('slots with no run while the worker is down are counted in /metrics and lis
 
   startWorker();
   await syncSchedulers(items, queues);
+  // Started once the sync returned, as the stack does: slots before the scheduler existed
+  // had no job to miss (a sweep counting from before the sync found one under load).
+  sweep = startMissedSlotSweep({
+    items,
+    queues,
+    store: recorder.missedSlots,
+    logger,
+    everyMs: 200,
+    graceMs: 300,
+  });
   await waitFor(() => seen.length >= 4, '4 scheduled runs');
   await new Promise((resolve) => setTimeout(resolve, 2 * INTERVAL)); // the sweep has had its chance
   assert.equal(await missedInMetrics(), 0, 'a normal run sequence misses no slot');
