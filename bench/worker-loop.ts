@@ -10,7 +10,7 @@ import { Queue } from 'bullmq';
 import { parseConfig } from '../src/config/load-config.ts';
 import { createRedisConnection } from '../src/redis/redis-connection.ts';
 import { ResultsRecorder } from '../src/results/results-recorder.ts';
-import { queueName, type RunJobData } from '../src/scheduler/run-queue.ts';
+import { newRunNonce, queueName, type RunJobData } from '../src/scheduler/run-queue.ts';
 import { createLogger } from '../src/util/logger.ts';
 import { startRunWorker } from '../workers/run-worker.ts';
 
@@ -25,7 +25,8 @@ const connection = createRedisConnection(redisUrl);
 const queue = new Queue<RunJobData>(queueName('runs', 'bench'), { connection, prefix });
 const jobs = Array.from({ length: count }, () => ({
   name: 'run',
-  data: { checkId: 'bench', location: 'bench' },
+  // As the scheduler and "run now" make them: the nonce is set where the job is made.
+  data: { checkId: 'bench', location: 'bench', runNonce: newRunNonce() },
   opts: { removeOnComplete: true },
 }));
 for (let index = 0; index < jobs.length; index += 1000) await queue.addBulk(jobs.slice(index, index + 1000));

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { withRedisLock } from '../redis/redis-lock.ts';
+import type { RedisStep } from './redis-step.ts';
 import type { StateChange } from './state-store.ts';
 
 export interface Incident {
@@ -105,8 +106,25 @@ export class IncidentStore {
 
   /** The open incident of a check whose verdict waits for the rest of its slot, if any. */
   async awaitingVerdict(checkId: string): Promise<Incident | undefined> {
-    const openId = await this.redis.get(this.openKey(checkId));
-    const open = openId ? await this.get(openId) : undefined;
+    return this.awaitingVerdictOf(await this.redis.get(this.openKey(checkId)));
+  }
+
+  /**
+   * The step that reads a check's open incident id, written with a run's record so the
+   * common case (no incident) costs no command of its own; its reply goes to awaitingVerdictOf.
+   */
+  openIdStep(checkId: string): RedisStep {
+    return {
+      name: 'open-incident',
+      lua: "return redis.call('GET', KEYS[1])",
+      keys: [this.openKey(checkId)],
+      args: [],
+    };
+  }
+
+  /** The incident `openId` names, if it waits for the rest of its slot. */
+  async awaitingVerdictOf(openId: unknown): Promise<Incident | undefined> {
+    const open = typeof openId === 'string' && openId !== '' ? await this.get(openId) : undefined;
     return open?.verdictPending ? open : undefined;
   }
 

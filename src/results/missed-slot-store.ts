@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { type RedisStep, runSteps } from './redis-step.ts';
 
 /** Consecutive schedule slots of one check at one location that produced no run. */
 export interface SlotGap {
@@ -99,7 +100,6 @@ return missed
 `;
 
 type MissedSlotCommands = Redis & {
-  pathwatchRecordSlot(...args: Array<string | number>): Promise<number>;
   pathwatchSweepSlots(...args: Array<string | number>): Promise<number>;
 };
 
@@ -116,7 +116,6 @@ export class MissedSlotStore {
     redis: Redis,
     private readonly prefix: string,
   ) {
-    redis.defineCommand('pathwatchRecordSlot', { numberOfKeys: 4, lua: RECORD_RUN });
     redis.defineCommand('pathwatchSweepSlots', { numberOfKeys: 4, lua: RECORD_SWEEP });
     this.redis = redis as MissedSlotCommands;
   }
@@ -132,13 +131,21 @@ export class MissedSlotStore {
 
   /** A run for the scheduled slot `slot` was stored; returns the slots found missed before it. */
   async recordRun(checkId: string, location: string, slot: number, interval: number): Promise<number> {
-    return this.redis.pathwatchRecordSlot(
-      ...this.keys(checkId, location),
-      location,
-      slot,
-      interval,
-      GAPS_PER_SERIES,
-    );
+    const [missed] = await runSteps(this.redis, [this.slotStep(checkId, location, slot, interval)]);
+    return Number(missed);
+  }
+
+  /**
+   * The step that accounts for a run's slot (see RECORD_RUN): written with the run's record
+   * in one script, a slot is accounted for exactly when its run is stored.
+   */
+  slotStep(checkId: string, location: string, slot: number, interval: number): RedisStep {
+    return {
+      name: 'record-slot',
+      lua: RECORD_RUN,
+      keys: this.keys(checkId, location),
+      args: [location, slot, interval, GAPS_PER_SERIES],
+    };
   }
 
   /** The last slot accounted for, or undefined before the series' first run or sweep. */

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { type RedisStep, runSteps } from './redis-step.ts';
 import type { RunResult, RunStatus } from './run-result.ts';
 
 export interface ResultStoreOptions {
@@ -11,19 +12,29 @@ export interface ResultStoreOptions {
 }
 
 /**
- * Keeps a series at its cap and deletes the run records that fall out of it, so the
- * number of stored runs is bounded by count, not only by their expiry: at a 1 min interval
- * a 14-day expiry alone would keep 20,000 runs per check and location.
+ * Stores one run: its record (expiring), both time indexes, the location's "latest", then
+ * keeps the series at its cap and deletes the run records that fall out of it, so the
+ * number of stored runs is bounded by count, not only by their expiry (at a 1 min interval
+ * a 14-day expiry alone would keep 20,000 runs per check and location). A step (see
+ * runSteps), not a MULTI of five commands: every run pays this, and each command costs the
+ * worker more CPU than Redis spends running it.
+ *
+ * KEYS: run record, series index, check index, latest hash.
+ * ARGV: record JSON, TTL s, startedAt, runId, location, latest JSON, cap, run key prefix.
  */
-const TRIM_SERIES = `
-local excess = redis.call('ZCARD', KEYS[1]) - tonumber(ARGV[1])
+const STORE_RUN = `
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+redis.call('ZADD', KEYS[2], ARGV[3], ARGV[4])
+redis.call('ZADD', KEYS[3], ARGV[3], ARGV[4])
+redis.call('HSET', KEYS[4], ARGV[5], ARGV[6])
+local excess = redis.call('ZCARD', KEYS[2]) - tonumber(ARGV[7])
 if excess > 0 then
-  local old = redis.call('ZRANGE', KEYS[1], 0, excess - 1)
+  local old = redis.call('ZRANGE', KEYS[2], 0, excess - 1)
   for _, id in ipairs(old) do
-    redis.call('UNLINK', ARGV[2] .. id)
-    redis.call('ZREM', KEYS[2], id)
+    redis.call('UNLINK', ARGV[8] .. id)
+    redis.call('ZREM', KEYS[3], id)
   end
-  redis.call('ZREMRANGEBYRANK', KEYS[1], 0, excess - 1)
+  redis.call('ZREMRANGEBYRANK', KEYS[2], 0, excess - 1)
 end
 return excess
 `;
@@ -52,8 +63,6 @@ export class ResultStore {
     private readonly options: ResultStoreOptions,
   ) {
     this.runsPerSeries = options.runsPerSeries ?? 200;
-    // EVALSHA after the first call: the script text is not sent with every run.
-    redis.defineCommand('pathwatchTrimSeries', { numberOfKeys: 2, lua: TRIM_SERIES });
     this.runTtlSeconds = options.runTtlSeconds ?? 14 * 86_400;
   }
 
@@ -62,6 +71,11 @@ export class ResultStore {
   }
 
   async save(result: RunResult): Promise<void> {
+    await runSteps(this.redis, [this.storeStep(result)]);
+  }
+
+  /** The step that stores `result` (see STORE_RUN), to run alone or with the rest of a run's write. */
+  storeStep(result: RunResult): RedisStep {
     const latest: LatestRun = {
       runId: result.runId,
       status: result.status,
@@ -69,21 +83,26 @@ export class ResultStore {
       durationMs: result.phases.total,
       ...(result.error ? { error: result.error.message } : {}),
     };
-    const seriesKey = this.key('runs', result.checkId, result.location);
-    const checkKey = this.key('runs', result.checkId);
-    const multi = this.redis
-      .multi()
-      .set(this.key('run', result.runId), JSON.stringify(result), 'EX', this.runTtlSeconds)
-      .zadd(seriesKey, result.startedAt, result.runId)
-      .zadd(checkKey, result.startedAt, result.runId)
-      .hset(this.key('latest', result.checkId), result.location, JSON.stringify(latest)) as ReturnType<
-      Redis['multi']
-    > & {
-      pathwatchTrimSeries(series: string, check: string, cap: number, runKeyPrefix: string): unknown;
+    return {
+      name: 'store-run',
+      lua: STORE_RUN,
+      keys: [
+        this.key('run', result.runId),
+        this.key('runs', result.checkId, result.location),
+        this.key('runs', result.checkId),
+        this.key('latest', result.checkId),
+      ],
+      args: [
+        JSON.stringify(result),
+        this.runTtlSeconds,
+        result.startedAt,
+        result.runId,
+        result.location,
+        JSON.stringify(latest),
+        this.runsPerSeries,
+        this.key('run', ''),
+      ],
     };
-    // After the adds, so the series ends at its cap.
-    multi.pathwatchTrimSeries(seriesKey, checkKey, this.runsPerSeries, this.key('run', ''));
-    await multi.exec();
   }
 
   /**

@@ -2,11 +2,12 @@ import type { Redis } from 'ioredis';
 import type { LoadedConfig } from '../config/load-config.ts';
 import { IncidentStore } from './incident-store.ts';
 import { MissedSlotStore } from './missed-slot-store.ts';
+import { type RedisStep, runSteps } from './redis-step.ts';
 import { ResultStore } from './result-store.ts';
 import { RollupStore } from './rollup-store.ts';
 import type { RunResult } from './run-result.ts';
 import { settledSlotStates } from './settled-slot-states.ts';
-import { type CheckState, type StateChange, type StatePolicy, StateStore } from './state-store.ts';
+import { type CheckState, changeOf, type StateChange, type StatePolicy, StateStore } from './state-store.ts';
 import { computeVerdict, sideOf, type Verdict, type VerdictLocation } from './verdict.ts';
 import { WorkerRegistry } from './worker-registry.ts';
 
@@ -37,7 +38,7 @@ export class ResultsRecorder {
   readonly missedSlots: MissedSlotStore;
 
   constructor(
-    redis: Redis,
+    private readonly redis: Redis,
     private readonly config: LoadedConfig,
     storeOptions: { runsPerSeries?: number; runTtlSeconds?: number } = {},
   ) {
@@ -56,27 +57,29 @@ export class ResultsRecorder {
   }
 
   async record(result: RunResult, options: RecordOptions): Promise<StateChange | undefined> {
-    // A slot is accounted for only once its run is stored: a run lost on the way leaves the
-    // slot missed (visible), never filled by nothing.
-    const stored = this.runs.save(result).then(async () => {
-      if (options.slot)
-        await this.missedSlots.recordRun(
-          result.checkId,
-          result.location,
-          options.slot.at,
-          options.slot.interval,
-        );
-    });
+    // One script: the run's record, its slot, its counts and its state are written in one
+    // atomic step, record first, so no reader sees a slot accounted for without its run (a
+    // run lost on the way leaves the slot missed, visible, never filled by nothing), and the
+    // worker pays one command per run. The open incident is read in the same script: a run
+    // that changes no state but completes a slot settles the verdict of the incident waiting
+    // for it.
+    const steps: RedisStep[] = [this.runs.storeStep(result)];
+    if (options.slot) {
+      steps.push(
+        this.missedSlots.slotStep(result.checkId, result.location, options.slot.at, options.slot.interval),
+      );
+    }
     if (!options.counted) {
-      await stored;
+      await runSteps(this.redis, steps);
       return undefined;
     }
-    // Issued together so they share round trips (and one write with auto-pipelining).
-    const [, , change] = await Promise.all([
-      stored,
-      this.rollups.record(result),
-      this.states.apply(result, options.policy),
-    ]);
+    steps.push(
+      this.rollups.countStep(result),
+      this.states.applyStep(result, options.policy),
+      this.incidents.openIdStep(result.checkId),
+    );
+    const replies = await runSteps(this.redis, steps);
+    const change = changeOf(result, replies.at(-2));
     if (change) {
       // A change in a slot not every location has reported yet leaves the incident's
       // verdict pending rather than set from half a slot.
@@ -84,7 +87,7 @@ export class ResultsRecorder {
       await this.incidents.onStateChange(change, verdict.verdict, {
         pending: verdict.awaiting.length > 0,
       });
-    } else if (await this.incidents.awaitingVerdict(result.checkId)) {
+    } else if (await this.incidents.awaitingVerdictOf(replies.at(-1))) {
       // The run that completes the slot sets the verdict of the incident it opened or widened.
       const verdict = await this.verdict(result.checkId, options.locations);
       if (verdict.awaiting.length === 0) await this.incidents.settleVerdict(result.checkId, verdict.verdict);

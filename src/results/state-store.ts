@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { type RedisStep, runSteps } from './redis-step.ts';
 import type { RunResult } from './run-result.ts';
 import { slotIndex } from './slot-outcome-elsewhere.ts';
 
@@ -109,10 +110,7 @@ export class StateStore {
   constructor(
     private readonly redis: Redis,
     private readonly prefix: string,
-  ) {
-    // EVALSHA after the first call: the script text is not sent with every run.
-    redis.defineCommand('pathwatchApplyRun', { numberOfKeys: 2, lua: APPLY_RUN });
-  }
+  ) {}
 
   private key(checkId: string, location: string): string {
     return `${this.prefix}:state:${checkId}:${location}`;
@@ -120,34 +118,29 @@ export class StateStore {
 
   /** Counts a run; returns the state change it caused, if any. */
   async apply(result: RunResult, policy: StatePolicy): Promise<StateChange | undefined> {
+    const [reply] = await runSteps(this.redis, [this.applyStep(result, policy)]);
+    return changeOf(result, reply);
+  }
+
+  /** The step that counts `result` in its state (see APPLY_RUN); its reply goes to changeOf. */
+  applyStep(result: RunResult, policy: StatePolicy): RedisStep {
     const key = this.key(result.checkId, result.location);
-    const redis = this.redis as Redis & {
-      pathwatchApplyRun(...args: Array<string | number>): Promise<unknown>;
-    };
-    const reply = (await redis.pathwatchApplyRun(
-      key,
-      `${key}:applied`,
-      result.runId,
-      result.status,
-      result.startedAt,
-      policy.downAfter,
-      policy.upAfter,
-      policy.flapWindowMs ?? 3_600_000,
-      policy.flapThreshold ?? 4,
-      result.error?.message ?? '',
-      slotIndex(result) ?? -1,
-      result.intervalMs ?? 0,
-    )) as string[];
-    if (reply[0] === 'duplicate' || reply[0] === reply[1]) return undefined;
     return {
-      checkId: result.checkId,
-      location: result.location,
-      from: reply[0] as CheckStateName,
-      to: reply[1] as CheckStateName,
-      at: result.startedAt,
-      runId: result.runId,
-      error: result.error?.message,
-      flapping: reply[2] === '1',
+      name: 'apply-run',
+      lua: APPLY_RUN,
+      keys: [key, `${key}:applied`],
+      args: [
+        result.runId,
+        result.status,
+        result.startedAt,
+        policy.downAfter,
+        policy.upAfter,
+        policy.flapWindowMs ?? 3_600_000,
+        policy.flapThreshold ?? 4,
+        result.error?.message ?? '',
+        slotIndex(result) ?? -1,
+        result.intervalMs ?? 0,
+      ],
     };
   }
 
@@ -178,4 +171,20 @@ export class StateStore {
 function optionalSlot(text: string | undefined): number | undefined {
   const value = Number(text ?? -1);
   return Number.isFinite(value) && value >= 0 ? value : undefined;
+}
+
+/** The state change an apply step's reply reports, if any (a duplicate run changes nothing). */
+export function changeOf(result: RunResult, reply: unknown): StateChange | undefined {
+  const [from, to, flapping] = reply as string[];
+  if (from === 'duplicate' || from === to) return undefined;
+  return {
+    checkId: result.checkId,
+    location: result.location,
+    from: from as CheckStateName,
+    to: to as CheckStateName,
+    at: result.startedAt,
+    runId: result.runId,
+    error: result.error?.message,
+    flapping: flapping === '1',
+  };
 }

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 
@@ -41,11 +42,17 @@ export interface RunJobData {
   /** Set by "run now"; scheduled jobs derive it from the job's timestamp. */
   requestedAt?: number;
   /**
-   * Random, set by the worker the first time it processes the job and kept in the job: part
-   * of the run id, so ids differ across installs and Redis restarts yet stay the same when
-   * a job is redone.
+   * Random, part of the run id, so ids differ across installs and Redis restarts yet stay
+   * the same when a job is redone. Set where the job is made (a scheduler's template, "run
+   * now"), so a worker does not spend a write per job on it; a job made without one gets it
+   * from the worker the first time it is processed.
    */
   runNonce?: string;
+}
+
+/** A fresh `runNonce` for a job or a scheduler's template. */
+export function newRunNonce(): string {
+  return randomBytes(12).toString('hex');
 }
 
 export function openQueue(

@@ -3,7 +3,7 @@ import type { Queue } from 'bullmq';
 import type { LoadedConfig } from '../config/load-config.ts';
 import type { ItemSettings } from '../config/resolve-item-settings.ts';
 import type { ResolvedJourney } from '../journeys/load-journeys.ts';
-import { JOB_NAME_OF_QUEUE, type QueueKind, queueOfKind, type RunJobData } from './run-queue.ts';
+import { JOB_NAME_OF_QUEUE, newRunNonce, type QueueKind, queueOfKind, type RunJobData } from './run-queue.ts';
 
 /** Anything run on a schedule: a check (probe queue) or a journey (journeys queue). */
 export interface ScheduledItem {
@@ -74,7 +74,9 @@ export async function syncSchedulers(
         const label = `${item.id}@${location}`;
         const current = existing.get(item.id);
         const offset = spreadOffset(item.id, location, item.interval);
-        if (current?.every === item.interval && (current.offset ?? 0) === offset) {
+        // A scheduler made before jobs carried their nonce is made again, once, to carry it.
+        const hasNonce = Boolean(current?.template?.data?.runNonce);
+        if (current?.every === item.interval && (current.offset ?? 0) === offset && hasNonce) {
           report.unchanged.push(label);
           continue;
         }
@@ -83,7 +85,9 @@ export async function syncSchedulers(
           { every: item.interval, offset },
           {
             name: JOB_NAME_OF_QUEUE[kind],
-            data: { checkId: item.id, location },
+            // Every job the scheduler makes carries the template's nonce: a job's run id
+            // still differs per slot (its id holds the slot) and across installs (this nonce).
+            data: { checkId: item.id, location, runNonce: newRunNonce() },
             opts: { removeOnComplete: { count: 100 }, removeOnFail: { count: 500 } },
           },
         );
