@@ -1,7 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { resolve as resolvePath } from 'node:path';
-import { type ConnectionOptions, rootCertificates, type TLSSocket } from 'node:tls';
+import {
+  type ConnectionOptions,
+  createSecureContext,
+  rootCertificates,
+  type SecureContext,
+  type TLSSocket,
+} from 'node:tls';
 import { secretRefsIn } from '../config/secret-resolver.ts';
 import { DEFAULT_TLS_SETTINGS, type TlsSettings } from '../config/tls-settings.ts';
 import type { ProbeOutcome } from '../results/run-result.ts';
@@ -19,12 +25,31 @@ export interface TlsConnection {
   settings: TlsSettings;
 }
 
+/** What a `tls` block compiles to once: its files read and its trust store built. */
+interface CompiledTls {
+  /** `ca`, `cert`, `key` and `minVersion` as read, for callers that pick fields (SocketDialogue). */
+  material: Pick<ConnectionOptions, 'ca' | 'cert' | 'key' | 'minVersion'>;
+  secureContext: SecureContext;
+  trustedBy: string;
+}
+
+/**
+ * Compiled blocks by block object, then by config directory (plus the key when it is a
+ * secret, whose value is the secret resolver's). A config loaded again gives new block
+ * objects, so an edited CA, certificate or key file is picked up on reload, never mid-config.
+ * Only a successful compile is kept: a file that cannot be read is tried again (and gives the
+ * same TlsFileError) on every run.
+ */
+const compiledByBlock = new WeakMap<TlsSettings, Map<string, Promise<CompiledTls>>>();
+
 /**
  * THE way a check's `tls` block becomes Node TLS options, for every kind: `ca` added to
  * (`caRoots: add`) or replacing (`replace`) the system roots, SNI (never an IP address, RFC
  * 6066), verification, client certificate and key, oldest protocol. The caller adds
- * `host: <resolved IP>` and, for an upgrade, `socket`. Files are read here; one that cannot
- * be read throws TlsFileError (class `config`).
+ * `host: <resolved IP>` and, for an upgrade, `socket`. Files are read, and the trust store
+ * built (`secureContext`), once per block: without it Node parses ~140 system roots into a
+ * new store on every connection that passes `ca`. One that cannot be read throws
+ * TlsFileError (class `config`).
  */
 export async function tlsConnection(
   settings: TlsSettings | undefined,
@@ -34,27 +59,72 @@ export async function tlsConnection(
   const block = settings ?? DEFAULT_TLS_SETTINGS;
   const bare = unbracket(host).replace(/\.$/, '');
   const name = block.serverName ?? bare;
+  const compiled = await compiledTls(block, context);
   const options: ConnectionOptions = {
     rejectUnauthorized: block.verify,
     servername: isIP(name) === 0 ? name : undefined,
-    minVersion: block.minVersion,
+    ...compiled.material,
+    // tls.connect uses this and ignores ca/cert/key/minVersion beside it.
+    secureContext: compiled.secureContext,
   };
-  let trustedBy = 'the system CAs';
-  if (block.ca !== undefined) {
-    const path = resolvePath(context.configDir, block.ca);
-    const pem = await readPem('ca', path);
-    // Node's `ca` replaces its trust store: "add" hands it the system roots as well.
-    options.ca = block.caRoots === 'replace' ? pem : [...rootCertificates, pem];
-    trustedBy = block.caRoots === 'replace' ? `the CAs in ${path}` : `the system CAs and the CAs in ${path}`;
+  return { options, trustedBy: compiled.trustedBy, identity: name, settings: block };
+}
+
+function compiledTls(
+  block: TlsSettings,
+  context: Pick<ProbeContext, 'configDir' | 'secrets'>,
+): Promise<CompiledTls> {
+  const keyIsSecret = block.key !== undefined && secretRefsIn(block.key).length > 0;
+  const cacheKey = keyIsSecret
+    ? `${context.configDir}\0${context.secrets.interpolate(block.key ?? '')}`
+    : context.configDir;
+  let byDir = compiledByBlock.get(block);
+  if (!byDir) {
+    byDir = new Map();
+    compiledByBlock.set(block, byDir);
   }
+  const cached = byDir.get(cacheKey);
+  if (cached) return cached;
+  const compiling = compileTls(block, context);
+  byDir.set(cacheKey, compiling);
+  compiling.catch(() => byDir.delete(cacheKey));
+  return compiling;
+}
+
+async function compileTls(
+  block: TlsSettings,
+  context: Pick<ProbeContext, 'configDir' | 'secrets'>,
+): Promise<CompiledTls> {
+  const material: CompiledTls['material'] = { minVersion: block.minVersion };
+  let trustedBy = 'the system CAs';
+  let caPath: string | undefined;
+  if (block.ca !== undefined) {
+    caPath = resolvePath(context.configDir, block.ca);
+    const pem = await readPem('ca', caPath);
+    // Node's `ca` replaces its trust store: "add" hands it the system roots as well.
+    material.ca = block.caRoots === 'replace' ? pem : [...rootCertificates, pem];
+    trustedBy =
+      block.caRoots === 'replace' ? `the CAs in ${caPath}` : `the system CAs and the CAs in ${caPath}`;
+  }
+  let certPath: string | undefined;
   if (block.cert !== undefined && block.key !== undefined) {
-    options.cert = await readPem('cert', resolvePath(context.configDir, block.cert));
-    options.key =
+    certPath = resolvePath(context.configDir, block.cert);
+    material.cert = await readPem('cert', certPath);
+    material.key =
       secretRefsIn(block.key).length > 0
         ? context.secrets.interpolate(block.key)
         : await readPem('key', resolvePath(context.configDir, block.key));
   }
-  return { options, trustedBy, identity: name, settings: block };
+  let secureContext: SecureContext;
+  try {
+    secureContext = createSecureContext(material);
+  } catch (error) {
+    // A file that reads but does not parse (not PEM, a key that does not match) is as much
+    // the operator's mistake as a missing one.
+    const field = certPath ? 'cert' : 'ca';
+    throw new TlsFileError(field, certPath ?? caPath ?? '(tls block)', (error as Error).message);
+  }
+  return { material, secureContext, trustedBy };
 }
 
 async function readPem(field: string, path: string): Promise<string> {

@@ -1,9 +1,6 @@
-import http from 'node:http';
-import https from 'node:https';
-import type { Duplex } from 'node:stream';
-import type { TLSSocket } from 'node:tls';
+import type { ConnectionOptions } from 'node:tls';
 import { z } from 'zod';
-import { type CertificateFacts, judgeExpiry, observeTlsSession } from '../assertions/certificate-checks.ts';
+import { type CertificateFacts, judgeExpiry } from '../assertions/certificate-checks.ts';
 import { noAuthBlock } from '../config/auth-settings.ts';
 import { DEFAULT_TLS_SETTINGS, tlsSettingsSchema } from '../config/tls-settings.ts';
 import { duration, httpUrl, regexSource, strictObject } from '../config/zod-helpers.ts';
@@ -13,6 +10,7 @@ import { checkSchemaOf, MAX_TIMEOUT_MS } from './check-base.ts';
 import { crawlScope } from './crawl/crawl-scope.ts';
 import { crawlSite } from './crawl/crawl-site.ts';
 import { crawlVerdict } from './crawl/crawl-verdict.ts';
+import { pageAgent } from './crawl/page-agent.ts';
 import { TlsFileError } from './errors/tls-file-error.ts';
 import { PhaseClock } from './phase-clock.ts';
 import type { Probe } from './probe.ts';
@@ -102,28 +100,29 @@ export const crawlProbe: Probe<CrawlCheck> = {
     const settings = check.crawl;
     const root = new URL(settings.url);
     root.hash = '';
-    let agent: http.Agent;
     let rootCertificate: CertificateFacts | undefined;
+    let tlsOptions: ConnectionOptions = {};
     if (root.protocol === 'https:') {
-      let tls: Awaited<ReturnType<typeof tlsConnection>>;
       try {
-        tls = await tlsConnection(check.tls, root.hostname.replace(/^\[|\]$/g, ''), context);
+        const tls = await tlsConnection(check.tls, root.hostname.replace(/^\[|\]$/g, ''), context);
+        // Without a configured serverName the root's host is named (by openHttpConnection).
+        const { servername: _fromRoot, ...options } = tls.options;
+        tlsOptions = check.tls?.serverName ? tls.options : options;
       } catch (error) {
         if (error instanceof TlsFileError) return tlsFileErrorOutcome(error, { url: root.href });
         throw error;
       }
-      // One origin, one keep-alive pool: a page costs a request, not a handshake.
-      agent = new https.Agent({ keepAlive: true, maxSockets: settings.concurrency, ...tls.options });
-      const createConnection = agent.createConnection.bind(agent);
+    }
+    const agent = pageAgent({
+      root,
+      maxSockets: settings.concurrency,
+      tls: tlsOptions,
+      signal: context.signal,
       // The first handshake's certificate is the site's: its expiry is judged like every kind's.
-      agent.createConnection = (options, callback) => {
-        const socket = createConnection(options, callback) as Duplex;
-        socket.once('secureConnect', () => {
-          rootCertificate ??= observeTlsSession(socket as TLSSocket).facts.certificate;
-        });
-        return socket;
-      };
-    } else agent = new http.Agent({ keepAlive: true, maxSockets: settings.concurrency });
+      onHandshake: (facts) => {
+        rootCertificate ??= facts.certificate;
+      },
+    });
     const keywords = settings.keywords.map((keyword) => ({
       pathPattern: new RegExp(keyword.pathPattern),
       source: keyword.pathPattern,

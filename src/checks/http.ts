@@ -1,14 +1,7 @@
 import http from 'node:http';
-import https from 'node:https';
-import { isIP, type Socket } from 'node:net';
-import type { ConnectionOptions, TLSSocket } from 'node:tls';
+import type { ConnectionOptions } from 'node:tls';
 import { z } from 'zod';
-import {
-  type CertificateFacts,
-  judgeExpiry,
-  observeTlsSession,
-  type TlsSessionFacts,
-} from '../assertions/certificate-checks.ts';
+import { judgeExpiry } from '../assertions/certificate-checks.ts';
 import {
   describeAssertionFailure,
   evaluateHttpExpectations,
@@ -24,14 +17,12 @@ import { tlsConnection, tlsFileErrorOutcome } from './certificate-options.ts';
 import { checkSchemaOf } from './check-base.ts';
 import { ProbeError } from './errors/probe-error.ts';
 import { TlsFileError } from './errors/tls-file-error.ts';
-import { classifyNetworkError, timeoutError } from './network-error.ts';
+import { type HttpAnswer, httpExchange } from './http/http-exchange.ts';
+import { classifyNetworkError } from './network-error.ts';
 import { PhaseClock } from './phase-clock.ts';
 import type { Probe, ProbeContext } from './probe.ts';
 import { tokensInBody, tokensInHeader, tokensInUrl } from './received-tokens.ts';
-import { addPeer, formatTarget, ipVersion } from './remote-endpoint.ts';
-
-/** Bodies are read up to this size for assertions; the rest is drained and counted. */
-const BODY_READ_LIMIT = 10 * 1024 * 1024;
+import { ipVersion } from './remote-endpoint.ts';
 
 /** The `http:` block: the request and what counts as a good answer. */
 export const httpSettingsSchema = strictObject(
@@ -63,6 +54,12 @@ export const httpSettingsSchema = strictObject(
     ipVersion: ipVersion().describe(
       'Address family to connect over: `any` (the resolver chooses), `4` or `6`. Default `any`.',
     ),
+    http2: z
+      .boolean()
+      .default(true)
+      .describe(
+        'Offer HTTP/2 on https (ALPN `h2`, then `http/1.1`): the server chooses, and `details.httpVersion` says which was spoken. `false` offers only HTTP/1.1. Plain http is always HTTP/1.1. Default true.',
+      ),
     expect: httpExpectationsSchema.default({}).describe('What counts as a good answer. Default: any 2xx.'),
   },
   { what: 'the http settings, such as { url: "https://shop.example/health" }' },
@@ -78,16 +75,6 @@ export const httpCheckSchema = checkSchemaOf('http', {
     .describe('`{ username, password }` (Basic) or `{ bearer }`, secrets by reference. Default none.'),
 });
 export type HttpCheck = z.output<typeof httpCheckSchema>;
-
-interface HopResult {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  body: string;
-  bodyBytes: number;
-  httpVersion: string;
-  /** The handshake of an https hop, as seen. */
-  tls?: TlsSessionFacts;
-}
 
 export const httpProbe: Probe<HttpCheck> = {
   async run(check, context) {
@@ -112,7 +99,7 @@ export const httpProbe: Probe<HttpCheck> = {
     let url = new URL(settings.url);
     let method = settings.method;
     let body = settings.body;
-    let hop: HopResult;
+    let hop: HttpAnswer;
     let redirects = 0;
     /** The last hop's request headers that carry credentials, to word a 401. */
     let sentCredentials: string[] = [];
@@ -123,7 +110,20 @@ export const httpProbe: Probe<HttpCheck> = {
         const sameOrigin = url.origin === origin || settings.forwardCredentialsOnRedirect;
         const hopOptions = sameOrigin ? requestOptions : credentialFree;
         sentCredentials = credentialsIn(hopOptions);
-        hop = await requestOnce(url, method, body, hopOptions, context, clock, peers);
+        hop = await httpExchange(
+          { method, headers: hopOptions.headers, body },
+          {
+            url,
+            family: requestOptions.family,
+            tls: requestOptions.tls,
+            offerHttp2: settings.http2,
+            signal: context.signal,
+            timeoutMs: context.timeoutMs,
+            deadline: context.deadline,
+            clock,
+            peers,
+          },
+        );
         noteReceivedTokens(hop, url, context);
         const location = hop.headers.location;
         if (hop.status >= 300 && hop.status < 400 && location && maxRedirects > 0) {
@@ -281,7 +281,6 @@ interface SharedRequestOptions {
   /** From the `tls` block; `servername` only when configured (else each hop's host). */
   tls: ConnectionOptions;
   family?: 4 | 6;
-  method: string;
 }
 
 async function buildRequestOptions(check: HttpCheck, context: ProbeContext): Promise<SharedRequestOptions> {
@@ -312,7 +311,6 @@ async function buildRequestOptions(check: HttpCheck, context: ProbeContext): Pro
     credentialHeaders,
     tls: check.tls?.serverName ? { ...tls, servername: check.tls.serverName } : tls,
     family: check.http.ipVersion === 'any' ? undefined : check.http.ipVersion,
-    method: check.http.method,
   };
 }
 
@@ -324,7 +322,7 @@ function withoutHeaders(options: SharedRequestOptions, names: Set<string>): Shar
 }
 
 /** A session cookie or token in an answer is masked in this run's result like a secret. */
-function noteReceivedTokens(hop: HopResult, url: URL, context: ProbeContext): void {
+function noteReceivedTokens(hop: HttpAnswer, url: URL, context: ProbeContext): void {
   const tokens = tokensInUrl(url.href);
   for (const [name, value] of Object.entries(hop.headers)) {
     for (const one of Array.isArray(value) ? value : [value ?? '']) tokensInHeader(name, one, tokens);
@@ -332,121 +330,4 @@ function noteReceivedTokens(hop: HopResult, url: URL, context: ProbeContext): vo
   if (typeof hop.headers.location === 'string') tokensInUrl(hop.headers.location, tokens);
   tokensInBody(hop.body, tokens);
   for (const token of tokens) context.secrets.maskAlso(token);
-}
-
-function requestOnce(
-  url: URL,
-  method: string,
-  body: string | undefined,
-  options: SharedRequestOptions,
-  context: ProbeContext,
-  clock: PhaseClock,
-  peers: Peer[],
-): Promise<HopResult> {
-  const isHttps = url.protocol === 'https:';
-  const hostname = url.hostname.replace(/^\[|\]$/g, '');
-  const port = Number(url.port) || (isHttps ? 443 : 80);
-  let target = isIP(hostname) ? formatTarget(hostname, port) : `${hostname}:${port}`;
-  if (isIP(hostname)) addPeer(peers, hostname, port);
-  clock.enter(isIP(hostname) ? 'connect' : 'dns');
-  return new Promise<HopResult>((resolve, reject) => {
-    let tlsFacts: TlsSessionFacts | undefined;
-    let refusedCertificate: CertificateFacts | undefined;
-    const request = (isHttps ? https : http).request(url, {
-      method,
-      headers:
-        body === undefined
-          ? options.headers
-          : { ...options.headers, 'content-length': Buffer.byteLength(body) },
-      agent: false, // a fresh connection every run: reused sockets would hide dns/connect/tls time
-      ...(isHttps ? options.tls : {}),
-      family: options.family,
-    });
-    const onAbort = () =>
-      request.destroy(new ProbeError(timeoutError(clock.current, target, context.timeoutMs)));
-    if (context.signal.aborted) onAbort();
-    context.signal.addEventListener('abort', onAbort, { once: true });
-    const settle = () => context.signal.removeEventListener('abort', onAbort);
-
-    request.on('socket', (socket: Socket) => {
-      socket.on('lookup', (error, address) => {
-        if (error || typeof address !== 'string') return;
-        target = formatTarget(address, port);
-        addPeer(peers, address, port);
-        clock.enter('connect');
-      });
-      socket.on('connect', () => {
-        if (socket.remoteAddress) {
-          target = formatTarget(socket.remoteAddress, port);
-          addPeer(peers, socket.remoteAddress, socket.remotePort ?? port, socket.localPort);
-        }
-        clock.enter(isHttps ? 'tls' : 'firstByte');
-      });
-      socket.on('secureConnect', () => {
-        tlsFacts = observeTlsSession(socket as TLSSocket).facts;
-        clock.enter('firstByte');
-      });
-      if (isHttps)
-        keepRefusedCertificate(socket as TLSSocket, (facts) => {
-          refusedCertificate = facts;
-        });
-    });
-    request.on('response', (response) => {
-      clock.enter('download');
-      const chunks: Buffer[] = [];
-      let kept = 0;
-      let bodyBytes = 0;
-      response.on('data', (chunk: Buffer) => {
-        bodyBytes += chunk.length;
-        if (kept < BODY_READ_LIMIT) {
-          chunks.push(chunk);
-          kept += chunk.length;
-        }
-      });
-      response.on('end', () => {
-        settle();
-        resolve({
-          status: response.statusCode ?? 0,
-          headers: response.headers,
-          body: options.method === 'HEAD' ? '' : Buffer.concat(chunks).toString('utf8'),
-          bodyBytes,
-          httpVersion: response.httpVersion,
-          tls: tlsFacts,
-        });
-      });
-      response.on('error', (error) => {
-        settle();
-        reject(
-          error instanceof ProbeError
-            ? error
-            : new ProbeError(classifyNetworkError(error, clock.current, target)),
-        );
-      });
-    });
-    request.on('error', (error) => {
-      settle();
-      reject(
-        error instanceof ProbeError
-          ? error
-          : new ProbeError(classifyNetworkError(error, clock.current, target), refusedCertificate),
-      );
-    });
-    request.end(body);
-  });
-}
-
-/**
- * Node refuses an untrusted certificate by destroying the socket, after which the
- * certificate can no longer be read; the details of what was refused are what the operator
- * needs, so they are read at that moment (the verification itself stays Node's).
- */
-function keepRefusedCertificate(socket: TLSSocket, keep: (facts: CertificateFacts) => void): void {
-  const destroy = socket.destroy.bind(socket);
-  socket.destroy = (error?: Error) => {
-    if (error && !socket.destroyed) {
-      const certificate = observeTlsSession(socket).facts.certificate;
-      if (certificate) keep(certificate);
-    }
-    return destroy(error);
-  };
 }

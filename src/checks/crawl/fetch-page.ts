@@ -2,8 +2,10 @@ import http from 'node:http';
 import https from 'node:https';
 import { isIP, type Socket } from 'node:net';
 import type { CodedRunError } from '../../results/error-codes.ts';
+import { ProbeError } from '../errors/probe-error.ts';
 import { classifyNetworkError, timeoutError } from '../network-error.ts';
 import { formatTarget } from '../remote-endpoint.ts';
+import type { PageDial } from './page-agent.ts';
 
 /** A page body is read up to this size for links and keywords; the rest is not downloaded. */
 const BODY_READ_LIMIT = 4 * 1024 * 1024;
@@ -23,7 +25,7 @@ export interface BodySink {
 
 export interface PageRequest<Body extends BodySink = BodySink> {
   url: URL;
-  /** Shared keep-alive agent; its maxSockets is the crawl's concurrency. */
+  /** Shared keep-alive agent (pageAgent); its maxSockets is the crawl's concurrency. */
   agent: http.Agent;
   headers: Record<string, string>;
   /** This page's own limit (`pageTimeout`). */
@@ -80,15 +82,26 @@ export function fetchPage<Body extends BodySink>(request: PageRequest<Body>): Pr
 
   return new Promise<PageResponse<Body>>((resolve) => {
     let settled = false;
+    // Ends a dial still running when the page is done with (timed out, abandoned).
+    const dialing = new AbortController();
+    const pageDial: PageDial = {
+      signal: dialing.signal,
+      timeoutMs: request.timeoutMs,
+      onPhase: enter,
+      onPeer: request.onPeer,
+    };
     const outgoing = (isHttps ? https : http).request(url, {
       method: 'GET',
       headers: request.headers,
       agent: request.agent,
-    });
+      // Read by pageAgent's createConnection, which gets these options.
+      pageDial,
+    } as http.RequestOptions);
     const finish = (response: Omit<PageResponse<Body>, 'ms' | 'target' | 'reusedSocket'>) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      dialing.abort();
       signal.removeEventListener('abort', onAbort);
       resolve({
         ...response,
@@ -111,8 +124,11 @@ export function fetchPage<Body extends BodySink>(request: PageRequest<Body>): Pr
 
     outgoing.on('socket', (socket: Socket) => {
       if (!socket.connecting) {
-        // A reused keep-alive socket: no dns, connect or handshake this time.
-        if (socket.remoteAddress) request.onPeer(socket.remoteAddress, socket.remotePort ?? port);
+        // Dialed by pageAgent (phases and peers already told), or a reused keep-alive socket.
+        if (socket.remoteAddress) {
+          target = formatTarget(socket.remoteAddress, socket.remotePort ?? port);
+          request.onPeer(socket.remoteAddress, socket.remotePort ?? port);
+        }
         enter('firstByte');
         return;
       }
@@ -156,7 +172,9 @@ export function fetchPage<Body extends BodySink>(request: PageRequest<Body>): Pr
       incoming.on('error', (error) => fail(classifyNetworkError(error, phase, target)));
       incoming.on('aborted', () => fail(classifyNetworkError(new Error('socket hang up'), phase, target)));
     });
-    outgoing.on('error', (error) => fail(classifyNetworkError(error, phase, target)));
+    outgoing.on('error', (error) =>
+      fail(error instanceof ProbeError ? error.runError : classifyNetworkError(error, phase, target)),
+    );
     outgoing.end();
   });
 }
