@@ -87,27 +87,26 @@ export interface DecodedPacket {
 }
 
 /**
- * Destination-unreachable codes by IP version: what each says, and whether it is about
- * routing (no route, unknown host) rather than a refusal (port unreachable, prohibited).
+ * Destination-unreachable codes by IP version and what each says, in two groups: about
+ * routing (no route, unknown host: a router gave up) or a refusal (port unreachable,
+ * prohibited: the target or a firewall said no). A code in neither is a refusal.
  */
-const UNREACHABLE_CODES: Readonly<Record<4 | 6, Readonly<Record<number, [string, boolean]>>>> = {
+const UNREACHABLE_CODES: Readonly<
+  Record<4 | 6, { routing: Readonly<Record<number, string>>; refusal: Readonly<Record<number, string>> }>
+> = {
   4: {
-    0: ['network unreachable', true],
-    1: ['host unreachable', true],
-    2: ['protocol unreachable', false],
-    3: ['port unreachable', false],
-    6: ['network unknown', true],
-    7: ['host unknown', true],
-    9: ['network administratively prohibited', false],
-    10: ['host administratively prohibited', false],
-    13: ['administratively prohibited', false],
+    routing: { 0: 'network unreachable', 1: 'host unreachable', 6: 'network unknown', 7: 'host unknown' },
+    refusal: {
+      2: 'protocol unreachable',
+      3: 'port unreachable',
+      9: 'network administratively prohibited',
+      10: 'host administratively prohibited',
+      13: 'administratively prohibited',
+    },
   },
   6: {
-    0: ['no route to destination', true],
-    1: ['administratively prohibited', false],
-    3: ['address unreachable', true],
-    4: ['port unreachable', false],
-    6: ['reject route to destination', true],
+    routing: { 0: 'no route to destination', 3: 'address unreachable', 6: 'reject route to destination' },
+    refusal: { 1: 'administratively prohibited', 4: 'port unreachable' },
   },
 };
 
@@ -264,9 +263,9 @@ function transport(
       }
     }
   } else if (protocol === PROTO_ICMP && data[offset] === 3) {
-    decoded.unreachable = icmpUnreachable(data, offset + 8, UNREACHABLE_CODES[4][data[offset + 1]], 4);
+    decoded.unreachable = icmpUnreachable(data, offset + 8, data[offset + 1], 4);
   } else if (protocol === PROTO_ICMPV6 && data[offset] === 1) {
-    decoded.unreachable = icmpUnreachable(data, offset + 8, UNREACHABLE_CODES[6][data[offset + 1]], 6);
+    decoded.unreachable = icmpUnreachable(data, offset + 8, data[offset + 1], 6);
   } else if (protocol === PROTO_UDP) {
     const length = data.readUInt16BE(offset + 4);
     const payload = data.subarray(Math.min(data.length, offset + 8), Math.min(data.length, offset + length));
@@ -281,44 +280,51 @@ function transport(
   }
 }
 
+/** What an ICMP unreachable's code says, and whether it is about routing. */
+function unreachableReason(code: number, version: 4 | 6): Pick<IcmpUnreachable, 'reason' | 'routing'> {
+  const codes = UNREACHABLE_CODES[version];
+  const routing = codes.routing[code];
+  if (routing !== undefined) return { reason: routing, routing: true };
+  return { reason: codes.refusal[code] ?? 'destination unreachable', routing: false };
+}
+
 /** The quoted packet of an ICMP unreachable: its addresses and, when quoted, its ports. */
 function icmpUnreachable(
   data: Buffer,
   quoted: number,
-  known: [string, boolean] | undefined,
+  code: number,
   version: 4 | 6,
 ): IcmpUnreachable | undefined {
-  const [reason, routing] = known ?? ['destination unreachable', false];
-  if (version === 4) {
-    const headerLength = (data[quoted] & 0x0f) * 4;
-    if (data[quoted] >> 4 !== 4 || headerLength < 20 || data.length < quoted + 20) return undefined;
-    const protocol = data[quoted + 9];
-    const ports = data.length >= quoted + headerLength + 4;
-    return {
-      reason,
-      routing,
-      original: {
-        src: ipv4Text(data, quoted + 12),
-        dst: ipv4Text(data, quoted + 16),
-        protocol,
-        srcPort: ports ? data.readUInt16BE(quoted + headerLength) : undefined,
-        dstPort: ports ? data.readUInt16BE(quoted + headerLength + 2) : undefined,
-      },
-    };
-  }
-  if (data.length < quoted + 40) return undefined;
-  const ports = data.length >= quoted + 44;
+  const header = quotedIpHeader(data, quoted, version);
+  if (!header) return undefined;
+  const ports = data.length >= header.transportOffset + 4;
   return {
-    reason,
-    routing,
+    ...unreachableReason(code, version),
     original: {
-      src: ipv6Text(data, quoted + 8),
-      dst: ipv6Text(data, quoted + 24),
-      protocol: data[quoted + 6],
-      srcPort: ports ? data.readUInt16BE(quoted + 40) : undefined,
-      dstPort: ports ? data.readUInt16BE(quoted + 42) : undefined,
+      src: header.src,
+      dst: header.dst,
+      protocol: header.protocol,
+      srcPort: ports ? data.readUInt16BE(header.transportOffset) : undefined,
+      dstPort: ports ? data.readUInt16BE(header.transportOffset + 2) : undefined,
     },
   };
+}
+
+/** The IP header an ICMP message quotes, and where the transport header after it starts. */
+function quotedIpHeader(
+  data: Buffer,
+  at: number,
+  version: 4 | 6,
+): { src: string; dst: string; protocol: number; transportOffset: number } | undefined {
+  if (version === 4) {
+    const headerLength = (data[at] & 0x0f) * 4;
+    if (data[at] >> 4 !== 4 || headerLength < 20 || data.length < at + 20) return undefined;
+    const [src, dst] = [ipv4Text(data, at + 12), ipv4Text(data, at + 16)];
+    return { src, dst, protocol: data[at + 9], transportOffset: at + headerLength };
+  }
+  if (data.length < at + 40) return undefined;
+  const [src, dst] = [ipv6Text(data, at + 8), ipv6Text(data, at + 24)];
+  return { src, dst, protocol: data[at + 6], transportOffset: at + 40 };
 }
 
 /**

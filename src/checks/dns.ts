@@ -1,12 +1,10 @@
 import { randomInt } from 'node:crypto';
 import * as dnsPacket from 'dns-packet';
 import { z } from 'zod';
-import { noAuthBlock } from '../config/auth-settings.ts';
-import { noTlsBlock } from '../config/tls-settings.ts';
 import { strictObject } from '../config/zod-helpers.ts';
 import { errorOf } from '../results/error-codes.ts';
 import type { Peer } from '../results/run-result.ts';
-import { checkSchemaOf } from './check-base.ts';
+import { checkSchemaWithoutTlsOrAuth } from './check-schema-without-tls-or-auth.ts';
 import { answerShapeProblem } from './dns/answer-shape.ts';
 import type { DnsExchange, DnsReply } from './dns/dns-exchange.ts';
 import {
@@ -77,11 +75,7 @@ export const dnsSettingsSchema = strictObject(
   })
   .describe('Which server to ask what, and what counts as a good answer.');
 
-export const dnsCheckSchema = checkSchemaOf('dns', {
-  settings: dnsSettingsSchema,
-  tls: noTlsBlock('dns'),
-  auth: noAuthBlock('dns', ''),
-});
+export const dnsCheckSchema = checkSchemaWithoutTlsOrAuth('dns', dnsSettingsSchema);
 export type DnsCheck = z.output<typeof dnsCheckSchema>;
 
 export const dnsProbe: Probe<DnsCheck> = {

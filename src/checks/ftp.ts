@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { authSettings } from '../config/auth-settings.ts';
-import { tlsSettingsSchema } from '../config/tls-settings.ts';
 import { expected, strictObject } from '../config/zod-helpers.ts';
 import { checkSchemaOf } from './check-base.ts';
 import { FtpSession } from './ftp/ftp-session.ts';
+import { hostTlsBlock } from './host-tls-block.ts';
 import type { Probe } from './probe.ts';
 import { hostAddress, portNumber } from './remote-endpoint.ts';
 
@@ -87,11 +87,7 @@ export const ftpSettingsSchema = strictObject(
 export const ftpCheckSchema = checkSchemaOf('ftp', {
   settings: ftpSettingsSchema,
   tlsUse: { speaks: (ftp) => ftp.secure !== false, because: 'ftp.secure is false', fix: 'set ftp.secure' },
-  tls: tlsSettingsSchema
-    .optional()
-    .describe(
-      'How FTPS is spoken when `ftp.secure` is set. Default: system CAs, verified, host name `ftp.host`.',
-    ),
+  tls: hostTlsBlock('ftp', 'How FTPS is spoken when `ftp.secure` is set'),
   auth: authSettings({ kind: 'ftp', bearer: false, passwordOptional: true })
     .optional()
     .describe(

@@ -2,16 +2,15 @@ import { spawn } from 'node:child_process';
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { describeAssertionFailure } from '../assertions/http-expectations.ts';
-import { noAuthBlock } from '../config/auth-settings.ts';
-import { noTlsBlock } from '../config/tls-settings.ts';
 import { duration, expected, strictObject } from '../config/zod-helpers.ts';
 import { type CodedRunError, errorOf } from '../results/error-codes.ts';
 import type { AssertionResult, ProbeOutcome } from '../results/run-result.ts';
-import { checkSchemaOf } from './check-base.ts';
+import { checkSchemaWithoutTlsOrAuth } from './check-schema-without-tls-or-auth.ts';
 import { timeoutError } from './network-error.ts';
 import { PhaseClock } from './phase-clock.ts';
 import type { Probe, ProbeContext } from './probe.ts';
 import { ipVersion } from './remote-endpoint.ts';
+import { timeLimitAssertions, timeLimitFields } from './time-limits.ts';
 
 /** A host name (RFC 1123 labels) or an IP address, IPv6 with an optional `%zone`. */
 const HOST_NAME_RE =
@@ -78,12 +77,13 @@ export const pingSettingsSchema = strictObject(
       .describe(
         'Loss in percent above which a passing run is degraded. Default 0: any lost reply is worth a look.',
       ),
-    maxRtt: duration({ min: 1 })
-      .optional()
-      .describe('Highest average round-trip time that passes. Default none.'),
-    degradedRtt: duration({ min: 1 })
-      .optional()
-      .describe('Average round-trip time above which a passing run is degraded. Default none.'),
+    ...timeLimitFields(
+      { name: 'maxRtt', description: 'Highest average round-trip time that passes. Default none.' },
+      {
+        name: 'degradedRtt',
+        description: 'Average round-trip time above which a passing run is degraded. Default none.',
+      },
+    ),
   },
   { what: 'the ping settings, such as { host: "10.0.0.1" }' },
 )
@@ -99,11 +99,7 @@ export const pingSettingsSchema = strictObject(
   })
   .describe('The echo requests of one run and the loss and round-trip limits.');
 
-export const pingCheckSchema = checkSchemaOf('ping', {
-  settings: pingSettingsSchema,
-  tls: noTlsBlock('ping'),
-  auth: noAuthBlock('ping', ''),
-});
+export const pingCheckSchema = checkSchemaWithoutTlsOrAuth('ping', pingSettingsSchema);
 export type PingCheck = z.output<typeof pingCheckSchema>;
 export type PingSettings = PingCheck['ping'];
 
@@ -480,21 +476,8 @@ function pingAssertions(settings: PingSettings, loss: number, avgRtt: number | u
       actual: `${loss}%`,
     });
   if (avgRtt === undefined) return results;
-  if (settings.maxRtt !== undefined)
-    results.push({
-      name: `average rtt at most ${settings.maxRtt} ms`,
-      ok: avgRtt <= settings.maxRtt,
-      expected: `<= ${settings.maxRtt} ms`,
-      actual: `${avgRtt} ms`,
-    });
-  if (settings.degradedRtt !== undefined && avgRtt > settings.degradedRtt)
-    results.push({
-      name: `average rtt at most ${settings.degradedRtt} ms (degraded limit)`,
-      ok: false,
-      degraded: true,
-      expected: `<= ${settings.degradedRtt} ms`,
-      actual: `${avgRtt} ms`,
-    });
+  const limits = { max: settings.maxRtt, degraded: settings.degradedRtt };
+  results.push(...timeLimitAssertions(avgRtt, avgRtt, limits, (limit) => `average rtt at most ${limit} ms`));
   return results;
 }
 

@@ -1,9 +1,9 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import { authSettings } from '../config/auth-settings.ts';
-import { tlsSettingsSchema } from '../config/tls-settings.ts';
 import { expected, strictObject } from '../config/zod-helpers.ts';
 import { checkSchemaOf } from './check-base.ts';
+import { hostTlsBlock } from './host-tls-block.ts';
 import type { Probe } from './probe.ts';
 import { hostAddress, portNumber } from './remote-endpoint.ts';
 import { mailbox } from './smtp/mailbox.ts';
@@ -65,11 +65,7 @@ export const smtpSettingsSchema = strictObject(
 export const smtpCheckSchema = checkSchemaOf('smtp', {
   settings: smtpSettingsSchema,
   tlsUse: { speaks: (smtp) => smtp.tls !== 'none', because: 'smtp.tls is "none"', fix: 'set smtp.tls' },
-  tls: tlsSettingsSchema
-    .optional()
-    .describe(
-      'How STARTTLS or implicit TLS is spoken. Default: system CAs, verified, host name `smtp.host`.',
-    ),
+  tls: hostTlsBlock('smtp', 'How STARTTLS or implicit TLS is spoken'),
   auth: authSettings({ kind: 'smtp', bearer: false })
     .optional()
     .describe(

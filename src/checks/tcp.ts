@@ -1,18 +1,18 @@
 import { z } from 'zod';
 import { evaluateCertificate, observeTlsSession } from '../assertions/certificate-checks.ts';
 import { noAuthBlock } from '../config/auth-settings.ts';
-import { tlsSettingsSchema } from '../config/tls-settings.ts';
 import { expected, strictObject } from '../config/zod-helpers.ts';
 import { errorOf } from '../results/error-codes.ts';
-import type { AssertionResult, Peer, ProbeOutcome, RunError } from '../results/run-result.ts';
+import type { AssertionResult, RunError } from '../results/run-result.ts';
 import { tlsConnection, tlsFileErrorOutcome } from './certificate-options.ts';
 import { checkSchemaOf } from './check-base.ts';
-import { ProbeError } from './errors/probe-error.ts';
 import { TlsFileError } from './errors/tls-file-error.ts';
-import { PhaseClock } from './phase-clock.ts';
+import { hostTlsBlock } from './host-tls-block.ts';
 import type { Probe } from './probe.ts';
 import { endpointShape, portNumber } from './remote-endpoint.ts';
-import { quoteLine, SocketDialogue } from './socket-dialogue.ts';
+import { RunRecord } from './run-record.ts';
+import { quoteLine } from './socket-dialogue.ts';
+import { talkToEndpoint } from './talk-to-endpoint.ts';
 
 /** Received lines kept in `details` are cut to this many characters. */
 const DETAIL_LINE_LIMIT = 512;
@@ -96,11 +96,7 @@ export const tcpSettingsSchema = strictObject(
 export const tcpCheckSchema = checkSchemaOf('tcp', {
   settings: tcpSettingsSchema,
   tlsUse: { speaks: (tcp) => tcp.tls === true, because: 'tcp.tls is not true', fix: 'set tcp.tls: true' },
-  tls: tlsSettingsSchema
-    .optional()
-    .describe(
-      'How TLS is spoken when `tcp.tls` is true. Default: system CAs, verified, host name `tcp.host`.',
-    ),
+  tls: hostTlsBlock('tcp', 'How TLS is spoken when `tcp.tls` is true'),
   auth: noAuthBlock('tcp', ' (send credentials in steps, with a secret reference)'),
 });
 
@@ -113,21 +109,9 @@ export type TcpCheck = z.output<typeof tcpCheckSchema>;
  */
 export const tcpProbe: Probe<TcpCheck> = {
   async run(check, context) {
-    const clock = new PhaseClock();
-    const peers: Peer[] = [];
-    const assertions: AssertionResult[] = [];
     const settings = check.tcp;
-    const details: Record<string, unknown> = { host: settings.host, port: settings.port };
-    let degraded = false;
-    let certificateFailure: RunError | undefined;
-    const finish = (error?: RunError): ProbeOutcome => ({
-      status: error ? 'fail' : degraded ? 'degraded' : 'pass',
-      phases: clock.finish(),
-      peers,
-      ...(error ? { error } : {}),
-      ...(assertions.length > 0 ? { assertions } : {}),
-      details,
-    });
+    const record = new RunRecord({ host: settings.host, port: settings.port });
+    const { details, assertions } = record;
     // Secrets and the CA file first: a missing one must not cost the target a connection.
     const lineEnding = LINE_ENDINGS[settings.lineEnding];
     const sends = settings.steps.map((step) =>
@@ -157,20 +141,8 @@ export const tcpProbe: Probe<TcpCheck> = {
         phase,
       );
 
-    let dialogue: SocketDialogue | undefined;
-    try {
-      dialogue = await SocketDialogue.open({
-        host: settings.host,
-        port: settings.port,
-        family: settings.ipVersion === 'any' ? undefined : settings.ipVersion,
-        signal: context.signal,
-        timeoutMs: context.timeoutMs,
-        deadline: context.deadline,
-        clock,
-        peers,
-      });
-      details.address = dialogue.target;
-
+    return talkToEndpoint(settings, context, record, async (dialogue) => {
+      let certificateFailure: RunError | undefined;
       if (tls) {
         const socket = await dialogue.startTls(tls.options);
         const observation = observeTlsSession(socket);
@@ -185,22 +157,22 @@ export const tcpProbe: Probe<TcpCheck> = {
         assertions.push(...verdict.assertions);
         // A certificate a verifying client refuses ends the run here; one that merely
         // expires too soon (class assertion) is judged once the dialogue has been held.
-        if (verdict.error?.class === 'tls') return finish(verdict.error);
+        if (verdict.error?.class === 'tls') return record.outcome(verdict.error);
         certificateFailure = verdict.error;
-        degraded = verdict.status === 'degraded';
+        record.degraded = verdict.status === 'degraded';
       }
 
       if (settings.banner !== undefined) {
-        clock.enter('banner');
+        record.clock.enter('banner');
         const line = await dialogue.readLine('the banner');
         details.banner = shown(line);
         const result = matchLine('banner', settings.banner, line);
         assertions.push(result);
-        if (!result.ok) return finish(mismatch('banner', result, 'banner'));
+        if (!result.ok) return record.outcome(mismatch('banner', result, 'banner'));
       }
 
       if (settings.steps.length > 0) {
-        clock.enter('dialogue');
+        record.clock.enter('dialogue');
         const transcript: Array<Record<string, unknown>> = [];
         details.steps = transcript;
         for (const [index, step] of settings.steps.entries()) {
@@ -220,15 +192,10 @@ export const tcpProbe: Probe<TcpCheck> = {
           entry.received = shown(line);
           const result = matchLine(name, step.expect, line);
           assertions.push(result);
-          if (!result.ok) return finish(mismatch(name, result, 'dialogue'));
+          if (!result.ok) return record.outcome(mismatch(name, result, 'dialogue'));
         }
       }
-      return finish(certificateFailure);
-    } catch (error) {
-      if (error instanceof ProbeError) return finish(error.runError);
-      throw error;
-    } finally {
-      dialogue?.close();
-    }
+      return record.outcome(certificateFailure);
+    });
   },
 };

@@ -7,15 +7,13 @@ import {
 import { noAuthBlock } from '../config/auth-settings.ts';
 import { refineTlsSettings, tlsSettingsShape } from '../config/tls-settings.ts';
 import { strictObject } from '../config/zod-helpers.ts';
-import type { Peer } from '../results/run-result.ts';
 import { tlsConnection, tlsFileErrorOutcome } from './certificate-options.ts';
 import { checkSchemaOf } from './check-base.ts';
-import { ProbeError } from './errors/probe-error.ts';
 import { TlsFileError } from './errors/tls-file-error.ts';
-import { PhaseClock } from './phase-clock.ts';
 import type { Probe } from './probe.ts';
 import { endpointShape, portNumber } from './remote-endpoint.ts';
-import { SocketDialogue } from './socket-dialogue.ts';
+import { RunRecord } from './run-record.ts';
+import { talkToEndpoint } from './talk-to-endpoint.ts';
 
 /**
  * The handshake offers everything down to TLS 1.0 (OpenSSL security level 0) so that a
@@ -58,30 +56,17 @@ export type TlsCheck = z.output<typeof tlsCheckSchema>;
  */
 export const tlsProbe: Probe<TlsCheck> = {
   async run(check, context) {
-    const clock = new PhaseClock();
-    const peers: Peer[] = [];
     const target = check.tls;
     const serverName = target.serverName ?? target.host;
-    const details: Record<string, unknown> = { host: target.host, port: target.port, serverName };
+    const record = new RunRecord({ host: target.host, port: target.port, serverName });
     let tls: Awaited<ReturnType<typeof tlsConnection>>;
     try {
       tls = await tlsConnection(target, target.host, context);
     } catch (error) {
-      if (error instanceof TlsFileError) return tlsFileErrorOutcome(error, details);
+      if (error instanceof TlsFileError) return tlsFileErrorOutcome(error, record.details);
       throw error;
     }
-    let dialogue: SocketDialogue | undefined;
-    try {
-      dialogue = await SocketDialogue.open({
-        host: target.host,
-        port: target.port,
-        family: target.ipVersion === 'any' ? undefined : target.ipVersion,
-        signal: context.signal,
-        timeoutMs: context.timeoutMs,
-        clock,
-        peers,
-      });
-      details.address = dialogue.target;
+    return talkToEndpoint(target, context, record, async (dialogue) => {
       const socket = await dialogue.startTls({
         ...tls.options,
         // `minVersion` is judged after the handshake, so an old server is named, not refused.
@@ -89,8 +74,7 @@ export const tlsProbe: Probe<TlsCheck> = {
         ciphers: OBSERVE_CIPHERS,
       });
       const observation = observeTlsSession(socket);
-      const phases = clock.finish();
-      Object.assign(details, observation.facts);
+      Object.assign(record.details, observation.facts);
       const verdict = evaluateCertificate(observation, {
         verifyChain: target.verify,
         trustedBy: tls.trustedBy,
@@ -100,19 +84,9 @@ export const tlsProbe: Probe<TlsCheck> = {
         issuer: target.issuer,
         minVersion: target.minVersion,
       });
-      return {
-        status: verdict.status,
-        phases,
-        peers,
-        assertions: verdict.assertions,
-        details,
-        ...(verdict.error ? { error: verdict.error } : {}),
-      };
-    } catch (error) {
-      if (!(error instanceof ProbeError)) throw error;
-      return { status: 'fail', phases: clock.finish(), peers, error: error.runError, details };
-    } finally {
-      dialogue?.close();
-    }
+      record.assertions.push(...verdict.assertions);
+      record.degraded = verdict.status === 'degraded';
+      return record.outcome(verdict.error);
+    });
   },
 };

@@ -1,4 +1,4 @@
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { LocationView, ResultsRecorder } from '../../results/results-recorder.ts';
 import { apiError } from '../api-error.ts';
@@ -47,25 +47,41 @@ export const checksRoutes: FastifyPluginAsync<ChecksRoutesOptions> = async (
       verdict: await recorder.verdict(item.id, item.locations, { states, views }),
     };
   };
-  const notFound = (id: string) => apiError('CHECK_NOT_FOUND', `no check or journey with id "${id}"`);
+  /**
+   * A handler for a route under `/api/v1/checks/:id`: the item is looked up first and an
+   * unknown id answered 404, so `handle` is only ever given an item that exists.
+   */
+  const forItem =
+    <Query>(
+      handle: (
+        item: MonitoredItem,
+        request: FastifyRequest<{ Params: { id: string }; Querystring: Query }>,
+        reply: FastifyReply,
+      ) => Promise<unknown>,
+    ) =>
+    async (request: FastifyRequest<{ Params: { id: string }; Querystring: Query }>, reply: FastifyReply) => {
+      const item = byId.get(request.params.id);
+      if (!item)
+        return reply
+          .code(404)
+          .send(apiError('CHECK_NOT_FOUND', `no check or journey with id "${request.params.id}"`));
+      return handle(item, request, reply);
+    };
 
   app.get('/api/v1/checks', async () => {
     const views = await recorder.describeLocations(); // once for the whole list
     return { checks: await Promise.all(items.map((item) => describe(item, views))) };
   });
 
-  app.get<{ Params: { id: string } }>('/api/v1/checks/:id', async (request, reply) => {
-    const item = byId.get(request.params.id);
-    if (!item) return reply.code(404).send(notFound(request.params.id));
-    return describe(item);
-  });
+  app.get<{ Params: { id: string } }>(
+    '/api/v1/checks/:id',
+    forItem(async (item) => describe(item)),
+  );
 
   app.get<{ Params: { id: string }; Querystring: z.output<typeof runsQuery> }>(
     '/api/v1/checks/:id/runs',
     { config: { query: runsQuery } },
-    async (request, reply) => {
-      const item = byId.get(request.params.id);
-      if (!item) return reply.code(404).send(notFound(request.params.id));
+    forItem(async (item, request, reply) => {
       const { location, limit } = request.query;
       if (location !== undefined && !item.locations.includes(location)) {
         return reply
@@ -85,21 +101,18 @@ export const checksRoutes: FastifyPluginAsync<ChecksRoutesOptions> = async (
         limit: limit ?? 50,
       });
       return { checkId: item.id, runs, gaps };
-    },
+    }),
   );
 
-  app.get<{ Params: { id: string } }>('/api/v1/checks/:id/incidents', async (request, reply) => {
-    const item = byId.get(request.params.id);
-    if (!item) return reply.code(404).send(notFound(request.params.id));
-    return { checkId: item.id, incidents: await recorder.incidents.list(item.id) };
-  });
+  app.get<{ Params: { id: string } }>(
+    '/api/v1/checks/:id/incidents',
+    forItem(async (item) => ({ checkId: item.id, incidents: await recorder.incidents.list(item.id) })),
+  );
 
   app.get<{ Params: { id: string }; Querystring: z.output<typeof rollupsQuery> }>(
     '/api/v1/checks/:id/rollups',
     { config: { query: rollupsQuery } },
-    async (request, reply) => {
-      const item = byId.get(request.params.id);
-      if (!item) return reply.code(404).send(notFound(request.params.id));
+    forItem(async (item, request) => {
       const hours = request.query.hours ?? 24;
       const perLocation = await Promise.all(
         item.locations.map((location) => recorder.rollups.hourly(item.id, location, hours)),
@@ -108,21 +121,19 @@ export const checksRoutes: FastifyPluginAsync<ChecksRoutesOptions> = async (
         checkId: item.id,
         rollups: Object.fromEntries(item.locations.map((location, index) => [location, perLocation[index]])),
       };
-    },
+    }),
   );
 
   app.post<{ Params: { id: string } }>(
     '/api/v1/checks/:id/run',
     { config: { role: 'operator' } },
-    async (request, reply) => {
-      const item = byId.get(request.params.id);
-      if (!item) return reply.code(404).send(notFound(request.params.id));
+    forItem(async (item, _request, reply) => {
       if (!runNow)
         return reply
           .code(503)
           .send(apiError('NO_QUEUES', 'this API process does not run the scheduler; use the one that does'));
       const jobIds = await runNow(item);
       return reply.code(202).send({ checkId: item.id, locations: item.locations, jobIds });
-    },
+    }),
   );
 };

@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import { duration, regexSource as regexSourceSchema, strictObject } from '../../config/zod-helpers.ts';
+import { regexSource as regexSourceSchema, strictObject } from '../../config/zod-helpers.ts';
 import type { AssertionResult } from '../../results/run-result.ts';
+import { timeLimitAssertions, timeLimitFields } from '../time-limits.ts';
 import { DNS_RCODES } from './dns-record-types.ts';
 import { canonicalAnswer } from './record-text.ts';
 
@@ -44,14 +45,16 @@ export const dnsExpectationsSchema = strictObject({
   allAnswersMatch: regexSource
     .optional()
     .describe('Regular expression every answer must match, with at least one answer. Default none.'),
-  /** Slower than this (whole run, connect included) fails the run. */
-  maxResponseTime: duration({ min: 1 })
-    .optional()
-    .describe('Slower than this (whole run, connect included) fails the run. Default none.'),
-  /** Slower than this, but within maxResponseTime, makes the run degraded. */
-  degradedResponseTime: duration({ min: 1 })
-    .optional()
-    .describe('Slower than this, but within maxResponseTime, makes the run degraded. Default none.'),
+  ...timeLimitFields(
+    {
+      name: 'maxResponseTime',
+      description: 'Slower than this (whole run, connect included) fails the run. Default none.',
+    },
+    {
+      name: 'degradedResponseTime',
+      description: 'Slower than this, but within maxResponseTime, makes the run degraded. Default none.',
+    },
+  ),
 }).superRefine((expect, ctx) => {
   if (
     expect.maxResponseTime !== undefined &&
@@ -138,23 +141,8 @@ export function evaluateDnsExpectations(expect: DnsExpectations, seen: DnsObserv
       actual: got,
     });
   }
-  if (expect.maxResponseTime !== undefined) {
-    results.push({
-      name: 'response time',
-      ok: seen.totalMs <= expect.maxResponseTime,
-      expected: `<= ${expect.maxResponseTime} ms`,
-      actual: `${Math.round(seen.totalMs)} ms`,
-    });
-  }
-  if (expect.degradedResponseTime !== undefined && seen.totalMs > expect.degradedResponseTime) {
-    results.push({
-      name: 'response time (degraded limit)',
-      ok: false,
-      degraded: true,
-      expected: `<= ${expect.degradedResponseTime} ms`,
-      actual: `${Math.round(seen.totalMs)} ms`,
-    });
-  }
+  const limits = { max: expect.maxResponseTime, degraded: expect.degradedResponseTime };
+  results.push(...timeLimitAssertions(seen.totalMs, Math.round(seen.totalMs), limits, () => 'response time'));
   return results;
 }
 
