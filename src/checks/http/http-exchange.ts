@@ -110,14 +110,17 @@ export async function httpExchange(
 
 type OnAnswer = (status: number, headers: IncomingHttpHeaders, httpVersion: string, body: Readable) => void;
 
-/** HTTP/1.1 on the connected socket; returns how to tear the exchange down. */
-function sendHttp1(
+/** Sends `request` on the connection in one protocol; returns how to tear the exchange down. */
+type SendRequest = (
   request: HttpRequest,
   url: URL,
   connection: HttpConnection,
   onAnswer: OnAnswer,
   onError: (error: Error) => void,
-): (error: Error) => void {
+) => (error: Error) => void;
+
+/** HTTP/1.1 on the connected socket. */
+const sendHttp1: SendRequest = (request, url, connection, onAnswer, onError) => {
   const outgoing = (url.protocol === 'https:' ? https : http).request(url, {
     method: request.method,
     headers:
@@ -133,16 +136,10 @@ function sendHttp1(
   outgoing.on('error', onError);
   outgoing.end(request.body);
   return (error) => outgoing.destroy(error);
-}
+};
 
-/** HTTP/2 on the TLS socket whose ALPN chose h2; returns how to tear the exchange down. */
-function sendHttp2(
-  request: HttpRequest,
-  url: URL,
-  connection: HttpConnection,
-  onAnswer: OnAnswer,
-  onError: (error: Error) => void,
-): (error: Error) => void {
+/** HTTP/2 on the TLS socket whose ALPN chose h2. */
+const sendHttp2: SendRequest = (request, url, connection, onAnswer, onError) => {
   const session = http2.connect(url.origin, { createConnection: () => connection.socket });
   session.on('error', onError);
   const headers: http2.OutgoingHttpHeaders = {
@@ -168,4 +165,4 @@ function sendHttp2(
   });
   if (request.body !== undefined) stream.end(request.body);
   return (error) => session.destroy(error);
-}
+};
