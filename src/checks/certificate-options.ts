@@ -28,7 +28,7 @@ export interface TlsConnection {
 /** What a `tls` block compiles to once: its files read and its trust store built. */
 interface CompiledTls {
   /** `ca`, `cert`, `key` and `minVersion` as read, for callers that pick fields (SocketDialogue). */
-  material: Pick<ConnectionOptions, 'ca' | 'cert' | 'key' | 'minVersion'>;
+  material: Pick<ConnectionOptions, 'ca' | 'cert' | 'key' | 'minVersion' | 'ciphers'>;
   secureContext: SecureContext;
   trustedBy: string;
 }
@@ -55,11 +55,12 @@ export async function tlsConnection(
   settings: TlsSettings | undefined,
   host: string,
   context: Pick<ProbeContext, 'configDir' | 'secrets'>,
+  handshake: HandshakeOverrides = {},
 ): Promise<TlsConnection> {
   const block = settings ?? DEFAULT_TLS_SETTINGS;
   const bare = unbracket(host).replace(/\.$/, '');
   const name = block.serverName ?? bare;
-  const compiled = await compiledTls(block, context);
+  const compiled = await compiledTls(block, context, handshake);
   const options: ConnectionOptions = {
     rejectUnauthorized: block.verify,
     servername: isIP(name) === 0 ? name : undefined,
@@ -70,14 +71,26 @@ export async function tlsConnection(
   return { options, trustedBy: compiled.trustedBy, identity: name, settings: block };
 }
 
+/**
+ * What a probe asks of the handshake beyond the block: the tls kind accepts old protocols and
+ * ciphers so it can name them after the handshake instead of failing in it. Part of the
+ * compiled context (a context fixes them), so each set of overrides is compiled once too.
+ */
+export interface HandshakeOverrides {
+  minVersion?: ConnectionOptions['minVersion'];
+  ciphers?: string;
+}
+
 function compiledTls(
   block: TlsSettings,
   context: Pick<ProbeContext, 'configDir' | 'secrets'>,
+  handshake: HandshakeOverrides,
 ): Promise<CompiledTls> {
   const keyIsSecret = block.key !== undefined && secretRefsIn(block.key).length > 0;
+  const overrides = `${handshake.minVersion ?? ''}\0${handshake.ciphers ?? ''}`;
   const cacheKey = keyIsSecret
-    ? `${context.configDir}\0${context.secrets.interpolate(block.key ?? '')}`
-    : context.configDir;
+    ? `${context.configDir}\0${overrides}\0${context.secrets.interpolate(block.key ?? '')}`
+    : `${context.configDir}\0${overrides}`;
   let byDir = compiledByBlock.get(block);
   if (!byDir) {
     byDir = new Map();
@@ -85,7 +98,7 @@ function compiledTls(
   }
   const cached = byDir.get(cacheKey);
   if (cached) return cached;
-  const compiling = compileTls(block, context);
+  const compiling = compileTls(block, context, handshake);
   byDir.set(cacheKey, compiling);
   compiling.catch(() => byDir.delete(cacheKey));
   return compiling;
@@ -94,8 +107,12 @@ function compiledTls(
 async function compileTls(
   block: TlsSettings,
   context: Pick<ProbeContext, 'configDir' | 'secrets'>,
+  handshake: HandshakeOverrides,
 ): Promise<CompiledTls> {
-  const material: CompiledTls['material'] = { minVersion: block.minVersion };
+  const material: CompiledTls['material'] = {
+    minVersion: handshake.minVersion ?? block.minVersion,
+    ...(handshake.ciphers ? { ciphers: handshake.ciphers } : {}),
+  };
   let trustedBy = 'the system CAs';
   let caPath: string | undefined;
   if (block.ca !== undefined) {

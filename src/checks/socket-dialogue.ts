@@ -35,6 +35,8 @@ export type TlsUpgradeOptions = Pick<
   | 'key'
   | 'minVersion'
   | 'ciphers'
+  /** Compiled once from the above (tlsConnection): when present Node uses it and ignores them. */
+  | 'secureContext'
   | 'rejectUnauthorized'
   | 'checkServerIdentity'
   /** The identity a verifying upgrade checks the certificate against when `servername` is an IP. */
@@ -136,6 +138,7 @@ export class SocketDialogue {
       key: upgrade.key,
       minVersion: upgrade.minVersion,
       ciphers: upgrade.ciphers,
+      secureContext: upgrade.secureContext,
       rejectUnauthorized: verifyInHandshake ? (upgrade.rejectUnauthorized ?? true) : false,
       // A verifying upgrade keeps Node's identity check (an explicit undefined would remove it).
       checkServerIdentity: verifyInHandshake

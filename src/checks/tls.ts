@@ -61,18 +61,18 @@ export const tlsProbe: Probe<TlsCheck> = {
     const record = new RunRecord({ host: target.host, port: target.port, serverName });
     let tls: Awaited<ReturnType<typeof tlsConnection>>;
     try {
-      tls = await tlsConnection(target, target.host, context);
+      // Old protocols and ciphers are let through the handshake and judged after it, so an
+      // old server is named, not refused.
+      tls = await tlsConnection(target, target.host, context, {
+        minVersion: OBSERVE_MIN_VERSION,
+        ciphers: OBSERVE_CIPHERS,
+      });
     } catch (error) {
       if (error instanceof TlsFileError) return tlsFileErrorOutcome(error, record.details);
       throw error;
     }
     return talkToEndpoint(target, context, record, async (dialogue) => {
-      const socket = await dialogue.startTls({
-        ...tls.options,
-        // `minVersion` is judged after the handshake, so an old server is named, not refused.
-        minVersion: OBSERVE_MIN_VERSION,
-        ciphers: OBSERVE_CIPHERS,
-      });
+      const socket = await dialogue.startTls(tls.options);
       const observation = observeTlsSession(socket);
       Object.assign(record.details, observation.facts);
       const verdict = evaluateCertificate(observation, {
