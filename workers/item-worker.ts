@@ -84,14 +84,7 @@ export class ItemWorker<Item extends WorkerItem> extends Worker<RunJobData, JobO
     super(
       name,
       // Three parameters: BullMQ hands a processor its abort signal only when it declares one.
-      async (job, _token, signal) => {
-        const combined = jobSignal(signal, shutdown.signal);
-        try {
-          return await runItemJob(options, name, itemsById, job, combined.signal);
-        } finally {
-          combined.release();
-        }
-      },
+      (job, _token, signal) => runItemJob(options, name, itemsById, job, jobSignal(signal, shutdown.signal)),
       {
         connection: options.connection,
         prefix: options.config.settings.redis.prefix,
@@ -121,32 +114,9 @@ export class ItemWorker<Item extends WorkerItem> extends Worker<RunJobData, JobO
   }
 }
 
-/**
- * The job's one signal: BullMQ's (present when the processor declares it) and the worker's
- * stop. A controller of its own, released when the job ends, rather than AbortSignal.any,
- * which every job would pay for in weak references the collector has to clear.
- */
-function jobSignal(
-  bullmqSignal: AbortSignal | undefined,
-  shutdown: AbortSignal,
-): { signal: AbortSignal; release: () => void } {
-  if (!bullmqSignal) return { signal: shutdown, release: () => {} };
-  const controller = new AbortController();
-  const fromBullmq = () => controller.abort(bullmqSignal.reason);
-  const fromShutdown = () => controller.abort(shutdown.reason);
-  if (shutdown.aborted) fromShutdown();
-  else if (bullmqSignal.aborted) fromBullmq();
-  else {
-    bullmqSignal.addEventListener('abort', fromBullmq, { once: true });
-    shutdown.addEventListener('abort', fromShutdown, { once: true });
-  }
-  return {
-    signal: controller.signal,
-    release: () => {
-      bullmqSignal.removeEventListener('abort', fromBullmq);
-      shutdown.removeEventListener('abort', fromShutdown);
-    },
-  };
+/** The job's one signal: BullMQ's (present when the processor declares it) and the worker's stop. */
+function jobSignal(bullmqSignal: AbortSignal | undefined, shutdown: AbortSignal): AbortSignal {
+  return bullmqSignal ? AbortSignal.any([bullmqSignal, shutdown]) : shutdown;
 }
 
 async function runItemJob<Item extends WorkerItem>(
