@@ -3,7 +3,21 @@ import { mkdir, readdir, readFile, rename, rm, rmdir, stat, writeFile } from 'no
 import { dirname, join, relative } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { type ArtifactStore, assertValidKey, type StoredArtifact } from './artifact-store.ts';
+import {
+  ArtifactRangeError,
+  type ArtifactRead,
+  type ArtifactStore,
+  assertValidKey,
+  type ByteRangeRequest,
+  resolveByteRange,
+  type StoredArtifact,
+} from './artifact-store.ts';
+
+/**
+ * Reads in 1 MiB pieces rather than the default 64 KiB: a 50 MB capture goes out in 50
+ * reads and socket writes instead of 800 (measured: bench/evidence).
+ */
+const READ_OPTIONS = { highWaterMark: 1 << 20 };
 
 /**
  * Artifacts as files under one directory (a volume shared by the API and the workers on a
@@ -22,20 +36,34 @@ export class FilesystemArtifactStore implements ArtifactStore {
     const path = this.pathOf(key);
     await mkdir(dirname(path), { recursive: true });
     const temporary = `${path}.partial-${process.pid}-${Date.now()}`;
-    if (Buffer.isBuffer(data)) await writeFile(temporary, data);
-    else await pipeline(data, createWriteStream(temporary));
-    await rename(temporary, path);
+    try {
+      if (Buffer.isBuffer(data)) await writeFile(temporary, data);
+      else await pipeline(data, createWriteStream(temporary));
+      await rename(temporary, path);
+    } catch (error) {
+      // A stream that failed half-way (an upload cut off or over its limit) leaves no file behind.
+      await rm(temporary, { force: true });
+      throw error;
+    }
     const { size } = await stat(path);
     const info: StoredArtifact = { key, bytes: size, contentType, createdAt: Date.now() };
     await writeFile(`${path}.meta.json`, JSON.stringify(info));
     return info;
   }
 
-  async get(key: string): Promise<{ stream: Readable; info: StoredArtifact } | undefined> {
+  async get(key: string, request?: ByteRangeRequest): Promise<ArtifactRead | undefined> {
     const path = this.pathOf(key);
     const info = await this.info(key, path);
     if (!info) return undefined;
-    return { stream: createReadStream(path), info };
+    if (!request) return { stream: createReadStream(path, READ_OPTIONS), info };
+    const range = resolveByteRange(request, info.bytes);
+    if (!range) throw new ArtifactRangeError(key, info.bytes);
+    // start/end make the read begin at `start` (a seek), not skip the bytes before it.
+    return {
+      stream: createReadStream(path, { ...READ_OPTIONS, start: range.start, end: range.end }),
+      info,
+      range,
+    };
   }
 
   async list(prefix: string): Promise<StoredArtifact[]> {

@@ -1,5 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
-import type { ApiRole } from './api-role.ts';
+import { type ApiRole, UPLOAD_ROLE } from './api-role.ts';
 import { hashApiToken } from './api-token.ts';
 
 export interface ApiTokenEntry {
@@ -24,6 +24,14 @@ export class TokenTable {
 
   get size(): number {
     return this.#entries.length;
+  }
+
+  /**
+   * Tokens that may read (every role but the upload role). None: the API is open to readers,
+   * as with no token at all; a worker's upload token alone does not close it.
+   */
+  get readers(): number {
+    return this.#entries.filter((entry) => entry.role !== UPLOAD_ROLE).length;
   }
 
   /** The entry whose hash is the token's, or undefined. */

@@ -27,10 +27,23 @@ test('token create with a role that does not exist, or no name, is one clear lin
   assert.equal(badRole.code, 2);
   assert.match(
     badRole.stderr,
-    /^error: option '--role <role>' argument 'root' is invalid\. expected one of viewer, operator, admin$/m,
+    /^error: option '--role <role>' argument 'root' is invalid\. expected one of viewer, operator, admin, worker$/m,
   );
   assert.equal(badRole.stdout, '');
   const noName = await runCli(['token', 'create', '--role', 'viewer']);
   assert.equal(noName.code, 2);
   assert.match(noName.stderr, /required option '--name <who>' not specified/);
+});
+
+test('token create --role worker prints an upload token, its entry for the API and the line for the worker', async () => {
+  const result = await runCli(['token', 'create', '--name', 'worker-outside', '--role', 'worker']);
+  assert.equal(result.code, 0, result.stderr);
+  const [token, ...rest] = result.stdout.split('\n');
+  assert.match(token, /^pwt_[A-Za-z0-9_-]{43}$/);
+  const config = await parseConfig(
+    { locations: { inside: {} }, ...parse(rest.filter((line) => !line.startsWith('#')).join('\n')) },
+    '/tmp/token.yaml',
+  );
+  assert.equal(new TokenTable(config.settings.api.tokens).identify(token)?.role, 'worker');
+  assert.match(result.stdout, /deliverTo: \{ url: .*token: "\$\{env:PATHWATCH_UPLOAD_TOKEN\}" \}/);
 });

@@ -1,5 +1,5 @@
 import { type Command, InvalidArgumentError } from 'commander';
-import { API_ROLES, type ApiRole } from '../../src/auth/api-role.ts';
+import { API_ROLES, type ApiRole, UPLOAD_ROLE } from '../../src/auth/api-role.ts';
 import { createApiToken } from '../../src/auth/api-token.ts';
 
 function roleArgument(value: string): ApiRole {
@@ -29,7 +29,11 @@ export function addTokenCommand(program: Command): void {
       'print a new random token, and the api.tokens entry (its SHA-256 hash and role) to add to the config',
     )
     .requiredOption('--name <who>', 'who holds it, for logs (wall-screen, on-call)', nameArgument)
-    .requiredOption('--role <role>', `what it may do: ${API_ROLES.join(', ')}`, roleArgument)
+    .requiredOption(
+      '--role <role>',
+      `what it may do: ${API_ROLES.join(', ')} (a worker only uploads its artifacts, see artifacts.deliverTo)`,
+      roleArgument,
+    )
     .action((options: { name: string; role: ApiRole }) => {
       const created = createApiToken();
       console.log(created.token);
@@ -38,5 +42,11 @@ export function addTokenCommand(program: Command): void {
       console.log('api:');
       console.log('  tokens:');
       console.log(`    - { name: ${options.name}, hash: "${created.hash}", role: ${options.role} }`);
+      if (options.role === UPLOAD_ROLE) {
+        console.log('# and on the worker, the token by reference (here from $PATHWATCH_UPLOAD_TOKEN):');
+        console.log(
+          '#   artifacts: { deliverTo: { url: "<the API\'s base URL>", token: "${env:PATHWATCH_UPLOAD_TOKEN}" } }',
+        );
+      }
     });
 }
