@@ -7,6 +7,11 @@ export function apiError(code: string, message: string): ApiErrorBody {
   return { error: { code, message } };
 }
 
+/** The 404 of a run that is not stored (never, or no longer: runs expire). */
+export function runNotFound(runId: string): ApiErrorBody {
+  return apiError('RUN_NOT_FOUND', `no run with id "${runId}" (it may have expired)`);
+}
+
 /** Longest piece of a request echoed back in an error: a 5 KB URL is named, not repeated. */
 const MAX_ECHOED = 60;
 

@@ -2,9 +2,10 @@ import { z } from 'zod';
 import { ApiRequestError, quoteInput } from './api-error.ts';
 
 /**
- * Query parameters a route takes, as a zod object of strings: each route declares its own
- * in `config.query`, and one hook (buildApp) parses every request against it, so no
- * route reads an unchecked parameter and every refusal reads the same way.
+ * Query parameters a route takes, as a zod object of strings: a route declares its own in
+ * `schema.querystring` (validated by schema-compilers.ts, and documented) or `config.query`
+ * (parsed by one hook in buildApp); either way parseQuery reads them, so no route reads an
+ * unchecked parameter and every refusal reads the same way.
  */
 export type QuerySchema = z.ZodObject<Record<string, z.ZodType<unknown, string | undefined>>>;
 

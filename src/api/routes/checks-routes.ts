@@ -3,6 +3,15 @@ import { z } from 'zod';
 import type { LocationView, ResultsRecorder } from '../../results/results-recorder.ts';
 import { apiError } from '../api-error.ts';
 import { integerParam, textParam } from '../query-params.ts';
+import { API_V1_ERRORS, errorResponses } from '../schemas/api-error-schema.ts';
+import {
+  checkIncidentsSchema,
+  checkRollupsSchema,
+  checkRunsSchema,
+  checkSchema,
+  checksListSchema,
+  runNowSchema,
+} from '../schemas/check-schemas.ts';
 
 /** A check or a journey, as the API lists it. */
 export interface MonitoredItem {
@@ -21,6 +30,9 @@ const runsQuery = z.object({
 });
 /** At most 31 days of hourly rows per request: 9600 hours answered 1.1 MB. */
 const rollupsQuery = z.object({ hours: integerParam(1, 24 * 31).optional() });
+const checkParams = z.object({ id: z.string().describe('The id of a check or journey') });
+const UNKNOWN_CHECK = { 404: 'No check or journey with this id (CHECK_NOT_FOUND)' };
+const TAGS = ['checks'];
 
 export interface ChecksRoutesOptions {
   items: MonitoredItem[];
@@ -68,19 +80,52 @@ export const checksRoutes: FastifyPluginAsync<ChecksRoutesOptions> = async (
       return handle(item, request, reply);
     };
 
-  app.get('/api/v1/checks', async () => {
-    const views = await recorder.describeLocations(); // once for the whole list
-    return { checks: await Promise.all(items.map((item) => describe(item, views))) };
-  });
+  app.get(
+    '/api/v1/checks',
+    {
+      schema: {
+        tags: TAGS,
+        summary: 'Checks and journeys, each with its latest run, state per location and verdict',
+        response: { 200: checksListSchema, ...errorResponses(API_V1_ERRORS) },
+      },
+    },
+    async () => {
+      const views = await recorder.describeLocations(); // once for the whole list
+      return { checks: await Promise.all(items.map((item) => describe(item, views))) };
+    },
+  );
 
   app.get<{ Params: { id: string } }>(
     '/api/v1/checks/:id',
+    {
+      schema: {
+        tags: TAGS,
+        summary: 'One check or journey',
+        params: checkParams,
+        response: { 200: checkSchema, ...errorResponses({ ...API_V1_ERRORS, ...UNKNOWN_CHECK }) },
+      },
+    },
     forItem(async (item) => describe(item)),
   );
 
   app.get<{ Params: { id: string }; Querystring: z.output<typeof runsQuery> }>(
     '/api/v1/checks/:id/runs',
-    { config: { query: runsQuery } },
+    {
+      schema: {
+        tags: TAGS,
+        summary: 'Its newest runs (at one location or all) and the schedule slots that had none',
+        params: checkParams,
+        querystring: runsQuery,
+        response: {
+          200: checkRunsSchema,
+          ...errorResponses({
+            ...API_V1_ERRORS,
+            400: 'A parameter is not what the route takes, or the check does not run at `location` (LOCATION_NOT_FOUND)',
+            ...UNKNOWN_CHECK,
+          }),
+        },
+      },
+    },
     forItem(async (item, request, reply) => {
       const { location, limit } = request.query;
       if (location !== undefined && !item.locations.includes(location)) {
@@ -106,12 +151,28 @@ export const checksRoutes: FastifyPluginAsync<ChecksRoutesOptions> = async (
 
   app.get<{ Params: { id: string } }>(
     '/api/v1/checks/:id/incidents',
+    {
+      schema: {
+        tags: TAGS,
+        summary: 'Its incidents, newest first',
+        params: checkParams,
+        response: { 200: checkIncidentsSchema, ...errorResponses({ ...API_V1_ERRORS, ...UNKNOWN_CHECK }) },
+      },
+    },
     forItem(async (item) => ({ checkId: item.id, incidents: await recorder.incidents.list(item.id) })),
   );
 
   app.get<{ Params: { id: string }; Querystring: z.output<typeof rollupsQuery> }>(
     '/api/v1/checks/:id/rollups',
-    { config: { query: rollupsQuery } },
+    {
+      schema: {
+        tags: TAGS,
+        summary: 'Hourly rollups per location (count, failures, latency percentiles)',
+        params: checkParams,
+        querystring: rollupsQuery,
+        response: { 200: checkRollupsSchema, ...errorResponses({ ...API_V1_ERRORS, ...UNKNOWN_CHECK }) },
+      },
+    },
     forItem(async (item, request) => {
       const hours = request.query.hours ?? 24;
       const perLocation = await Promise.all(
@@ -126,7 +187,22 @@ export const checksRoutes: FastifyPluginAsync<ChecksRoutesOptions> = async (
 
   app.post<{ Params: { id: string } }>(
     '/api/v1/checks/:id/run',
-    { config: { role: 'operator' } },
+    {
+      config: { role: 'operator' },
+      schema: {
+        tags: TAGS,
+        summary: 'Run it now at every one of its locations (operator)',
+        params: checkParams,
+        response: {
+          202: runNowSchema,
+          ...errorResponses({
+            ...API_V1_ERRORS,
+            ...UNKNOWN_CHECK,
+            503: 'Redis is unreachable, or this process does not run the scheduler (NO_QUEUES)',
+          }),
+        },
+      },
+    },
     forItem(async (item, _request, reply) => {
       if (!runNow)
         return reply

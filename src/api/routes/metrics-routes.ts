@@ -1,7 +1,11 @@
 import type { FastifyPluginAsync } from 'fastify';
+import { z } from 'zod';
+import type { ArtifactRetention } from '../../artifacts/artifact-retention.ts';
 import type { LoadedConfig } from '../../config/load-config.ts';
 import { LATENCY_BUCKETS_MS } from '../../results/latency-histogram.ts';
 import type { ResultsRecorder } from '../../results/results-recorder.ts';
+import { errorResponses } from '../schemas/api-error-schema.ts';
+import { artifactMetricLines } from './artifact-metrics.ts';
 import type { MonitoredItem } from './checks-routes.ts';
 import { metricLabel as label } from './metric-label.ts';
 import { probeMetricLines } from './probe-metrics.ts';
@@ -10,16 +14,30 @@ export interface MetricsRoutesOptions {
   config: LoadedConfig;
   items: MonitoredItem[];
   recorder: ResultsRecorder;
+  /** The process's retention (the API process runs it); its figures are served when set. */
+  retention?: ArtifactRetention;
 }
 
 const STATE_VALUES: Record<string, number> = { UP: 1, DEGRADED: 0.5, DOWN: 0, UNKNOWN: -1 };
 
-/** Prometheus text: state and missed slots per check × location, live workers, schedule lag this hour. */
+/** Prometheus text: state and missed slots per check × location, live workers, schedule lag this hour, artifacts and retention. */
 export const metricsRoutes: FastifyPluginAsync<MetricsRoutesOptions> = async (
   app,
-  { config, items, recorder },
+  { config, items, recorder, retention },
 ) => {
-  app.get('/metrics', async (_request, reply) => {
+  const schema = {
+    tags: ['health'],
+    summary: 'Prometheus text exposition (open unless api.openRoutes leaves out "metrics")',
+    security: [],
+    response: {
+      200: {
+        description: 'Prometheus text format 0.0.4',
+        content: { 'text/plain': { schema: z.string() } },
+      },
+      ...errorResponses({ 400: true, 401: true, 403: true }),
+    },
+  };
+  app.get('/metrics', { schema }, async (_request, reply) => {
     const lines: string[] = [
       '# HELP pathwatch_check_state 1 up, 0.5 degraded, 0 down, -1 unknown',
       '# TYPE pathwatch_check_state gauge',
@@ -88,6 +106,7 @@ export const metricsRoutes: FastifyPluginAsync<MetricsRoutesOptions> = async (
       lines.push(`pathwatch_schedule_lag_seconds_count{location="${label(location)}"} ${cumulative}`);
     }
     lines.push(...(await probeMetricLines(items, recorder)));
+    lines.push(...artifactMetricLines(retention));
     return reply.header('content-type', 'text/plain; version=0.0.4').send(`${lines.join('\n')}\n`);
   });
 };

@@ -2,15 +2,29 @@ import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { artifactKindOf } from '../../artifacts/artifact-kind.ts';
 import type { ArtifactStore } from '../../artifacts/artifact-store.ts';
-import { verifyLink } from '../../auth/signed-link.ts';
 import type { ResultsRecorder } from '../../results/results-recorder.ts';
 import type { RunResult } from '../../results/run-result.ts';
-import { apiError } from '../api-error.ts';
+import { apiError, runNotFound } from '../api-error.ts';
 import { requireRole } from '../authorize-request.ts';
-import { textParam } from '../query-params.ts';
+import { API_V1_ERRORS, errorResponses, fileResponse } from '../schemas/api-error-schema.ts';
+import { captureRequestedSchema } from '../schemas/capture-schemas.ts';
+import { runResultSchema } from '../schemas/run-result-schema.ts';
+import { segmentParam } from './path-params.ts';
+import { sendArtifact } from './send-artifact.ts';
+import { linkQuery, refuseInvalidLink } from './signed-link-gate.ts';
 
-/** A signed link's parameters (signed-link.ts); both or neither. */
-const linkQuery = z.object({ exp: textParam(16).optional(), sig: textParam(64).optional() });
+const runParams = z.object({ runId: segmentParam().describe('A run id') });
+const artifactParams = runParams.extend({ name: segmentParam().describe("An artifact's file name") });
+const captureBody = z
+  .strictObject({
+    unfiltered: z
+      .boolean({ error: 'must be true or false' })
+      .optional()
+      .describe("All of the host's traffic in the window, not only the run's flows (needs api.tokens)"),
+  })
+  .nullable();
+const NO_RUN = { 404: 'No run with this id, or it expired (RUN_NOT_FOUND)' };
+const TAGS = ['runs'];
 
 export interface RunsRoutesOptions {
   /** The key of signed links, loaded on first use; without it signed links are refused. */
@@ -36,10 +50,19 @@ export const runsRoutes: FastifyPluginAsync<RunsRoutesOptions> = async (
     {
       config: { role: 'operator' },
       schema: {
-        body: {
-          type: ['object', 'null'],
-          properties: { unfiltered: { type: 'boolean' } },
-          additionalProperties: false,
+        tags: TAGS,
+        summary: 'Ask the host that ran it for its packet-capture slice (operator)',
+        params: runParams,
+        body: captureBody,
+        response: {
+          202: captureRequestedSchema,
+          ...errorResponses({
+            ...API_V1_ERRORS,
+            403: "The token's role is below operator, or an unfiltered capture while the API has no tokens (UNFILTERED_CAPTURE_REFUSED)",
+            ...NO_RUN,
+            409: 'The run does not say which host ran it (RUN_HOST_UNKNOWN)',
+            503: 'Redis is unreachable, or this process cannot send capture requests (NO_QUEUES)',
+          }),
         },
       },
     },
@@ -54,10 +77,7 @@ export const runsRoutes: FastifyPluginAsync<RunsRoutesOptions> = async (
             ),
           );
       const run = await recorder.runs.getRun(request.params.runId);
-      if (!run)
-        return reply
-          .code(404)
-          .send(apiError('RUN_NOT_FOUND', `no run with id "${request.params.runId}" (it may have expired)`));
+      if (!run) return reply.code(404).send(runNotFound(request.params.runId));
       if (!run.host)
         return reply.code(409).send(apiError('RUN_HOST_UNKNOWN', 'this run does not say which host ran it'));
       if (!requestCapture)
@@ -72,72 +92,67 @@ export const runsRoutes: FastifyPluginAsync<RunsRoutesOptions> = async (
     },
   );
 
-  app.get<{ Params: { runId: string } }>('/api/v1/runs/:runId', async (request, reply) => {
-    const run = await recorder.runs.getRun(request.params.runId);
-    if (!run)
-      return reply
-        .code(404)
-        .send(apiError('RUN_NOT_FOUND', `no run with id "${request.params.runId}" (it may have expired)`));
-    return run;
-  });
+  app.get<{ Params: { runId: string } }>(
+    '/api/v1/runs/:runId',
+    {
+      schema: {
+        tags: TAGS,
+        summary: 'One run: status, phases, error, peers, steps, assertions, artifacts',
+        params: runParams,
+        response: { 200: runResultSchema, ...errorResponses({ ...API_V1_ERRORS, ...NO_RUN }) },
+      },
+    },
+    async (request, reply) => {
+      const run = await recorder.runs.getRun(request.params.runId);
+      if (!run) return reply.code(404).send(runNotFound(request.params.runId));
+      return run;
+    },
+  );
 
   app.get<{ Params: { runId: string; name: string }; Querystring: z.output<typeof linkQuery> }>(
     '/api/v1/runs/:runId/artifacts/:name',
-    { config: { signedLink: true, query: linkQuery } },
+    {
+      config: { signedLink: true },
+      schema: {
+        tags: TAGS,
+        summary:
+          'One of its artifacts, whole or the one byte range asked (screenshots: viewer; traces, HARs, captures: operator; or a signed link)',
+        params: artifactParams,
+        querystring: linkQuery,
+        response: {
+          200: fileResponse(
+            'The artifact, with its stored Content-Type (pcaps as application/vnd.tcpdump.pcap)',
+          ),
+          206: fileResponse('The byte range the Range header asked; Content-Range says which'),
+          ...errorResponses({
+            ...API_V1_ERRORS,
+            403: "The token's role is below what the artifact's kind needs, or the signed link is not valid (LINK_INVALID)",
+            404: 'The run has no such artifact (ARTIFACT_NOT_FOUND)',
+            410: 'The signed link has expired (LINK_EXPIRED)',
+            416: true,
+          }),
+        },
+      },
+    },
     async (request, reply) => {
-      const { exp, sig } = request.query;
-      if (sig !== undefined) {
-        // A signed link opens this run's evidence, all of it, and nothing else.
-        if (!linkKey)
-          return reply.code(403).send(apiError('LINK_INVALID', 'this API does not accept signed links'));
-        const check = verifyLink(await linkKey(), request.params.runId, exp, sig);
-        if (!check.ok)
-          return check.reason === 'expired'
-            ? reply
-                .code(410)
-                .send(
-                  apiError(
-                    'LINK_EXPIRED',
-                    'this link has expired; open the run again from pathwatch, or ask for a new link',
-                  ),
-                )
-            : reply
-                .code(403)
-                .send(
-                  apiError('LINK_INVALID', 'this link is not valid (changed, cut short or for another run)'),
-                );
+      const { runId, name } = request.params;
+      if (request.query.sig !== undefined) {
+        if (await refuseInvalidLink(reply, linkKey, runId, request.query)) return reply;
       } else if (
         // Screenshots are for every viewer; traces, HARs and captures hold request and
         // response contents: operators only. Asked before the run is read, so a viewer
         // learns nothing of which runs have which evidence.
-        requireRole(
-          request,
-          reply,
-          artifactKindOf(request.params.name) === 'screenshots' ? 'viewer' : 'operator',
-        )
+        requireRole(request, reply, artifactKindOf(name) === 'screenshots' ? 'viewer' : 'operator')
       )
         return reply;
-      const run = await recorder.runs.getRun(request.params.runId);
-      const ref = run?.artifacts?.find((artifact) => artifact.key.split('/').pop() === request.params.name);
-      const found = ref && artifacts ? await artifacts.get(ref.key) : undefined;
-      if (!found) {
-        return reply
-          .code(404)
-          .send(
-            apiError(
-              'ARTIFACT_NOT_FOUND',
-              `run "${request.params.runId}" has no artifact "${request.params.name}"`,
-            ),
-          );
-      }
-      return reply
-        .header('content-type', found.info.contentType)
-        .header('content-length', found.info.bytes)
-        .header(
-          'content-disposition',
-          `attachment; filename="${request.params.runId}-${request.params.name}"`,
-        )
-        .send(found.stream);
+      const run = await recorder.runs.getRun(runId);
+      const ref = run?.artifacts?.find((artifact) => artifact.key.split('/').pop() === name);
+      const sent =
+        ref && artifacts
+          ? await sendArtifact(request, reply, artifacts, ref.key, `${runId}-${name}`)
+          : undefined;
+      if (sent) return sent;
+      return reply.code(404).send(apiError('ARTIFACT_NOT_FOUND', `run "${runId}" has no artifact "${name}"`));
     },
   );
 };
