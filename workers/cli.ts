@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { PATHWATCH_VERSION } from '../src/version.ts';
 import { CliExit, EXIT_USAGE } from './cli/cli-exit.ts';
 import { exitWhenDoneRequested } from './cli/exit-when-done.ts';
+import { addAlertsCommand } from './commands/alerts.ts';
 import { addAnalyzeCommand } from './commands/analyze.ts';
 import { addCaptureCommand } from './commands/capture.ts';
 import { addDemoShopCommand } from './commands/demo-shop.ts';
@@ -35,6 +36,7 @@ for (const addCommand of [
   addAnalyzeCommand,
   addTraceCommand,
   addTokenCommand,
+  addAlertsCommand,
   addDemoShopCommand,
 ]) {
   addCommand(program);

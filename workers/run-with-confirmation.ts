@@ -5,6 +5,7 @@ import { maskRunResult } from '../src/checks/mask-run-result.ts';
 import { RunCancelledError } from '../src/checks/run-cancelled-error.ts';
 import { processSecretMasker } from '../src/config/secret-masker.ts';
 import { errorOf } from '../src/results/error-codes.ts';
+import type { IncidentTransition } from '../src/results/incident-store.ts';
 import type { ResultsRecorder } from '../src/results/results-recorder.ts';
 import type { RunResult } from '../src/results/run-result.ts';
 import type { StatePolicy } from '../src/results/state-store.ts';
@@ -51,12 +52,15 @@ export async function runWithConfirmation(options: ConfirmationOptions): Promise
     // Masked already: by the probe or journey that made it, or by attemptOrCrash.
     const result = { ...(await attemptOrCrash(options, attempt, runId)), host: HOST_ID };
     const counted = result.status !== 'fail' || attempt > options.retries;
-    const change = await recorder.record(result, {
+    const { change, incident } = await recorder.recordRun(result, {
       counted,
       policy: options.policy,
       locations: options.locations,
       slot: options.slot,
     });
+    // An incident that opened or ended here is alerted from here, once: only the run that
+    // made the transition sees it (incident-store.ts), and the alert's job id is its key.
+    await queueAlert(recorder, incident, logger);
     logger.info(
       {
         checkId: result.checkId,
@@ -77,6 +81,26 @@ export async function runWithConfirmation(options: ConfirmationOptions): Promise
     if (counted || options.signal?.aborted) return result;
     await sleep(options.retryDelay, undefined, { signal: options.signal }).catch(() => {});
     if (options.signal?.aborted) return result;
+  }
+}
+
+/**
+ * A failure to queue an alert is logged, not thrown: the run is already stored, and a
+ * redone job would not see the transition again (its run is counted once).
+ */
+async function queueAlert(
+  recorder: ResultsRecorder,
+  incident: IncidentTransition | undefined,
+  logger: Logger,
+): Promise<void> {
+  if (!incident || !recorder.alertOutbox) return;
+  try {
+    await recorder.alertOutbox.enqueue(incident);
+  } catch (error) {
+    logger.error(
+      { checkId: incident.incident.checkId, incidentId: incident.incident.id, err: (error as Error).message },
+      'could not queue the alert of an incident',
+    );
   }
 }
 

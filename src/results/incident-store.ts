@@ -24,6 +24,19 @@ export interface Incident {
 }
 
 /**
+ * What a state change did to its check's incident: `opened` (the first location went
+ * DOWN), `updated` (another location joined or recovered, the incident goes on) or
+ * `ended` (the last location came back). Reported so the caller can alert once per
+ * incident, not once per location: only one caller ever sees an incident open or end,
+ * since every change is applied under the check's lock.
+ */
+export interface IncidentTransition {
+  kind: 'opened' | 'updated' | 'ended';
+  incident: Incident;
+  change: StateChange;
+}
+
+/**
  * An incident spans from the first location going DOWN to the last one coming back.
  * Kept per check, newest first, at most 200.
  */
@@ -55,7 +68,7 @@ export class IncidentStore {
     change: StateChange,
     verdict?: string,
     options: { pending?: boolean } = {},
-  ): Promise<Incident | undefined> {
+  ): Promise<IncidentTransition | undefined> {
     return this.locked(change.checkId, () => this.applyStateChange(change, verdict, options));
   }
 
@@ -63,7 +76,7 @@ export class IncidentStore {
     change: StateChange,
     verdict: string | undefined,
     options: { pending?: boolean },
-  ): Promise<Incident | undefined> {
+  ): Promise<IncidentTransition | undefined> {
     const openId = await this.redis.get(this.openKey(change.checkId));
     const open = openId ? await this.get(openId) : undefined;
     if (change.to === 'DOWN') {
@@ -89,7 +102,7 @@ export class IncidentStore {
         .zadd(`${this.prefix}:incidents:${change.checkId}`, incident.start, incident.id)
         .zremrangebyrank(`${this.prefix}:incidents:${change.checkId}`, 0, -201)
         .exec();
-      return incident;
+      return { kind: open ? 'updated' : 'opened', incident, change };
     }
     if (change.from === 'DOWN' && open) {
       open.downNow = open.downNow.filter((location) => location !== change.location);
@@ -99,7 +112,7 @@ export class IncidentStore {
         multi.del(this.openKey(change.checkId));
       }
       await multi.set(this.incidentKey(open.id), JSON.stringify(open)).exec();
-      return open;
+      return { kind: open.end === undefined ? 'updated' : 'ended', incident: open, change };
     }
     return undefined;
   }

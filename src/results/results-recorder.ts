@@ -1,6 +1,8 @@
 import type { Redis } from 'ioredis';
+import type { AlertOutbox } from '../alerts/alert-outbox.ts';
+import { AlertStatusStore } from '../alerts/alert-status-store.ts';
 import type { LoadedConfig } from '../config/load-config.ts';
-import { IncidentStore } from './incident-store.ts';
+import { IncidentStore, type IncidentTransition } from './incident-store.ts';
 import { MissedSlotStore } from './missed-slot-store.ts';
 import { type RedisStep, runSteps } from './redis-step.ts';
 import { ResultStore } from './result-store.ts';
@@ -21,6 +23,12 @@ export interface RecordOptions {
   slot?: { at: number; interval: number };
 }
 
+/** What recording one run did: the state change it made, and what that did to the incident. */
+export interface RecordedRun {
+  change?: StateChange;
+  incident?: IncidentTransition;
+}
+
 /** A location as a verdict sees it; `controlCheck` lets a check not be judged by itself. */
 export type LocationView = VerdictLocation & { controlCheck?: string };
 
@@ -36,6 +44,14 @@ export class ResultsRecorder {
   readonly incidents: IncidentStore;
   readonly workers: WorkerRegistry;
   readonly missedSlots: MissedSlotStore;
+  /** Each alert's delivery status (queued, retrying, sent, failed), for the API. */
+  readonly alerts: AlertStatusStore;
+  /**
+   * Where the worker that recorded a run sends the incident transition to be alerted (the
+   * `alerts` queue); set by the stack when `alerting` is configured. The recorder never
+   * calls it itself: runWithConfirmation does, with what recordRun() reported.
+   */
+  alertOutbox?: AlertOutbox;
 
   constructor(
     private readonly redis: Redis,
@@ -54,9 +70,16 @@ export class ResultsRecorder {
     this.incidents = new IncidentStore(redis, prefix);
     this.workers = new WorkerRegistry(redis, prefix);
     this.missedSlots = new MissedSlotStore(redis, prefix);
+    this.alerts = new AlertStatusStore(redis, prefix);
   }
 
+  /** Records a run (see recordRun) and returns the state change it made, if any. */
   async record(result: RunResult, options: RecordOptions): Promise<StateChange | undefined> {
+    return (await this.recordRun(result, options)).change;
+  }
+
+  /** Records a run; reports the state change and, with it, the incident's transition (to alert on). */
+  async recordRun(result: RunResult, options: RecordOptions): Promise<RecordedRun> {
     // One script: the run's record, its slot, its counts and its state are written in one
     // atomic step, record first, so no reader sees a slot accounted for without its run (a
     // run lost on the way leaves the slot missed, visible, never filled by nothing), and the
@@ -71,7 +94,7 @@ export class ResultsRecorder {
     }
     if (!options.counted) {
       await runSteps(this.redis, steps);
-      return undefined;
+      return {};
     }
     steps.push(
       this.rollups.countStep(result),
@@ -84,15 +107,17 @@ export class ResultsRecorder {
       // A change in a slot not every location has reported yet leaves the incident's
       // verdict pending rather than set from half a slot.
       const verdict = await this.verdict(result.checkId, options.locations);
-      await this.incidents.onStateChange(change, verdict.verdict, {
+      const incident = await this.incidents.onStateChange(change, verdict.verdict, {
         pending: verdict.awaiting.length > 0,
       });
-    } else if (await this.incidents.awaitingVerdictOf(replies.at(-1))) {
+      return { change, incident };
+    }
+    if (await this.incidents.awaitingVerdictOf(replies.at(-1))) {
       // The run that completes the slot sets the verdict of the incident it opened or widened.
       const verdict = await this.verdict(result.checkId, options.locations);
       if (verdict.awaiting.length === 0) await this.incidents.settleVerdict(result.checkId, verdict.verdict);
     }
-    return change;
+    return {};
   }
 
   /**

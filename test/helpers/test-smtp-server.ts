@@ -27,6 +27,10 @@ export interface TestSmtpServerOptions {
   users?: Record<string, string>;
   /** AUTH mechanisms offered; default PLAIN and LOGIN. */
   authMethods?: string[];
+  /** Listen on this port (to start a stopped server again where clients expect it); default a free one. */
+  port?: number;
+  /** How long close() lets open sessions (a client's pooled connections) go on; default smtp-server's 30 s. */
+  closeTimeoutMs?: number;
 }
 
 /** Recipients in this domain are delivered; any other is refused as relaying. */
@@ -47,6 +51,7 @@ export async function startSmtpServer(options: TestSmtpServerOptions = {}): Prom
     cert: options.tls?.cert,
     disabledCommands: options.tls ? [] : ['STARTTLS'],
     banner: 'pathwatch test ESMTP',
+    closeTimeout: options.closeTimeoutMs,
     logger: false,
     authMethods: options.authMethods ?? ['PLAIN', 'LOGIN'],
     // Its default reverse lookup of the client address would ask the system resolver.
@@ -82,7 +87,7 @@ export async function startSmtpServer(options: TestSmtpServerOptions = {}): Prom
   const server = new SMTPServer(serverOptions);
   // A client that rejects the certificate aborts the handshake: an event, not a crash.
   server.on('error', () => {});
-  server.listen(0, '127.0.0.1');
+  server.listen(options.port ?? 0, '127.0.0.1');
   await once(server.server, 'listening');
   const { port } = server.server.address() as AddressInfo;
   return {

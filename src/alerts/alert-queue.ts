@@ -1,0 +1,67 @@
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { AlertEvent } from './alert-event.ts';
+
+/** The one queue of alert events, shared by every location (BullMQ forbids ":" in names). */
+export const ALERT_QUEUE_NAME = 'alerts';
+
+/** The name of alert jobs' backoff, computed by the alert worker (alertRetryDelay). */
+export const ALERT_BACKOFF_TYPE = 'alert-backoff';
+
+export interface AlertRetryPolicy {
+  /**
+   * Delivery attempts before an alert is `failed`.
+   * @defaultValue 40
+   */
+  attempts: number;
+  /**
+   * Wait before the first retry; each next wait doubles.
+   * @defaultValue 15000 (15 s)
+   */
+  firstDelayMs: number;
+  /**
+   * The longest wait between two attempts.
+   * @defaultValue 900000 (15 min)
+   */
+  maxDelayMs: number;
+}
+
+/**
+ * 15 s, 30 s, 1 min, 2 min, 4 min, 8 min, then every 15 min: 40 attempts span about
+ * 8 h 30 min (39 waits: 16 min for the first six, 33 × 15 min after), long enough to ride out a
+ * mail server's night-time outage, and no attempt is ever more than 15 min late.
+ */
+export const DEFAULT_ALERT_RETRY: AlertRetryPolicy = {
+  attempts: 40,
+  firstDelayMs: 15_000,
+  maxDelayMs: 900_000,
+};
+
+/** The wait before attempt `attemptsMade + 1`: doubling from firstDelayMs, capped at maxDelayMs. */
+export function alertRetryDelay(attemptsMade: number, policy: AlertRetryPolicy): number {
+  const doublings = Math.min(Math.max(attemptsMade - 1, 0), 30);
+  return Math.min(policy.firstDelayMs * 2 ** doublings, policy.maxDelayMs);
+}
+
+export function openAlertQueue(connection: Redis, prefix: string): Queue<AlertEvent> {
+  return new Queue<AlertEvent>(ALERT_QUEUE_NAME, { connection, prefix });
+}
+
+/**
+ * Adds the event's job, its id the event's idempotency key: BullMQ refuses a second job with
+ * an id it still holds, so a second enqueue of the same event adds nothing. Finished jobs are
+ * kept a week for that reason; past it the worker's sent mark still stops a second mail.
+ */
+export async function enqueueAlert(
+  queue: Queue<AlertEvent>,
+  event: AlertEvent,
+  attempts = DEFAULT_ALERT_RETRY.attempts,
+): Promise<void> {
+  await queue.add(event.kind, event, {
+    jobId: event.key,
+    attempts,
+    backoff: { type: ALERT_BACKOFF_TYPE },
+    removeOnComplete: { age: 7 * 86_400, count: 10_000 },
+    removeOnFail: { age: 30 * 86_400, count: 10_000 },
+  });
+}

@@ -1,0 +1,82 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { mailHeader } from '../helpers/mail-headers.ts';
+import { runCli } from '../helpers/run-cli.ts';
+import { closedPort } from '../helpers/test-servers.ts';
+import { startSmtpServer } from '../helpers/test-smtp-server.ts';
+
+/** Issue 14: `pathwatch alerts test` says what the mail server said, or in one line why not. */
+const dir = mkdtempSync(join(tmpdir(), 'pw-alerts-cli-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+function configFor(port: number, name: string): string {
+  const file = join(dir, `${name}.yaml`);
+  writeFileSync(
+    file,
+    [
+      'locations: { inside: {} }',
+      'alerting:',
+      `  smtp: { host: 127.0.0.1, port: ${port} }`,
+      '  from: pathwatch@example.test',
+      '  to: [oncall@example.test]',
+      '',
+    ].join('\n'),
+  );
+  return file;
+}
+
+test('alerts test sends one mail through the configured server and prints its reply', async (t) => {
+  const smtp = await startSmtpServer({ closeTimeoutMs: 200 });
+  t.after(() => smtp.close());
+  const result = await runCli([
+    'alerts',
+    'test',
+    '--to',
+    'me@example.test',
+    '--config',
+    configFor(smtp.port, 'up'),
+  ]);
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(
+    result.stdout.trim(),
+    `sent to me@example.test through 127.0.0.1:${smtp.port}; the server answered: 250 Ok: queued as TEST1`,
+  );
+  assert.equal(smtp.messages.length, 1);
+  assert.deepEqual(smtp.messages[0].to, ['me@example.test']);
+  assert.equal(
+    mailHeader(smtp.messages[0].data, 'Subject'),
+    '[pathwatch] Mail settings is TEST at pathwatch alerts test',
+  );
+});
+
+test('alerts test against a closed port prints one line saying so, no stack trace', async () => {
+  const port = await closedPort();
+  const result = await runCli(['alerts', 'test', '--config', configFor(port, 'down')]);
+  assert.equal(result.code, 1);
+  assert.equal(result.stdout, '');
+  assert.equal(
+    result.stderr,
+    `pathwatch alerts test: mail server 127.0.0.1:${port} unreachable: connection refused\n`,
+  );
+});
+
+test('a recipient the server refuses (554) is a clear line too', async (t) => {
+  const smtp = await startSmtpServer({ closeTimeoutMs: 200 });
+  t.after(() => smtp.close());
+  const result = await runCli([
+    'alerts',
+    'test',
+    '--to',
+    'someone@elsewhere.org',
+    '--config',
+    configFor(smtp.port, 'relay'),
+  ]);
+  assert.equal(result.code, 1);
+  assert.match(
+    result.stderr,
+    /^pathwatch alerts test: mail server 127\.0\.0\.1:\d+ refused the recipients: .*554 5\.7\.1 Relay access denied\n$/,
+  );
+});

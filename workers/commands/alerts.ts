@@ -1,0 +1,74 @@
+import { randomUUID } from 'node:crypto';
+import { type Command, InvalidArgumentError } from 'commander';
+import type { AlertEvent } from '../../src/alerts/alert-event.ts';
+import { EmailChannel } from '../../src/alerts/email-channel.ts';
+import { CliExit, EXIT_FAIL, EXIT_USAGE } from '../cli/cli-exit.ts';
+import { configOption } from '../cli/config-option.ts';
+import { exitWhenDone } from '../cli/exit-when-done.ts';
+import { loadConfigOrExit } from '../cli/load-config-or-exit.ts';
+
+function addressArgument(value: string): string {
+  if (!/^[^@\s]+@[^@\s]+$/.test(value)) throw new InvalidArgumentError('expected an email address');
+  return value;
+}
+
+/** A test alert: its own key each time, so two tests are two mails. */
+function testEvent(): AlertEvent {
+  const id = randomUUID();
+  const now = Date.now();
+  return {
+    key: `test.${id}`,
+    kind: 'test',
+    incidentId: `test-${id}`,
+    checkId: 'pathwatch-test',
+    checkName: 'Mail settings',
+    itemKind: 'test',
+    locations: ['pathwatch alerts test'],
+    at: now,
+    start: now,
+  };
+}
+
+/** `pathwatch alerts test`: one mail through the configured server, and what the server said. */
+export function addAlertsCommand(program: Command): void {
+  const alerts = program.command('alerts').description('alert mail: check the mail server settings');
+  alerts
+    .command('test')
+    .description(
+      "send one test mail through alerting.smtp and print the server's reply, or one line saying what failed (exit 0 sent, 1 not sent)",
+    )
+    .addOption(configOption())
+    .option('--to <address>', 'send it here instead of alerting.to', addressArgument)
+    .action(async (options: { config?: string; to?: string }) => {
+      exitWhenDone();
+      const config = await loadConfigOrExit(options.config);
+      const alerting = config.settings.alerting;
+      if (!alerting)
+        throw new CliExit(
+          EXIT_USAGE,
+          `pathwatch alerts test: ${config.file} has no alerting block; add alerting.smtp, from and to`,
+        );
+      let channel: EmailChannel;
+      try {
+        channel = new EmailChannel({
+          alerting,
+          secrets: config.secrets,
+          to: options.to ? [options.to] : undefined,
+        });
+      } catch (error) {
+        // A secret reference that does not resolve (the password's variable unset).
+        throw new CliExit(EXIT_FAIL, `pathwatch alerts test: ${(error as Error).message}`);
+      }
+      const to = options.to ? [options.to] : alerting.to;
+      try {
+        const receipt = await channel.send(testEvent());
+        console.log(
+          `sent to ${to.join(', ')} through ${channel.server}; the server answered: ${receipt.response}`,
+        );
+      } catch (error) {
+        throw new CliExit(EXIT_FAIL, `pathwatch alerts test: ${(error as Error).message}`);
+      } finally {
+        await channel.close();
+      }
+    });
+}
