@@ -8,6 +8,10 @@ import { defineConfig } from 'pathwatch';
 // docker-compose.yml points these at its own services; on one machine the defaults apply.
 const shop = process.env.DEMO_SHOP_URL ?? 'http://127.0.0.1:4601';
 const apiHost = process.env.PATHWATCH_API_HOST ?? '127.0.0.1';
+// docker-compose.yml's outside worker has its own disk: it uploads its evidence to the API
+// with a `worker` token (`pathwatch token create --role worker`); the API takes its hash.
+const deliverTo = process.env.PATHWATCH_DELIVER_TO;
+const uploadTokenHash = process.env.PATHWATCH_UPLOAD_TOKEN_HASH;
 
 export default defineConfig({
   locations: {
@@ -48,7 +52,23 @@ export default defineConfig({
   journeys: 'journeys/*.journey.ts',
   // The demo customer's password, for the example journeys (`${file:DEMO_SHOP_PASSWORD}`).
   secretsFile: 'journeys/demo.secrets.yaml',
-  api: { host: apiHost, port: 4600 },
+  api: {
+    host: apiHost,
+    port: 4600,
+    // A worker token alone leaves the API open to readers, as without tokens.
+    tokens: uploadTokenHash ? [{ name: 'worker-outside', hash: uploadTokenHash, role: 'worker' }] : [],
+  },
+  ...(deliverTo
+    ? { artifacts: { deliverTo: { url: deliverTo, token: '${env:PATHWATCH_UPLOAD_TOKEN}' } } }
+    : {}),
+  // A rolling capture of the shop's traffic, and the slice around every failed run. tcpdump
+  // needs root or CAP_NET_RAW and CAP_NET_ADMIN: without them the stack says so in one line
+  // ("packet capture unavailable; …") and monitors on. Packets are cut to their headers.
+  capture: {
+    filter: `tcp port ${new URL(shop).port || '80'} or udp port 53`,
+    ringSize: '256MiB',
+    maxAge: '1h',
+  },
   // Tests point it elsewhere so they never touch the private Redis of a running quick start.
   dataDir: process.env.PATHWATCH_DATA_DIR ?? '.pathwatch',
 });

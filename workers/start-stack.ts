@@ -5,9 +5,16 @@ import type { Redis } from 'ioredis';
 import { CaptureAgent } from '../capture/capture-agent.ts';
 import { openCaptureRequestQueue, startCaptureRequestWorker } from '../capture/capture-request-worker.ts';
 import { PeriodicCollector } from '../capture/periodic-collection.ts';
+import type { AlertItem } from '../src/alerts/alert-event.ts';
+import { AlertOutbox } from '../src/alerts/alert-outbox.ts';
+import { openAlertQueue } from '../src/alerts/alert-queue.ts';
+import { EmailChannel } from '../src/alerts/email-channel.ts';
 import { buildApp } from '../src/api/build-app.ts';
 import type { MonitoredItem } from '../src/api/routes/checks-routes.ts';
+import type { ArtifactStore } from '../src/artifacts/artifact-store.ts';
+import { DeliveringArtifactStore } from '../src/artifacts/delivering-artifact-store.ts';
 import { FilesystemArtifactStore } from '../src/artifacts/filesystem-artifact-store.ts';
+import { RetentionSchedule } from '../src/artifacts/retention-schedule.ts';
 import type { LoadedConfig } from '../src/config/load-config.ts';
 import type { ResolvedJourney } from '../src/journeys/load-journeys.ts';
 import {
@@ -20,6 +27,7 @@ import { ResultsRecorder } from '../src/results/results-recorder.ts';
 import type { RunResult } from '../src/results/run-result.ts';
 import { startMissedSlotSweep } from '../src/scheduler/missed-slot-sweep.ts';
 import {
+  newRunNonce,
   openQueue,
   QUEUE_KINDS,
   type QueueKind,
@@ -29,6 +37,7 @@ import {
 import { scheduledItems, syncSchedulers } from '../src/scheduler/sync-schedulers.ts';
 import { HOST_ID } from '../src/util/host-id.ts';
 import type { Logger } from '../src/util/logger.ts';
+import { startAlertWorker } from './alert-worker.ts';
 import { startJourneyWorker } from './journey-worker.ts';
 import { resolveRedis } from './resolve-redis.ts';
 import { startRunWorker } from './run-worker.ts';
@@ -95,6 +104,35 @@ export async function startStack(options: StartStackOptions): Promise<RunningSta
     const journeys = options.journeys ?? [];
     let runNow: ((item: MonitoredItem) => Promise<string[]>) | undefined;
     let runNowConnection: Redis | undefined;
+    const alerting = config.settings.alerting;
+    if (alerting) {
+      const items: AlertItem[] = [
+        ...config.checks.map(({ id, name, kind, alertSubject }) => ({ id, name, kind, alertSubject })),
+        ...journeys.map(({ id, name, kind }) => ({ id, name, kind })),
+      ];
+      // Workers queue the alerts of the incidents they open or end; the queue closes after
+      // them (stoppers run in reverse), so the last runs' alerts are queued.
+      if (roles.workerLocations.length > 0) {
+        const queue = openAlertQueue(connect('alerts'), prefix);
+        recorder.alertOutbox = new AlertOutbox(queue, recorder.alerts, items, logger);
+        stoppers.push(() => queue.close());
+      }
+      // One process delivers them: the scheduler's, which every installation has once.
+      if (roles.scheduler) {
+        const channel = new EmailChannel({ alerting, secrets: config.secrets, items });
+        const alertWorker = startAlertWorker({
+          connection: connect('alert worker'),
+          prefix,
+          channel,
+          statuses: recorder.alerts,
+          logger,
+        });
+        stoppers.push(async () => {
+          await alertWorker.close();
+          await channel.close();
+        });
+      }
+    }
     if (roles.scheduler) {
       const queues = openEveryQueue(config.locations, connect('scheduler'), prefix);
       stoppers.push(() => closeEveryQueue(queues));
@@ -123,7 +161,7 @@ export async function startStack(options: StartStackOptions): Promise<RunningSta
               .get(location)!
               [kind].add(
                 'run-now',
-                { checkId: item.id, location, requestedAt: Date.now() },
+                { checkId: item.id, location, requestedAt: Date.now(), runNonce: newRunNonce() },
                 { removeOnComplete: { count: 100 }, removeOnFail: { count: 500 } },
               ),
           ),
@@ -132,7 +170,8 @@ export async function startStack(options: StartStackOptions): Promise<RunningSta
       };
     }
     const closers: Array<() => Promise<void>> = [];
-    const artifacts = new FilesystemArtifactStore(join(config.dataDir, 'artifacts'));
+    const localArtifacts = new FilesystemArtifactStore(join(config.dataDir, 'artifacts'));
+    const artifacts = await deliveringStoreFor(config, roles, localArtifacts, logger, stoppers);
     let capture: CaptureAgent | undefined;
     if (roles.workerLocations.length > 0 && config.settings.capture?.enabled) {
       capture = new CaptureAgent(
@@ -219,6 +258,11 @@ export async function startStack(options: StartStackOptions): Promise<RunningSta
           .filter((connection) => connection !== undefined)
           .map((connection) => waitUntilReady(connection)),
       );
+      // Retention runs where the store is served from: one process deletes, the workers
+      // sharing its directory only write. Stopped after the API closes (stoppers run in reverse).
+      const retention = new RetentionSchedule(artifacts, config.settings.retention, logger);
+      retention.start();
+      stoppers.push(() => retention.stop());
       const app: FastifyInstance = await buildApp({
         config,
         recorder: new ResultsRecorder(apiConnection, config),
@@ -226,6 +270,7 @@ export async function startStack(options: StartStackOptions): Promise<RunningSta
         logger,
         journeys,
         artifacts,
+        retention: retention.retention,
         runNow,
         requestCapture: async (run, unfiltered) => {
           const queue = openCaptureRequestQueue(run.host ?? HOST_ID, requestConnection, prefix);
@@ -256,6 +301,39 @@ export async function startStack(options: StartStackOptions): Promise<RunningSta
     await stop();
     throw error;
   }
+}
+
+/**
+ * A worker-only process with `artifacts.deliverTo` spools its artifacts in `local` and
+ * uploads them to the API; any other process writes `local` directly (the API's own store,
+ * or a directory shared with it). Its stopper is pushed before the capture agent's and the
+ * workers', so it stops after them: the last runs' evidence is queued before it closes.
+ */
+async function deliveringStoreFor(
+  config: LoadedConfig,
+  roles: StackRoles,
+  local: FilesystemArtifactStore,
+  logger: Logger,
+  stoppers: Array<() => Promise<unknown>>,
+): Promise<ArtifactStore> {
+  const deliverTo = config.settings.artifacts.deliverTo;
+  if (!deliverTo || roles.workerLocations.length === 0) return local;
+  if (roles.api) {
+    // Delivering to itself would upload each file onto itself, then delete it.
+    logger.warn(
+      { to: deliverTo.url },
+      'artifacts.deliverTo is ignored: this process serves the API from its own store',
+    );
+    return local;
+  }
+  const store = new DeliveringArtifactStore({
+    spool: local,
+    target: { url: deliverTo.url, token: config.secrets.interpolate(deliverTo.token) },
+    logger,
+  });
+  await store.start();
+  stoppers.push(() => store.close());
+  return store;
 }
 
 type QueuesByLocation = Map<string, Record<QueueKind, Queue<RunJobData>>>;

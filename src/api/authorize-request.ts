@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { type ApiRole, roleAllows } from '../auth/api-role.ts';
+import { type ApiRole, roleAllows, UPLOAD_ROLE } from '../auth/api-role.ts';
 import { bearerTokenOf } from '../auth/bearer-token.ts';
 import type { ApiTokenEntry, TokenTable } from '../auth/token-table.ts';
 import { apiError } from './api-error.ts';
@@ -25,11 +25,13 @@ declare module 'fastify' {
 
 /**
  * An onRequest hook: 401 without a known bearer token, 403 when its role is below the
- * route's. Does nothing while no token is configured (an open API, bound to localhost).
+ * route's. Does nothing while no token that may read is configured (an open API, bound to
+ * localhost), except on upload routes: writing evidence always takes a worker token.
  */
 export function authorizeRequest(table: TokenTable) {
   return async (request: FastifyRequest, reply: FastifyReply) => {
-    if (table.size === 0 || request.is404) return;
+    if (request.is404) return;
+    if (table.readers === 0 && request.routeOptions.config.role !== UPLOAD_ROLE) return;
     // A signed link stands in for a token on the routes that take one; the route checks it.
     if (
       request.routeOptions.config.signedLink &&

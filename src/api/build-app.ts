@@ -2,6 +2,8 @@ import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Redis } from 'ioredis';
+import { z } from 'zod';
+import type { ArtifactRetention } from '../artifacts/artifact-retention.ts';
 import type { ArtifactStore } from '../artifacts/artifact-store.ts';
 import type { ApiRole } from '../auth/api-role.ts';
 import { TokenTable } from '../auth/token-table.ts';
@@ -10,17 +12,27 @@ import type { ResolvedJourney } from '../journeys/load-journeys.ts';
 import { isRedisUnavailableError, redisFailureReason } from '../redis/redis-connection.ts';
 import type { ResultsRecorder } from '../results/results-recorder.ts';
 import type { RunResult } from '../results/run-result.ts';
+import { sideOf } from '../results/verdict.ts';
 import type { Logger } from '../util/logger.ts';
 import { ApiRequestError, apiError, quoteInput } from './api-error.ts';
 import { authorizeRequest } from './authorize-request.ts';
 import { loadLinkKey } from './link-key.ts';
-import { NO_QUERY, parseQuery } from './query-params.ts';
+import { registerOpenApiCollector, registerOpenApiRoutes } from './openapi.ts';
+import { NO_QUERY, parseQuery, textParam } from './query-params.ts';
+import { registerRateLimits } from './rate-limits.ts';
+import { alertsRoutes } from './routes/alerts-routes.ts';
+import { artifactUploadRoutes } from './routes/artifact-upload-routes.ts';
+import { bundleRoutes } from './routes/bundle-routes.ts';
+import { capturesRoutes } from './routes/captures-routes.ts';
 import { checksRoutes, type MonitoredItem } from './routes/checks-routes.ts';
 import { healthRoutes } from './routes/health-routes.ts';
 import { locationsRoutes } from './routes/locations-routes.ts';
 import { metricsRoutes } from './routes/metrics-routes.ts';
+import { runPageRoutes } from './routes/run-page-routes.ts';
 import { runsRoutes } from './routes/runs-routes.ts';
 import { traceViewerRoutes } from './routes/trace-viewer-routes.ts';
+import { responseSerializerCompiler, zodValidatorCompiler } from './schema-compilers.ts';
+import { registerSecurityHeaders, traceViewerPolicy } from './security-headers.ts';
 
 export interface BuildAppOptions {
   config: LoadedConfig;
@@ -40,6 +52,8 @@ export interface BuildAppOptions {
   linkKey?: Buffer;
   /** A pino logger; tests pass none and get a silent app. */
   logger?: Logger;
+  /** Retention of `artifacts`, run by this process: /metrics serves its figures. */
+  retention?: ArtifactRetention;
 }
 
 /** Checks and journeys, as one list: to an operator both are things that can break. */
@@ -70,6 +84,8 @@ declare module 'fastify' {
 
 /** Longest URL the API reads; longer ones get a 414 before any route sees them. */
 export const MAX_URL_LENGTH = 4096;
+/** The trace viewer's one parameter: the trace to open (a URL on this origin). */
+const TRACE_VIEWER_QUERY = z.object({ trace: textParam(MAX_URL_LENGTH).optional() });
 /** Largest request body (Fastify's default), in bytes. */
 export const MAX_BODY_BYTES = 1_048_576;
 /** Largest request head Node reads (its default), in bytes; larger gets a 431. */
@@ -152,6 +168,14 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   };
   const authorize = authorizeRequest(tokens);
   const openRoutes = new Set(options.config.settings.api.openRoutes);
+  // Both before any route: their hooks come first on every answer, errors and 404s included.
+  await registerSecurityHeaders(app);
+  await registerRateLimits(app, options.config.settings.api.rateLimit, tokens);
+  // Routes' zod schemas validate input and document the API (openapi.ts); the collector
+  // learns routes as they are added, so it comes before them.
+  app.setValidatorCompiler(zodValidatorCompiler);
+  app.setSerializerCompiler(responseSerializerCompiler(app.log));
+  await registerOpenApiCollector(app);
 
   app.setErrorHandler(
     (
@@ -187,9 +211,9 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   app.addHook('onRoute', (route) => {
     for (const method of [route.method].flat()) {
       if (method === 'HEAD') continue;
-      // Outside /api/ a route is open (health, metrics, the trace viewer's files) unless
-      // api.openRoutes closes it to viewers.
-      const role = route.config?.role ?? (route.url.startsWith('/api/') ? 'viewer' : 'open');
+      // Outside /api/v1/ a route is open (health, metrics, the trace viewer's files, the API's
+      // documentation) unless api.openRoutes closes it to viewers.
+      const role = route.config?.role ?? (route.url.startsWith('/api/v1/') ? 'viewer' : 'open');
       routeRoles.push({ method, url: route.url, role });
     }
   });
@@ -208,7 +232,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     }
   });
   // Every route's query parameters are parsed here against the schema it declares in
-  // `config.query` (none declared: none taken), so none is read unchecked.
+  // `config.query` (none declared: none taken), so none is read unchecked; a route with
+  // `schema.querystring` is parsed the same way by its validator (schema-compilers.ts).
   app.addHook('preValidation', async (request) => {
     if (request.is404 || request.routeOptions.schema?.querystring) return;
     request.query = parseQuery(request.routeOptions.config.query ?? NO_QUERY, request.query);
@@ -220,11 +245,26 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     if (!openRoutes.has('health')) health.addHook('onRequest', authorize);
     await health.register(healthRoutes, { redis: options.redis });
   });
+  // The OpenAPI document and its page: open, they hold no data (openapi.ts says why).
+  await app.register(registerOpenApiRoutes);
   const items = monitoredItems(options.config, options.journeys ?? []);
-  await app.register(traceViewerRoutes);
+  await app.register(async (viewer) => {
+    viewer.addHook('onRoute', (route) => {
+      traceViewerPolicy(route);
+      // The viewer reads `?trace=<url of a trace.zip>` in the browser (run-links.ts makes
+      // such links); its files ignore it, but the query hook refuses what a route does not declare.
+      route.config = { ...route.config, query: TRACE_VIEWER_QUERY };
+    });
+    await viewer.register(traceViewerRoutes);
+  });
   await app.register(async (metrics) => {
     if (!openRoutes.has('metrics')) metrics.addHook('onRequest', authorize);
-    await metrics.register(metricsRoutes, { config: options.config, items, recorder: options.recorder });
+    await metrics.register(metricsRoutes, {
+      config: options.config,
+      items,
+      recorder: options.recorder,
+      retention: options.retention,
+    });
   });
 
   await app.register(async (api) => {
@@ -239,13 +279,49 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     }
     await api.register(checksRoutes, { items, recorder: options.recorder, runNow: options.runNow });
     await api.register(locationsRoutes, { config: options.config, recorder: options.recorder });
+    await api.register(alertsRoutes, { statuses: options.recorder.alerts });
     await api.register(runsRoutes, {
       recorder: options.recorder,
       artifacts: options.artifacts,
       requestCapture: options.requestCapture,
-      apiHasTokens: tokens.size > 0,
+      // A worker's upload token alone leaves the API open to readers.
+      apiHasTokens: tokens.readers > 0,
       linkKey,
     });
+    await api.register(capturesRoutes, {
+      items,
+      locations: options.config.locations,
+      recorder: options.recorder,
+      artifacts: options.artifacts,
+      runsPerSeries: options.config.settings.runsPerSeries,
+    });
+    await api.register(artifactUploadRoutes, {
+      artifacts: options.artifacts,
+      maxBytes: options.config.settings.artifacts.maxUploadSize,
+    });
+    await api.register(bundleRoutes, {
+      items,
+      recorder: options.recorder,
+      artifacts: options.artifacts,
+      runsPerSeries: options.config.settings.runsPerSeries,
+      locationDescriptions: Object.fromEntries(
+        Object.entries(options.config.settings.locations).map(([id, location]) => [id, location.description]),
+      ),
+      linkKey,
+    });
+  });
+  // The run page for people (HTML); its own scope, so its refusals are pages, not JSON.
+  await app.register(runPageRoutes, {
+    items,
+    recorder: options.recorder,
+    artifacts: options.artifacts,
+    runsPerSeries: options.config.settings.runsPerSeries,
+    sides: Object.fromEntries(
+      options.config.locations.map((id) => [id, sideOf(id, options.config.settings.locations[id]?.side)]),
+    ),
+    linkKey,
+    linkTtlMs: options.config.settings.api.linkTtl,
+    authorize,
   });
   return app;
 }

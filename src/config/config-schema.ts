@@ -4,7 +4,10 @@ import { isApiTokenHash } from '../auth/api-token.ts';
 import { checkSettings } from '../checks/check-base.ts';
 import { checkSchema } from '../checks/registry.ts';
 import { browserSettingsSchema } from '../journeys/browser-settings.ts';
+import { artifactsSchema } from './artifacts-schema.ts';
 import { periodicCollectionsSchema } from './periodic-collection-schema.ts';
+import { rateLimitSchema } from './rate-limit-schema.ts';
+import { retentionSchema } from './retention-schema.ts';
 import { secretRef } from './secret-resolver.ts';
 import { byteSize, duration, identifier, strictObject } from './zod-helpers.ts';
 
@@ -101,7 +104,7 @@ const apiTokenEntrySchema = z.preprocess(
         error: (issue) => `expected one of ${API_ROLES.join(', ')}, got ${JSON.stringify(issue.input)}`,
       })
       .describe(
-        '`viewer` reads states, runs and screenshots; `operator` also opens traces, HARs and captures and asks for runs; `admin` also sets maintenance and silences. Required.',
+        "`viewer` reads states, runs and screenshots; `operator` also opens traces, HARs and captures and asks for runs; `admin` also sets maintenance and silences; `worker` only uploads a remote worker's artifacts (`artifacts.deliverTo`) and reads nothing. Required.",
       ),
   }),
 );
@@ -123,7 +126,7 @@ const apiSchema = strictObject({
     .array(apiTokenEntrySchema)
     .default([])
     .describe(
-      'Who may call the API: `{ name, hash, role }` per token, the token by its SHA-256 hash as `pathwatch token create` prints it. None means the API is open (bind it to localhost). Default none.',
+      'Who may call the API: `{ name, hash, role }` per token, the token by its SHA-256 hash as `pathwatch token create` prints it. None (or only `worker` tokens) means the API is open to readers (bind it to localhost); an upload always needs a `worker` token. Default none.',
     ),
   /** Routes answered without a token even when tokens are set (scrapers, probes). */
   openRoutes: z
@@ -143,6 +146,9 @@ const apiSchema = strictObject({
     .string()
     .optional()
     .describe('Address people use to reach the API, for links in emails. Default none.'),
+  rateLimit: rateLimitSchema
+    .prefault({})
+    .describe('How many requests one client may make (fields below). Default 600 a minute.'),
 });
 
 const captureSchema = strictObject({
@@ -251,6 +257,11 @@ export const configSchema = strictObject({
     .describe(
       'Packet capture: a ring of pcap files and the slices cut from it around failed runs. Default off.',
     ),
+  artifacts: artifactsSchema
+    .prefault({})
+    .describe(
+      "Where a worker's artifacts go when it does not share the API's disk, and how large an upload the API takes.",
+    ),
   dataDir: z
     .string()
     .default('.pathwatch')
@@ -311,6 +322,11 @@ export const configSchema = strictObject({
   keepRuns: duration({ min: 3_600_000, max: 400 * 86_400_000 })
     .default(14 * 86_400_000)
     .describe("A run's record expires after this even when its series is short. Default 14d."),
+  retention: retentionSchema
+    .prefault({})
+    .describe(
+      'How long artifacts (captures, traces, screenshots, HAR, bundles) are kept: an age and a total size per kind, enforced every `every`. Default: captures 7d, bundles 30d, the rest 14d.',
+    ),
   secretsFile: z
     .string()
     .optional()

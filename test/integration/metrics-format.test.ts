@@ -1,8 +1,13 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import { buildApp } from '../../src/api/build-app.ts';
+import { ArtifactRetention, type RetentionLimits } from '../../src/artifacts/artifact-retention.ts';
+import { FilesystemArtifactStore } from '../../src/artifacts/filesystem-artifact-store.ts';
 import { parseConfig } from '../../src/config/load-config.ts';
 import { createRedisConnection } from '../../src/redis/redis-connection.ts';
 import { ResultsRecorder } from '../../src/results/results-recorder.ts';
@@ -21,6 +26,9 @@ let redis: Redis;
 let app: FastifyInstance;
 const LEAF_EXPIRY = '2027-03-01T00:00:00.000Z';
 const INTERMEDIATE_EXPIRY = '2026-12-24T00:00:00.000Z';
+const artifactDir = mkdtempSync(join(tmpdir(), 'pw-metrics-artifacts-'));
+let retention: ArtifactRetention;
+let retentionPassAt: number;
 
 function run(
   overrides: Partial<RunResult> & Pick<RunResult, 'runId' | 'checkId' | 'kind' | 'location'>,
@@ -90,13 +98,29 @@ before(async () => {
     }),
     options,
   );
-  app = await buildApp({ config, recorder });
+  // Two 1000-byte slices over a 1500-byte limit: retention deletes the older by size.
+  const store = new FilesystemArtifactStore(artifactDir);
+  await store.put('runs/shopout0/capture.pcap', Buffer.alloc(1000), 'application/vnd.tcpdump.pcap');
+  await store.put('runs/shopout1/capture.pcap', Buffer.alloc(1000), 'application/vnd.tcpdump.pcap');
+  await store.put('runs/shopout1/trace.zip', Buffer.alloc(300), 'application/zip');
+  const roomy = { maxAge: 86_400_000, maxBytes: 1e9 };
+  retention = new ArtifactRetention(store, {
+    captures: { maxAge: 86_400_000, maxBytes: 1500 },
+    traces: roomy,
+    screenshots: roomy,
+    har: roomy,
+    bundles: roomy,
+    other: roomy,
+  } satisfies RetentionLimits);
+  retentionPassAt = (await retention.enforce(Date.now() + 1000)).at;
+  app = await buildApp({ config, recorder, retention });
 });
 
 after(async () => {
   await app?.close();
   await deleteKeysWithPrefix(prefix);
   redis.disconnect();
+  rmSync(artifactDir, { recursive: true, force: true });
 });
 
 /** `name{labels} value` lines as a map from `name{labels}` to value. */
@@ -147,4 +171,24 @@ test('blackbox names carry the latest run of each check and location', async () 
     'DOWN after one counted failure',
   );
   assert.equal(at('pathwatch_check_state{check="shop",location="inside"}'), 1);
+});
+
+test("artifact and retention figures are the last pass's", async () => {
+  const metrics = samples((await app.inject({ url: '/metrics' })).body);
+  const at = (key: string) => metrics.get(key);
+  assert.equal(at('pathwatch_artifacts_bytes{kind="captures"}'), 1000);
+  assert.equal(at('pathwatch_artifacts_files{kind="captures"}'), 1);
+  assert.equal(at('pathwatch_artifacts_bytes{kind="traces"}'), 300);
+  assert.equal(at('pathwatch_artifacts_files{kind="bundles"}'), 0);
+  assert.equal(at('pathwatch_artifacts_deleted_total{kind="captures",reason="size"}'), 1);
+  assert.equal(at('pathwatch_artifacts_deleted_total{kind="captures",reason="age"}'), 0);
+  assert.equal(at('pathwatch_artifacts_deleted_total{kind="traces",reason="size"}'), 0);
+  assert.equal(at('pathwatch_retention_undeletable_artifacts'), 0);
+  assert.equal(at('pathwatch_retention_last_pass_timestamp_seconds'), retentionPassAt / 1000);
+  // A later pass is what the next scrape reads.
+  await retention.enforce(Date.now() + 2 * 86_400_000);
+  const later = samples((await app.inject({ url: '/metrics' })).body);
+  assert.equal(later.get('pathwatch_artifacts_files{kind="captures"}'), 0);
+  assert.equal(later.get('pathwatch_artifacts_deleted_total{kind="captures",reason="age"}'), 1);
+  assert.equal(later.get('pathwatch_artifacts_deleted_total{kind="traces",reason="age"}'), 1);
 });

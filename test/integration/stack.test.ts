@@ -171,7 +171,7 @@ test('Ctrl-C in a terminal (SIGINT to the whole process group) stops cleanly: Re
   assert.ok(!isAlive(redisPid));
 });
 
-test('the bundled example (the quick start) stores a run of its HTTP check within two check intervals', async (t) => {
+test('the bundled example (the quick start) stores a run of its HTTP check within two check intervals, and captures: the slice of a closeConnections failure is served', async (t) => {
   const shopPort = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'pathwatch-example-'));
   const { LOOPBACK_ONLY_CHROMIUM_ARGS } = await import('../helpers/loopback-browser.ts');
@@ -202,6 +202,45 @@ test('the bundled example (the quick start) stores a run of its HTTP check withi
   }
   assert.ok(runs.length > 0, `a run within ${2 * checks.intervalMs} ms:\n${started.output()}`);
   assert.equal(runs[0].status, 'pass');
+
+  // The example captures: where this machine lets tcpdump run, the shop's closeConnections
+  // fault leaves a failed run with its slice; where it does not, one line says why.
+  if (!/packet capture (ring|unavailable)/.test(started.output())) {
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+  }
+  if (/packet capture unavailable/.test(started.output())) {
+    t.diagnostic(
+      `capture not possible here: ${/packet capture unavailable.*$/m.exec(started.output())?.[0]}`,
+    );
+    return;
+  }
+  await fetch(`http://127.0.0.1:${shopPort}/admin/faults`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ closeConnections: true }),
+  });
+  type StoredRun = { runId: string; status: string; artifacts?: Array<{ kind: string; key: string }> };
+  let sliced: StoredRun | undefined;
+  const sliceDeadline = Date.now() + 3 * checks.intervalMs + 15_000;
+  while (!sliced && Date.now() < sliceDeadline) {
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const recent: StoredRun[] = (
+      await (await fetch(`${started.apiUrl}/api/v1/checks/shop-health/runs?limit=20`)).json()
+    ).runs;
+    sliced = recent.find(
+      (run) => run.status === 'fail' && run.artifacts?.some((artifact) => artifact.kind === 'pcap'),
+    );
+  }
+  assert.ok(sliced, `a failed run with its capture slice:\n${started.output()}`);
+  const name = sliced
+    .artifacts!.find((artifact) => artifact.kind === 'pcap')!
+    .key.split('/')
+    .pop()!;
+  const pcap = await fetch(`${started.apiUrl}/api/v1/runs/${sliced.runId}/artifacts/${name}`);
+  assert.equal(pcap.status, 200);
+  assert.equal(pcap.headers.get('content-type'), 'application/vnd.tcpdump.pcap');
+  const bytes = Buffer.from(await pcap.arrayBuffer());
+  assert.ok([0xa1b2c3d4, 0xd4c3b2a1].includes(bytes.readUInt32BE(0)), 'a pcap file');
 });
 
 test("a second pathwatch on the same data dir is refused, and the first one's Redis is left alone", async (t) => {
