@@ -214,11 +214,14 @@ test('the bundled example (the quick start) stores a run of its HTTP check withi
     );
     return;
   }
-  await fetch(`http://127.0.0.1:${shopPort}/admin/faults`, {
+  const fault = await fetch(`http://127.0.0.1:${shopPort}/admin/faults`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ closeConnections: true }),
+  }).catch((error: Error) => {
+    throw new Error(`the demo shop did not take the fault (${error.message}):\n${started.output()}`);
   });
+  assert.equal(fault.status, 200, await fault.text());
   type StoredRun = { runId: string; status: string; artifacts?: Array<{ kind: string; key: string }> };
   let sliced: StoredRun | undefined;
   const sliceDeadline = Date.now() + 3 * checks.intervalMs + 15_000;
