@@ -1,5 +1,16 @@
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
+import {
+  type FileHandle,
+  mkdir,
+  open,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  rmdir,
+  stat,
+  writeFile,
+} from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -55,15 +66,22 @@ export class FilesystemArtifactStore implements ArtifactStore {
     const path = this.pathOf(key);
     const info = await this.info(key, path);
     if (!info) return undefined;
-    if (!request) return { stream: createReadStream(path, READ_OPTIONS), info };
-    const range = resolveByteRange(request, info.bytes);
-    if (!range) throw new ArtifactRangeError(key, info.bytes);
+    const range = request ? resolveByteRange(request, info.bytes) : undefined;
+    if (request && !range) throw new ArtifactRangeError(key, info.bytes);
+    // Opened here, not by the stream on its own later: a file deleted meanwhile (retention)
+    // is "not found" to the caller, never an error event on a stream nobody listens to yet.
+    let handle: FileHandle;
+    try {
+      handle = await open(path, 'r');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
+    }
     // start/end make the read begin at `start` (a seek), not skip the bytes before it.
-    return {
-      stream: createReadStream(path, { ...READ_OPTIONS, start: range.start, end: range.end }),
-      info,
-      range,
-    };
+    const stream = handle.createReadStream(
+      range ? { ...READ_OPTIONS, start: range.start, end: range.end } : READ_OPTIONS,
+    );
+    return range ? { stream, info, range } : { stream, info };
   }
 
   async list(prefix: string): Promise<StoredArtifact[]> {

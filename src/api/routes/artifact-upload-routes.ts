@@ -1,8 +1,10 @@
 import { pipeline, Transform, type TransformCallback } from 'node:stream';
 import type { FastifyPluginAsync } from 'fastify';
+import { z } from 'zod';
 import { ArtifactKeyError, type ArtifactStore, assertValidKey } from '../../artifacts/artifact-store.ts';
 import { UPLOAD_ROLE } from '../../auth/api-role.ts';
 import { apiError, quoteInput } from '../api-error.ts';
+import { API_V1_ERRORS, errorResponses } from '../schemas/api-error-schema.ts';
 
 /** Where workers write: a run's evidence and the periodic collections. Bundles are the API's own. */
 export const UPLOAD_PREFIXES = ['runs/', 'captures/'] as const;
@@ -48,7 +50,31 @@ export const artifactUploadRoutes: FastifyPluginAsync<ArtifactUploadRoutesOption
 
   app.put<{ Params: { '*': string } }>(
     '/api/v1/artifacts/*',
-    { config: { role: UPLOAD_ROLE } },
+    {
+      config: { role: UPLOAD_ROLE },
+      schema: {
+        tags: ['artifacts'],
+        summary:
+          "Deliver one artifact from a worker on another host into the API's store (worker role only); the body is the file, its Content-Type kept",
+        params: z.object({
+          '*': z
+            .string()
+            .describe('The artifact key, e.g. runs/<runId>/trace.zip or captures/<collection>/<file>'),
+        }),
+        response: {
+          200: z
+            .strictObject({ key: z.string(), bytes: z.number(), contentType: z.string() })
+            .describe('Stored (the same key again overwrites)'),
+          ...errorResponses({
+            ...API_V1_ERRORS,
+            400: 'A key that is not valid or outside runs/ and captures/ (ARTIFACT_KEY_INVALID), a bad Content-Type, or a body cut short (UPLOAD_INCOMPLETE)',
+            403: 'The token is not a worker token',
+            413: 'Larger than artifacts.maxUploadSize (BODY_TOO_LARGE)',
+            503: 'Redis is unreachable, or this process has no artifact store (NO_ARTIFACT_STORE)',
+          }),
+        },
+      },
+    },
     async (request, reply) => {
       const key = request.params['*'];
       try {
