@@ -42,6 +42,9 @@ import { startJourneyWorker } from './journey-worker.ts';
 import { resolveRedis } from './resolve-redis.ts';
 import { startRunWorker } from './run-worker.ts';
 
+/** How often the scheduler process looks for incidents whose alert was never queued. */
+const ALERT_SWEEP_EVERY_MS = 60_000;
+
 export interface StackRoles {
   api: boolean;
   scheduler: boolean;
@@ -127,7 +130,24 @@ export async function startStack(options: StartStackOptions): Promise<RunningSta
           statuses: recorder.alerts,
           logger,
         });
+        // And it queues what a worker could not (it died, or lost Redis, between writing an
+        // incident and queueing its alert): once a minute, the newest incident of each item.
+        const sweepQueue = openAlertQueue(connect('alert sweep'), prefix);
+        const sweepOutbox = new AlertOutbox(sweepQueue, recorder.alerts, items, logger);
+        let sweeping: Promise<unknown> | undefined;
+        const sweep = setInterval(() => {
+          sweeping ??= sweepOutbox
+            .reconcile(recorder.incidents)
+            .catch((error: Error) => logger.debug({ err: error.message }, 'alert sweep failed'))
+            .finally(() => {
+              sweeping = undefined;
+            });
+        }, ALERT_SWEEP_EVERY_MS);
+        sweep.unref();
         stoppers.push(async () => {
+          clearInterval(sweep);
+          await sweeping;
+          await sweepQueue.close();
           await alertWorker.close();
           await channel.close();
         });

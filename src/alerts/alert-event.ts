@@ -1,4 +1,4 @@
-import type { IncidentTransition } from '../results/incident-store.ts';
+import type { Incident, IncidentTransition } from '../results/incident-store.ts';
 
 /** `down`: an incident opened; `up`: it ended; `test`: `pathwatch alerts test`. */
 export type AlertEventKind = 'down' | 'up' | 'test';
@@ -55,8 +55,17 @@ export function alertEventOf(
 ): AlertEvent | undefined {
   if (transition.kind === 'updated') return undefined;
   const { incident, change } = transition;
-  const kind: AlertEventKind = transition.kind === 'opened' ? 'down' : 'up';
-  const at = kind === 'down' ? incident.start : (incident.end ?? change.at);
+  return incidentAlert(incident, transition.kind === 'opened' ? 'down' : 'up', item, change.at);
+}
+
+/** The `down` or `up` alert of an incident as it is stored (`endedAt`: when it ended, if it has no `end` yet). */
+export function incidentAlert(
+  incident: Incident,
+  kind: 'down' | 'up',
+  item: AlertItem | undefined,
+  endedAt = incident.end ?? incident.start,
+): AlertEvent {
+  const at = kind === 'down' ? incident.start : (incident.end ?? endedAt);
   return {
     key: alertKey(incident.id, kind),
     kind,

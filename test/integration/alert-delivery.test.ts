@@ -271,3 +271,63 @@ test('the mail server is down while three incidents alert: after it is back each
   const statuses = await statesOf();
   for (const status of statuses) assert.match(status.response ?? '', /^250 Ok: queued as TEST\d$/);
 });
+
+test('an incident whose alert was never queued (its worker died in between) is found and alerted once by the sweep', async (t) => {
+  const prefix = uniquePrefix('alerts-sweep');
+  prefixes.push(prefix);
+  const smtp = await startSmtpServer({ closeTimeoutMs: 200 });
+  const config: LoadedConfig = await parseConfig(
+    {
+      locations: { inside: {} },
+      checks: [{ id: 'till', name: 'Till', kind: 'http', http: { url: 'http://127.0.0.1:1/' } }],
+      redis: { prefix },
+      alerting: {
+        smtp: { host: '127.0.0.1', port: smtp.port },
+        from: 'pathwatch@example.test',
+        to: ['oncall@example.test'],
+      },
+    },
+    join(dir, 'sweep.yaml'),
+  );
+  const recorder = new ResultsRecorder(redis, config);
+  const items = config.checks.map(({ id, name, kind }) => ({ id, name, kind }));
+  const queueConnection = createRedisConnection(SHARED_REDIS_URL);
+  const workerConnection = createRedisConnection(SHARED_REDIS_URL);
+  const queue: Queue<AlertEvent> = openAlertQueue(queueConnection, prefix);
+  const channel = new EmailChannel({ alerting: config.settings.alerting!, secrets: config.secrets, items });
+  const worker = startAlertWorker({
+    connection: workerConnection,
+    prefix,
+    channel,
+    statuses: recorder.alerts,
+    logger,
+  });
+  t.after(async () => {
+    await worker.close();
+    await channel.close();
+    await queue.close();
+    queueConnection.disconnect();
+    workerConnection.disconnect();
+    await smtp.close();
+  });
+  // The run is stored and the incident opened, but no outbox queued its alert: what a worker
+  // that died right after the write leaves behind.
+  const recorded = await recorder.recordRun(failedRun('till', `${prefix}-run`, Date.now()), {
+    counted: true,
+    policy: { downAfter: 1, upAfter: 1 },
+    locations: ['inside'],
+  });
+  assert.equal(recorded.incident?.kind, 'opened');
+  const outbox = new AlertOutbox(queue, recorder.alerts, items, logger);
+  const swept = await outbox.reconcile(recorder.incidents);
+  assert.deepEqual(
+    swept.map((event) => event.key),
+    [`${recorded.incident!.incident.id}.down`],
+  );
+  await waitFor('the down mail', () => smtp.messages.length === 1);
+  // Found once: the next sweeps see its status and queue nothing.
+  assert.deepEqual(await outbox.reconcile(recorder.incidents), []);
+  await sleep(300);
+  assert.equal(smtp.messages.length, 1, 'exactly one mail');
+  assert.match(mailHeader(smtp.messages[0].data, 'subject') ?? '', /Till/);
+});
