@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { processSecretMasker } from '../src/config/secret-masker.ts';
 import { PATHWATCH_VERSION } from '../src/version.ts';
 import { CliExit, EXIT_USAGE } from './cli/cli-exit.ts';
 import { exitWhenDoneRequested } from './cli/exit-when-done.ts';
@@ -55,10 +56,13 @@ try {
     );
     process.exitCode = EXIT_USAGE;
   } else if (error instanceof CliExit) {
-    console.error(error.message);
+    // Masked: a message may quote what a server answered, and a server may echo a secret.
+    console.error(processSecretMasker.mask(error.message));
     process.exitCode = error.exitCode;
   } else {
-    console.error(`pathwatch: unexpected error: ${(error as Error)?.stack ?? String(error)}`);
+    console.error(
+      processSecretMasker.mask(`pathwatch: unexpected error: ${(error as Error)?.stack ?? String(error)}`),
+    );
     process.exitCode = EXIT_USAGE;
   }
 }

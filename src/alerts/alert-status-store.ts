@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { processSecretMasker } from '../config/secret-masker.ts';
 import type { ChannelReceipt } from './alert-channel.ts';
 import type { AlertEvent } from './alert-event.ts';
 
@@ -94,11 +95,12 @@ export class AlertStatusStore {
    */
   async sent(event: AlertEvent, receipt: ChannelReceipt, attempts: number, at = Date.now()): Promise<void> {
     const previous = await this.get(event.key);
+    const response = serverText(receipt.response);
     const status: AlertStatus = {
       ...(previous ?? this.fresh(event, at)),
       state: 'sent',
       attempts,
-      response: receipt.response,
+      response,
       messageId: receipt.messageId,
       updatedAt: at,
       sentAt: at,
@@ -106,7 +108,7 @@ export class AlertStatusStore {
     delete status.nextAttemptAt;
     await this.redis
       .multi()
-      .set(this.sentKey(event.key), receipt.response || 'accepted', 'EX', KEEP_SECONDS)
+      .set(this.sentKey(event.key), response || 'accepted', 'EX', KEEP_SECONDS)
       .set(this.statusKey(event.key), JSON.stringify(status), 'EX', KEEP_SECONDS)
       .exec();
   }
@@ -126,7 +128,7 @@ export class AlertStatusStore {
       ...(previous ?? this.fresh(event, at)),
       state: next === 'failed' ? 'failed' : 'retrying',
       attempts,
-      lastError: error,
+      lastError: serverText(error),
       updatedAt: at,
     };
     if (next === 'failed') delete status.nextAttemptAt;
@@ -164,4 +166,12 @@ export class AlertStatusStore {
       updatedAt: at,
     };
   }
+}
+
+/**
+ * What a mail server said, as kept and shown by the API: masked like a log line, since a
+ * server may echo what it was sent (a refused AUTH line carries the password in base64).
+ */
+function serverText(text: string): string {
+  return processSecretMasker.mask(text);
 }

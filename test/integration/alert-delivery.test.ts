@@ -21,6 +21,7 @@ import { startAlertWorker } from '../../workers/alert-worker.ts';
 import { startStack } from '../../workers/start-stack.ts';
 import { mailHeader } from '../helpers/mail-headers.ts';
 import { deleteKeysWithPrefix, SHARED_REDIS_URL, uniquePrefix } from '../helpers/redis-test-prefix.ts';
+import { findLeaks } from '../helpers/secret-encodings.ts';
 import { closedPort, startHttpServer } from '../helpers/test-servers.ts';
 import { startSmtpServer, type TestSmtpServer } from '../helpers/test-smtp-server.ts';
 
@@ -330,4 +331,53 @@ test('an incident whose alert was never queued (its worker died in between) is f
   await sleep(300);
   assert.equal(smtp.messages.length, 1, 'exactly one mail');
   assert.match(mailHeader(smtp.messages[0].data, 'subject') ?? '', /Till/);
+});
+
+test('what a mail server answered is kept masked: a refusal echoing the SMTP password shows no trace of it in the alert status', async (t) => {
+  const prefix = uniquePrefix('alerts-masked');
+  prefixes.push(prefix);
+  const config = await parseConfig(
+    {
+      locations: { inside: {} },
+      checks: [{ id: 'till', kind: 'http', http: { url: 'http://127.0.0.1:1/' } }],
+      redis: { prefix },
+      alerting: {
+        smtp: { host: '127.0.0.1', port: 25, user: 'pw', password: '${env:SMTP_PASSWORD}' },
+        from: 'pathwatch@example.test',
+        to: ['oncall@example.test'],
+      },
+    },
+    join(dir, 'masked.yaml'),
+    { SMTP_PASSWORD: 'Mail-Secret/4711+x' },
+  );
+  const password = 'Mail-Secret/4711+x';
+  // Resolved as the mail channel resolves it: from then on the process masks it.
+  const channel = new EmailChannel({
+    alerting: config.settings.alerting!,
+    secrets: config.secrets,
+    items: [],
+  });
+  t.after(() => channel.close());
+  const recorder = new ResultsRecorder(redis, config);
+  const event: AlertEvent = {
+    key: 'incident1.down',
+    kind: 'down',
+    incidentId: 'incident1',
+    checkId: 'till',
+    checkName: 'till',
+    itemKind: 'http',
+    locations: ['inside'],
+    at: Date.now(),
+    start: Date.now(),
+  };
+  const echoed = `535 bad password ${password} (${Buffer.from(password).toString('base64')})`;
+  await recorder.alerts.attemptFailed(event, echoed, 1, { at: Date.now() + 1000 });
+  await recorder.alerts.sent(
+    event,
+    { accepted: true, response: `250 ok ${password}`, messageId: '<m@x>' },
+    2,
+  );
+  const stored = JSON.stringify(await recorder.alerts.get(event.key));
+  assert.deepEqual(findLeaks(stored, 'alert status', { password }), []);
+  assert.match(stored, /535 bad password \*\*\*/);
 });

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { type Command, InvalidArgumentError } from 'commander';
 import type { AlertEvent } from '../../src/alerts/alert-event.ts';
 import { EmailChannel } from '../../src/alerts/email-channel.ts';
+import { processSecretMasker } from '../../src/config/secret-masker.ts';
 import { CliExit, EXIT_FAIL, EXIT_USAGE } from '../cli/cli-exit.ts';
 import { configOption } from '../cli/config-option.ts';
 import { exitWhenDone } from '../cli/exit-when-done.ts';
@@ -63,7 +64,9 @@ export function addAlertsCommand(program: Command): void {
       try {
         const receipt = await channel.send(testEvent());
         console.log(
-          `sent to ${to.join(', ')} through ${channel.server}; the server answered: ${receipt.response}`,
+          processSecretMasker.mask(
+            `sent to ${to.join(', ')} through ${channel.server}; the server answered: ${receipt.response}`,
+          ),
         );
       } catch (error) {
         throw new CliExit(EXIT_FAIL, `pathwatch alerts test: ${(error as Error).message}`);
