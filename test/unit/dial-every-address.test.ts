@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
-import { execFile, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { promisify } from 'node:util';
-import { CLI, REPO_ROOT } from '../helpers/run-cli.ts';
+import { type DualStackName, dualStackName } from '../helpers/dual-stack-name.ts';
+import { REPO_ROOT } from '../helpers/run-cli.ts';
 import { startFtpServer, type TestFtpServer } from '../helpers/test-ftp-server.ts';
 import { startSmtpServer, type TestSmtpServer } from '../helpers/test-smtp-server.ts';
 
@@ -22,49 +22,15 @@ import { startSmtpServer, type TestSmtpServer } from '../helpers/test-smtp-serve
  */
 
 const NAME = 'dual.test';
-const execFileAsync = promisify(execFile);
-
 let workDir: string;
-let hostsFile: string;
-/** Why the test cannot run here, when it cannot. */
-let unavailable: string | undefined;
+let dual: DualStackName;
 let banner: Server;
 let smtp: TestSmtpServer;
 let ftp: TestFtpServer;
 
-function inMountNamespace(command: string[]): string[] {
-  return [
-    'unshare',
-    '--mount',
-    '--propagation',
-    'private',
-    'sh',
-    '-c',
-    'mount --bind "$0" /etc/hosts && exec "$@"',
-    hostsFile,
-    ...command,
-  ];
-}
-
 before(async () => {
   workDir = mkdtempSync(join(tmpdir(), 'pathwatch-dial-'));
-  hostsFile = join(workDir, 'hosts');
-  // The dead IPv6 address first: getaddrinfo sorts ::1 before 127.0.0.1 (RFC 6724) anyway.
-  writeFileSync(hostsFile, `127.0.0.1 localhost\n::1 ${NAME}\n127.0.0.1 ${NAME}\n`);
-  try {
-    const [command, ...args] = inMountNamespace(['getent', 'ahosts', NAME]);
-    const addresses = execFileSync(command, args, {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-      .split('\n')
-      .filter((line) => line.includes('STREAM'))
-      .map((line) => line.split(/\s+/)[0]);
-    if (addresses.join(' ') !== '::1 127.0.0.1')
-      unavailable = `${NAME} resolves to ${addresses.join(' ') || 'nothing'} in the mount namespace, not ::1 then 127.0.0.1`;
-  } catch (error) {
-    unavailable = `a private mount namespace with its own /etc/hosts is not available here (unshare --mount: ${(error as { stderr?: string }).stderr?.trim() || (error as Error).message})`;
-  }
+  dual = dualStackName(workDir, NAME);
   banner = createServer((socket) => socket.end('hello from the live address\r\n'));
   banner.listen(0, '127.0.0.1');
   await new Promise((resolve) => banner.once('listening', resolve));
@@ -79,54 +45,16 @@ after(async () => {
   rmSync(workDir, { recursive: true, force: true });
 });
 
-interface CliRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** `pathwatch run <id> --json` inside the mount namespace where `dual.test` has two addresses. */
-async function runInNamespace(check: Record<string, unknown>): Promise<CliRun> {
-  const configFile = join(workDir, `${String(check.id)}.config.json`);
-  writeFileSync(configFile, JSON.stringify({ locations: { local: {} }, checks: [check] }));
-  const [command, ...args] = inMountNamespace([
-    process.execPath,
-    CLI,
-    'run',
-    String(check.id),
-    '--json',
-    '--config',
-    configFile,
-  ]);
-  try {
-    const { stdout, stderr } = await execFileAsync(command, args, {
-      cwd: REPO_ROOT,
-      env: { ...process.env, PATHWATCH_LOG_LEVEL: 'silent', FTP_PASSWORD: 'secret-pw' },
-      timeout: 30_000,
-      encoding: 'utf8',
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    // A failed check exits 1: its result is on stdout all the same.
-    const failed = error as { code?: number | string; stdout?: string; stderr?: string };
-    return {
-      code: typeof failed.code === 'number' ? failed.code : null,
-      stdout: failed.stdout ?? '',
-      stderr: failed.stderr ?? String(error),
-    };
-  }
-}
-
 async function assertSecondAddressUsed(
   t: { skip(message: string): void },
   check: Record<string, unknown>,
   port: () => number,
 ): Promise<void> {
-  if (unavailable) {
-    t.skip(unavailable);
+  if (dual.unavailable) {
+    t.skip(dual.unavailable);
     return;
   }
-  const run = await runInNamespace(check);
+  const run = await dual.run(check, { FTP_PASSWORD: 'secret-pw' });
   assert.ok(
     run.stdout.trim().startsWith('{'),
     `pathwatch run printed no result:\n${run.stdout}\n${run.stderr}`,

@@ -1,15 +1,13 @@
 import assert from 'node:assert/strict';
-import { execFile, execFileSync } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { promisify } from 'node:util';
 import type { RunResult } from '../../src/results/run-result.ts';
-import { CLI, REPO_ROOT } from '../helpers/run-cli.ts';
+import { type DualStackName, dualStackName } from '../helpers/dual-stack-name.ts';
 import { createTestPki, type TestPki } from '../helpers/test-certificates.ts';
 import { startHttpServer, type TestServer } from '../helpers/test-servers.ts';
 
@@ -24,46 +22,16 @@ import { startHttpServer, type TestServer } from '../helpers/test-servers.ts';
  */
 
 const NAME = 'dual.test';
-const execFileAsync = promisify(execFile);
-
 let workDir: string;
-let hostsFile: string;
-/** Why the test cannot run here, when it cannot. */
-let unavailable: string | undefined;
+let dual: DualStackName;
 let site: TestServer;
 let pki: TestPki;
 let secure: http2.Http2SecureServer;
 let securePort: number;
 
-function inMountNamespace(command: string[]): string[] {
-  return [
-    'unshare',
-    '--mount',
-    '--propagation',
-    'private',
-    'sh',
-    '-c',
-    'mount --bind "$0" /etc/hosts && exec "$@"',
-    hostsFile,
-    ...command,
-  ];
-}
-
 before(async () => {
   workDir = mkdtempSync(join(tmpdir(), 'pathwatch-http-dial-'));
-  hostsFile = join(workDir, 'hosts');
-  writeFileSync(hostsFile, `127.0.0.1 localhost\n::1 ${NAME}\n127.0.0.1 ${NAME}\n`);
-  try {
-    const [command, ...args] = inMountNamespace(['getent', 'ahosts', NAME]);
-    const addresses = execFileSync(command, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
-      .split('\n')
-      .filter((line) => line.includes('STREAM'))
-      .map((line) => line.split(/\s+/)[0]);
-    if (addresses.join(' ') !== '::1 127.0.0.1')
-      unavailable = `${NAME} resolves to ${addresses.join(' ') || 'nothing'} in the mount namespace, not ::1 then 127.0.0.1`;
-  } catch (error) {
-    unavailable = `a private mount namespace with its own /etc/hosts is not available here (unshare --mount: ${(error as { stderr?: string }).stderr?.trim() || (error as Error).message})`;
-  }
+  dual = dualStackName(workDir, NAME);
   site = await startHttpServer((request, response) => {
     response.setHeader('content-type', 'text/html');
     if (request.url === '/') response.end('<a href="/about">about</a>');
@@ -96,32 +64,7 @@ after(async () => {
 
 /** `pathwatch run <id> --json` inside the mount namespace where `dual.test` has two addresses. */
 async function runInNamespace(check: Record<string, unknown>): Promise<RunResult> {
-  const configFile = join(workDir, `${String(check.id)}.config.json`);
-  writeFileSync(configFile, JSON.stringify({ locations: { local: {} }, checks: [check] }));
-  const [command, ...args] = inMountNamespace([
-    process.execPath,
-    CLI,
-    'run',
-    String(check.id),
-    '--json',
-    '--config',
-    configFile,
-  ]);
-  let stdout: string;
-  let stderr = '';
-  try {
-    ({ stdout, stderr } = await execFileAsync(command, args, {
-      cwd: REPO_ROOT,
-      env: { ...process.env, PATHWATCH_LOG_LEVEL: 'silent' },
-      timeout: 30_000,
-      encoding: 'utf8',
-    }));
-  } catch (error) {
-    // A failed check exits 1: its result is on stdout all the same.
-    const failed = error as { stdout?: string; stderr?: string };
-    stdout = failed.stdout ?? '';
-    stderr = failed.stderr ?? String(error);
-  }
+  const { stdout, stderr } = await dual.run(check);
   assert.ok(stdout.trim().startsWith('{'), `pathwatch run printed no result:\n${stdout}\n${stderr}`);
   return JSON.parse(stdout);
 }
@@ -137,7 +80,7 @@ function assertBothAddressesTried(result: RunResult, port: number): void {
 }
 
 test('http: a name whose first address refuses connects to the second', async (t) => {
-  if (unavailable) return t.skip(unavailable);
+  if (dual.unavailable) return t.skip(dual.unavailable);
   const result = await runInNamespace({
     id: 'http-dual',
     kind: 'http',
@@ -149,7 +92,7 @@ test('http: a name whose first address refuses connects to the second', async (t
 });
 
 test('https over HTTP/2: the second address is used and TLS runs over the dialed socket', async (t) => {
-  if (unavailable) return t.skip(unavailable);
+  if (dual.unavailable) return t.skip(dual.unavailable);
   const result = await runInNamespace({
     id: 'https-dual',
     kind: 'http',
@@ -163,7 +106,7 @@ test('https over HTTP/2: the second address is used and TLS runs over the dialed
 });
 
 test('crawl: a name whose first address refuses crawls through the second', async (t) => {
-  if (unavailable) return t.skip(unavailable);
+  if (dual.unavailable) return t.skip(dual.unavailable);
   const result = await runInNamespace({
     id: 'crawl-dual',
     kind: 'crawl',
