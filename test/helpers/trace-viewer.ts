@@ -3,13 +3,7 @@ import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import { createRequire } from 'node:module';
 import { dirname, extname, join, normalize } from 'node:path';
-import { chromium } from 'playwright';
-import {
-  DEFAULT_BROWSER_SETTINGS,
-  DEFAULT_CHROMIUM_ARGS,
-  resolveExecutablePath,
-} from '../../src/journeys/browser-settings.ts';
-import { LOOPBACK_ONLY_CHROMIUM_ARGS } from './loopback-browser.ts';
+import { launchLoopbackChromium } from './loopback-browser.ts';
 
 const VIEWER_DIR = join(
   dirname(createRequire(import.meta.url).resolve('playwright-core/package.json')),
@@ -50,10 +44,7 @@ export async function viewTraceResponse(zip: Buffer, requestName: string, bodyPa
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
-  const browser = await chromium.launch({
-    executablePath: resolveExecutablePath(DEFAULT_BROWSER_SETTINGS),
-    args: [...DEFAULT_CHROMIUM_ARGS, ...LOOPBACK_ONLY_CHROMIUM_ARGS],
-  });
+  const browser = await launchLoopbackChromium();
   try {
     const page = await browser.newPage();
     await page.goto(`${base}/index.html?trace=${base}/trace.zip`);

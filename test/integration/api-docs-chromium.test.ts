@@ -5,17 +5,12 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
-import { type Browser, chromium } from 'playwright';
+import type { Browser } from 'playwright';
 import { buildApp } from '../../src/api/build-app.ts';
 import { parseConfig } from '../../src/config/load-config.ts';
-import {
-  DEFAULT_BROWSER_SETTINGS,
-  DEFAULT_CHROMIUM_ARGS,
-  resolveExecutablePath,
-} from '../../src/journeys/browser-settings.ts';
 import { createRedisConnection } from '../../src/redis/redis-connection.ts';
 import { ResultsRecorder } from '../../src/results/results-recorder.ts';
-import { LOOPBACK_ONLY_CHROMIUM_ARGS } from '../helpers/loopback-browser.ts';
+import { launchLoopbackChromium } from '../helpers/loopback-browser.ts';
 import { deleteKeysWithPrefix, SHARED_REDIS_URL, uniquePrefix } from '../helpers/redis-test-prefix.ts';
 
 /**
@@ -31,10 +26,7 @@ let browser: Browser;
 
 before(async () => {
   redis = createRedisConnection(SHARED_REDIS_URL);
-  browser = await chromium.launch({
-    executablePath: resolveExecutablePath(DEFAULT_BROWSER_SETTINGS),
-    args: [...DEFAULT_CHROMIUM_ARGS, ...LOOPBACK_ONLY_CHROMIUM_ARGS],
-  });
+  browser = await launchLoopbackChromium();
   const config = await parseConfig(
     {
       locations: { inside: {} },

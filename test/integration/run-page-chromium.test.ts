@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
-import { type Browser, chromium } from 'playwright';
+import type { Browser } from 'playwright';
 import { buildApp } from '../../src/api/build-app.ts';
 import { FilesystemArtifactStore } from '../../src/artifacts/filesystem-artifact-store.ts';
 import { createApiToken } from '../../src/auth/api-token.ts';
@@ -14,17 +14,13 @@ import { parseConfig } from '../../src/config/load-config.ts';
 import { SecretResolver } from '../../src/config/secret-resolver.ts';
 import { type DemoShop, startDemoShop } from '../../src/demo-shop/demo-shop.ts';
 import { BrowserPool } from '../../src/journeys/browser-pool.ts';
-import {
-  DEFAULT_BROWSER_SETTINGS,
-  DEFAULT_CHROMIUM_ARGS,
-  resolveExecutablePath,
-} from '../../src/journeys/browser-settings.ts';
+import { DEFAULT_BROWSER_SETTINGS } from '../../src/journeys/browser-settings.ts';
 import { loadJourney } from '../../src/journeys/load-journey.ts';
 import { runJourney } from '../../src/journeys/run-journey.ts';
 import { createRedisConnection } from '../../src/redis/redis-connection.ts';
 import { ResultsRecorder } from '../../src/results/results-recorder.ts';
 import type { RunResult } from '../../src/results/run-result.ts';
-import { LOOPBACK_ONLY_CHROMIUM_ARGS } from '../helpers/loopback-browser.ts';
+import { LOOPBACK_ONLY_CHROMIUM_ARGS, launchLoopbackChromium } from '../helpers/loopback-browser.ts';
 import { deleteKeysWithPrefix, SHARED_REDIS_URL, uniquePrefix } from '../helpers/redis-test-prefix.ts';
 
 /**
@@ -85,10 +81,7 @@ before(async () => {
   await recorder.runs.save(failed);
   app = await buildApp({ config, recorder, artifacts, linkKey });
   await app.listen({ host: '127.0.0.1', port: 0 });
-  browser = await chromium.launch({
-    executablePath: resolveExecutablePath(DEFAULT_BROWSER_SETTINGS),
-    args: [...DEFAULT_CHROMIUM_ARGS, ...LOOPBACK_ONLY_CHROMIUM_ARGS],
-  });
+  browser = await launchLoopbackChromium();
   mkdirSync(ARTIFACTS_OUT, { recursive: true });
 });
 

@@ -5,18 +5,13 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
-import { type Browser, chromium } from 'playwright';
+import type { Browser } from 'playwright';
 import { buildApp } from '../../src/api/build-app.ts';
 import { FilesystemArtifactStore } from '../../src/artifacts/filesystem-artifact-store.ts';
 import { parseConfig } from '../../src/config/load-config.ts';
-import {
-  DEFAULT_BROWSER_SETTINGS,
-  DEFAULT_CHROMIUM_ARGS,
-  resolveExecutablePath,
-} from '../../src/journeys/browser-settings.ts';
 import { createRedisConnection } from '../../src/redis/redis-connection.ts';
 import { ResultsRecorder } from '../../src/results/results-recorder.ts';
-import { LOOPBACK_ONLY_CHROMIUM_ARGS } from '../helpers/loopback-browser.ts';
+import { launchLoopbackChromium } from '../helpers/loopback-browser.ts';
 import { deleteKeysWithPrefix, SHARED_REDIS_URL, uniquePrefix } from '../helpers/redis-test-prefix.ts';
 
 /**
@@ -32,10 +27,7 @@ let browser: Browser;
 
 before(async () => {
   redis = createRedisConnection(SHARED_REDIS_URL);
-  browser = await chromium.launch({
-    executablePath: resolveExecutablePath(DEFAULT_BROWSER_SETTINGS),
-    args: [...DEFAULT_CHROMIUM_ARGS, ...LOOPBACK_ONLY_CHROMIUM_ARGS],
-  });
+  browser = await launchLoopbackChromium();
   // A real trace: a page with a button, clicked, with snapshots and screenshots.
   const context = await browser.newContext();
   await context.tracing.start({ screenshots: true, snapshots: true });

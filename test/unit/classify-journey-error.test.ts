@@ -1,23 +1,15 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { type Browser, chromium } from 'playwright';
-import {
-  DEFAULT_BROWSER_SETTINGS,
-  DEFAULT_CHROMIUM_ARGS,
-  resolveExecutablePath,
-} from '../../src/journeys/browser-settings.ts';
+import type { Browser } from 'playwright';
 import { classifyJourneyError, journeyErrorCode } from '../../src/journeys/classify-journey-error.ts';
-import { LOOPBACK_ONLY_CHROMIUM_ARGS } from '../helpers/loopback-browser.ts';
+import { launchLoopbackChromium } from '../helpers/loopback-browser.ts';
 import { closedPort, startHttpServer, type TestServer } from '../helpers/test-servers.ts';
 
 let browser: Browser;
 let server: TestServer;
 
 before(async () => {
-  browser = await chromium.launch({
-    executablePath: resolveExecutablePath(DEFAULT_BROWSER_SETTINGS),
-    args: [...DEFAULT_CHROMIUM_ARGS, ...LOOPBACK_ONLY_CHROMIUM_ARGS],
-  });
+  browser = await launchLoopbackChromium();
   server = await startHttpServer((request, response) => {
     // A → B → A, as the http probe's REDIRECT_LOOP test serves it.
     response.statusCode = 302;
