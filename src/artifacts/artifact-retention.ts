@@ -25,7 +25,6 @@ export interface RetentionPass {
  */
 export class ArtifactRetention {
   #last?: RetentionPass;
-  #timer?: NodeJS.Timeout;
   #running?: Promise<RetentionPass>;
   /** Deletions since this process started, per kind and reason (for /metrics). */
   readonly deleted: Record<ArtifactKind, { age: number; size: number }> = Object.fromEntries(
@@ -48,19 +47,6 @@ export class ArtifactRetention {
       this.#running = undefined;
     });
     return this.#running;
-  }
-
-  /** A pass now and then every `everyMs`; errors are reported to `onError`, never thrown. */
-  start(everyMs: number, onError: (error: Error) => void): void {
-    const run = () => void this.enforce().catch(onError);
-    run();
-    this.#timer = setInterval(run, everyMs);
-    this.#timer.unref();
-  }
-
-  async stop(): Promise<void> {
-    clearInterval(this.#timer);
-    await this.#running?.catch(() => {});
   }
 
   async #pass(now: number): Promise<RetentionPass> {
