@@ -38,6 +38,8 @@ for command in "${!packages[@]}"; do
     missing+=("${packages[$command]}")
   fi
 done
+# A font, not a command: without a CJK font Chromium draws Japanese (mails, run page) as boxes.
+fc-list :lang=ja 2>/dev/null | grep -q . || missing+=(fonts-noto-cjk)
 
 if [ "${#missing[@]}" -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then

@@ -1,11 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CaptureAgent } from '../capture/capture-agent.ts';
+import type { RecordedChange } from '../src/alerts/alert-outbox.ts';
 import type { ArtifactStore, StoredArtifact } from '../src/artifacts/artifact-store.ts';
 import { maskRunResult } from '../src/checks/mask-run-result.ts';
 import { RunCancelledError } from '../src/checks/run-cancelled-error.ts';
 import { processSecretMasker } from '../src/config/secret-masker.ts';
 import { errorOf } from '../src/results/error-codes.ts';
-import type { IncidentTransition } from '../src/results/incident-store.ts';
 import type { ResultsRecorder } from '../src/results/results-recorder.ts';
 import type { RunResult } from '../src/results/run-result.ts';
 import type { StatePolicy } from '../src/results/state-store.ts';
@@ -60,7 +60,7 @@ export async function runWithConfirmation(options: ConfirmationOptions): Promise
     });
     // An incident that opened or ended here is alerted from here, once: only the run that
     // made the transition sees it (incident-store.ts), and the alert's job id is its key.
-    await queueAlert(recorder, incident, logger);
+    await queueAlert(recorder, { change, incident }, logger);
     logger.info(
       {
         checkId: result.checkId,
@@ -90,16 +90,20 @@ export async function runWithConfirmation(options: ConfirmationOptions): Promise
  */
 async function queueAlert(
   recorder: ResultsRecorder,
-  incident: IncidentTransition | undefined,
+  recorded: RecordedChange,
   logger: Logger,
 ): Promise<void> {
-  if (!incident || !recorder.alertOutbox) return;
+  if (!recorded.change || !recorder.alertOutbox) return;
   try {
-    await recorder.alertOutbox.enqueue(incident);
+    await recorder.alertOutbox.enqueue(recorded);
   } catch (error) {
     logger.error(
-      { checkId: incident.incident.checkId, incidentId: incident.incident.id, err: (error as Error).message },
-      'could not queue the alert of an incident',
+      {
+        checkId: recorded.change.checkId,
+        incidentId: recorded.incident?.incident.id,
+        err: (error as Error).message,
+      },
+      'could not queue the alerts of a state change',
     );
   }
 }

@@ -5,10 +5,10 @@ import type { Redis } from 'ioredis';
 import { CaptureAgent } from '../capture/capture-agent.ts';
 import { openCaptureRequestQueue, startCaptureRequestWorker } from '../capture/capture-request-worker.ts';
 import { PeriodicCollector } from '../capture/periodic-collection.ts';
-import type { AlertItem } from '../src/alerts/alert-event.ts';
+import { alertItems } from '../src/alerts/alert-items.ts';
 import { AlertOutbox } from '../src/alerts/alert-outbox.ts';
 import { openAlertQueue } from '../src/alerts/alert-queue.ts';
-import { EmailChannel } from '../src/alerts/email-channel.ts';
+import { AlertRouting } from '../src/alerts/alert-routing.ts';
 import { buildApp } from '../src/api/build-app.ts';
 import type { MonitoredItem } from '../src/api/routes/checks-routes.ts';
 import type { ArtifactStore } from '../src/artifacts/artifact-store.ts';
@@ -37,13 +37,10 @@ import {
 import { scheduledItems, syncSchedulers } from '../src/scheduler/sync-schedulers.ts';
 import { HOST_ID } from '../src/util/host-id.ts';
 import type { Logger } from '../src/util/logger.ts';
-import { startAlertWorker } from './alert-worker.ts';
 import { startJourneyWorker } from './journey-worker.ts';
 import { resolveRedis } from './resolve-redis.ts';
 import { startRunWorker } from './run-worker.ts';
-
-/** How often the scheduler process looks for incidents whose alert was never queued. */
-const ALERT_SWEEP_EVERY_MS = 60_000;
+import { startAlerting } from './start-alerting.ts';
 
 export interface StackRoles {
   api: boolean;
@@ -109,48 +106,20 @@ export async function startStack(options: StartStackOptions): Promise<RunningSta
     let runNowConnection: Redis | undefined;
     const alerting = config.settings.alerting;
     if (alerting) {
-      const items: AlertItem[] = [
-        ...config.checks.map(({ id, name, kind, alertSubject }) => ({ id, name, kind, alertSubject })),
-        ...journeys.map(({ id, name, kind }) => ({ id, name, kind })),
-      ];
-      // Workers queue the alerts of the incidents they open or end; the queue closes after
-      // them (stoppers run in reverse), so the last runs' alerts are queued.
+      const routing = new AlertRouting(
+        alerting,
+        new Map(alertItems(config, journeys).map((item) => [item.id, item])),
+      );
+      // Workers queue the alerts of what they record; the queue closes after them (stoppers
+      // run in reverse), so the last runs' alerts are queued.
       if (roles.workerLocations.length > 0) {
         const queue = openAlertQueue(connect('alerts'), prefix);
-        recorder.alertOutbox = new AlertOutbox(queue, recorder.alerts, items, logger);
+        recorder.alertOutbox = new AlertOutbox(queue, recorder.alerts, routing, logger);
         stoppers.push(() => queue.close());
       }
       // One process delivers them: the scheduler's, which every installation has once.
       if (roles.scheduler) {
-        const channel = new EmailChannel({ alerting, secrets: config.secrets, items });
-        const alertWorker = startAlertWorker({
-          connection: connect('alert worker'),
-          prefix,
-          channel,
-          statuses: recorder.alerts,
-          logger,
-        });
-        // And it queues what a worker could not (it died, or lost Redis, between writing an
-        // incident and queueing its alert): once a minute, the newest incident of each item.
-        const sweepQueue = openAlertQueue(connect('alert sweep'), prefix);
-        const sweepOutbox = new AlertOutbox(sweepQueue, recorder.alerts, items, logger);
-        let sweeping: Promise<unknown> | undefined;
-        const sweep = setInterval(() => {
-          sweeping ??= sweepOutbox
-            .reconcile(recorder.incidents)
-            .catch((error: Error) => logger.debug({ err: error.message }, 'alert sweep failed'))
-            .finally(() => {
-              sweeping = undefined;
-            });
-        }, ALERT_SWEEP_EVERY_MS);
-        sweep.unref();
-        stoppers.push(async () => {
-          clearInterval(sweep);
-          await sweeping;
-          await sweepQueue.close();
-          await alertWorker.close();
-          await channel.close();
-        });
+        stoppers.push(await startAlerting({ config, alerting, routing, recorder, connect, prefix, logger }));
       }
     }
     if (roles.scheduler) {

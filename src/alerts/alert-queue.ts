@@ -51,14 +51,19 @@ export function openAlertQueue(connection: Redis, prefix: string): Queue<AlertEv
  * Adds the event's job, its id the event's idempotency key: BullMQ refuses a second job with
  * an id it still holds, so a second enqueue of the same event adds nothing. Finished jobs are
  * kept a week for that reason; past it the worker's sent mark still stops a second mail.
+ * `notBefore` (epoch ms) delays it: a reminder, escalation or digest waits in Redis until
+ * due, across restarts.
  */
 export async function enqueueAlert(
   queue: Queue<AlertEvent>,
   event: AlertEvent,
   attempts = DEFAULT_ALERT_RETRY.attempts,
+  notBefore?: number,
 ): Promise<void> {
+  const delay = notBefore === undefined ? 0 : Math.max(0, notBefore - Date.now());
   await queue.add(event.kind, event, {
     jobId: event.key,
+    ...(delay > 0 ? { delay } : {}),
     attempts,
     backoff: { type: ALERT_BACKOFF_TYPE },
     removeOnComplete: { age: 7 * 86_400, count: 10_000 },

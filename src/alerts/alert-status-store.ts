@@ -3,15 +3,35 @@ import { processSecretMasker } from '../config/secret-masker.ts';
 import type { ChannelReceipt } from './alert-channel.ts';
 import type { AlertEvent } from './alert-event.ts';
 
-export type AlertDeliveryState = 'queued' | 'retrying' | 'sent' | 'failed';
+/**
+ * `queued`, `retrying` (an attempt failed, another is due), `sent`, `failed` (no more
+ * attempts), or settled without a send of its own: `held` (a maintenance window covers it),
+ * `skipped` (nothing to say any more: recovered before a reminder, the probe host is at
+ * fault, no down mail went to this list) and `folded` (into a storm digest).
+ */
+export type AlertDeliveryState = 'queued' | 'retrying' | 'sent' | 'failed' | 'held' | 'skipped' | 'folded';
+
+/** States after which nothing more happens to an alert. */
+export const FINAL_ALERT_STATES: readonly AlertDeliveryState[] = [
+  'sent',
+  'failed',
+  'held',
+  'skipped',
+  'folded',
+];
 
 /** One alert's delivery, as the API shows it. */
 export interface AlertStatus {
   key: string;
   kind: AlertEvent['kind'];
-  checkId: string;
-  incidentId: string;
+  checkId?: string;
+  incidentId?: string;
+  /** The recipient list and channel it goes to. */
+  list: string;
+  channel: AlertEvent['channel'];
   state: AlertDeliveryState;
+  /** Why it was held, skipped or folded (the window's name, the digest's key…). */
+  reason?: string;
   /** Delivery attempts made so far. */
   attempts: number;
   /** Why the last attempt failed (retrying, failed). */
@@ -136,6 +156,43 @@ export class AlertStatusStore {
     await this.redis.set(this.statusKey(event.key), JSON.stringify(status), 'EX', KEEP_SECONDS);
   }
 
+  /**
+   * Settles an alert without a send of its own (held, skipped, folded), with why. Never over
+   * a sent status; a folded alert counts as delivered (its digest carries it), so it also
+   * gets the sent mark: a redone job does not fold it twice.
+   */
+  async settled(
+    event: AlertEvent,
+    state: 'held' | 'skipped' | 'folded',
+    reason: string,
+    at = Date.now(),
+  ): Promise<void> {
+    const previous = await this.get(event.key);
+    if (previous?.state === 'sent') return;
+    const status: AlertStatus = { ...(previous ?? this.fresh(event, at)), state, reason, updatedAt: at };
+    delete status.nextAttemptAt;
+    const multi = this.redis
+      .multi()
+      .set(this.statusKey(event.key), JSON.stringify(status), 'EX', KEEP_SECONDS);
+    if (state === 'folded') multi.set(this.sentKey(event.key), `folded into ${reason}`, 'EX', KEEP_SECONDS);
+    await multi.exec();
+  }
+
+  private verdictKey(event: AlertEvent): string {
+    return `${this.prefix}:alert-verdict:${event.incidentId ?? event.key}.${event.list}.${event.channel}`;
+  }
+
+  /** The verdict a list was last told about an incident (its down or verdict mail). */
+  async toldVerdict(event: AlertEvent): Promise<string | undefined> {
+    return (await this.redis.get(this.verdictKey(event))) ?? undefined;
+  }
+
+  /** Remembers the verdict a sent alert told its list: a follow-up goes only when it changes. */
+  async rememberVerdict(event: AlertEvent): Promise<void> {
+    if (!event.verdict || !event.incidentId) return;
+    await this.redis.set(this.verdictKey(event), event.verdict, 'EX', KEEP_SECONDS);
+  }
+
   /** The newest alerts first, at most `limit`, optionally of one check. */
   async list(limit: number, checkId?: string): Promise<AlertStatus[]> {
     const found: AlertStatus[] = [];
@@ -160,6 +217,8 @@ export class AlertStatusStore {
       kind: event.kind,
       checkId: event.checkId,
       incidentId: event.incidentId,
+      list: event.list,
+      channel: event.channel,
       state: 'queued',
       attempts: 0,
       queuedAt: at,

@@ -1,13 +1,12 @@
 import { createHash } from 'node:crypto';
 import nodemailer, { type Transporter } from 'nodemailer';
-import type { LoadedConfig } from '../config/load-config.ts';
+import { type AlertingSettings, DEFAULT_LIST } from '../config/alerting-schema.ts';
 import type { SecretResolver } from '../config/secret-resolver.ts';
 import type { AlertChannel, ChannelReceipt } from './alert-channel.ts';
-import type { AlertEvent, AlertItem } from './alert-event.ts';
-import { DEFAULT_ALERT_SUBJECT, renderAlertMail } from './alert-message.ts';
+import type { AlertContext } from './alert-context.ts';
+import type { AlertEvent } from './alert-event.ts';
+import { renderAlertMail } from './alert-message.ts';
 import { describeSmtpFailure, isPermanentSmtpFailure } from './smtp-failure.ts';
-
-export type AlertingSettings = NonNullable<LoadedConfig['settings']['alerting']>;
 
 /** An SMTP failure, in one line, with whether a retry can help. */
 export class MailDeliveryError extends Error {
@@ -23,9 +22,7 @@ export interface EmailChannelOptions {
   alerting: AlertingSettings;
   /** Resolves `alerting.smtp.password` (a secret reference); the value is masked in every log line. */
   secrets: SecretResolver;
-  /** Checks and journeys, for each one's `alertSubject`. */
-  items?: AlertItem[];
-  /** Recipients instead of `alerting.to` (`pathwatch alerts test --to`). */
+  /** Recipients instead of the event's list (`pathwatch alerts test --to`). */
   to?: string[];
 }
 
@@ -41,13 +38,13 @@ export function messageIdOf(key: string, from: string): string {
 
 /** Alerts as mail, through one pooled SMTP transport from `alerting.smtp`. */
 export class EmailChannel implements AlertChannel {
-  readonly name = 'email';
+  readonly name = 'email' as const;
   readonly server: string;
   private readonly transport: Transporter;
-  private readonly subjects: Map<string, string>;
 
   constructor(private readonly options: EmailChannelOptions) {
     const { smtp } = options.alerting;
+    if (!smtp) throw new Error('alerting.smtp: required to send mail');
     this.server = `${smtp.host}:${smtp.port}`;
     this.transport = nodemailer.createTransport({
       pool: true,
@@ -69,25 +66,36 @@ export class EmailChannel implements AlertChannel {
       socketTimeout: 60_000,
       logger: false,
     });
-    this.subjects = new Map(
-      (options.items ?? []).flatMap((item) => (item.alertSubject ? [[item.id, item.alertSubject]] : [])),
-    );
   }
 
-  async send(event: AlertEvent): Promise<ChannelReceipt> {
+  /** The recipients of the event's list (`default`: `alerting.to`). */
+  private recipients(event: AlertEvent): string[] | undefined {
     const { alerting } = this.options;
-    const mail = renderAlertMail(
-      event,
-      this.subjects.get(event.checkId) ?? alerting.subject ?? DEFAULT_ALERT_SUBJECT,
-    );
-    const messageId = messageIdOf(event.key, alerting.from);
+    if (this.options.to) return this.options.to;
+    if (event.list === DEFAULT_LIST && alerting.to) return alerting.to;
+    return alerting.lists[event.list]?.to;
+  }
+
+  async send(event: AlertEvent, context: AlertContext): Promise<ChannelReceipt> {
+    const { alerting } = this.options;
+    const to = this.recipients(event);
+    if (!to || to.length === 0) {
+      throw new MailDeliveryError(`recipient list "${event.list}" has no mail recipients`, true);
+    }
+    const from = alerting.from ?? '';
+    const mail = renderAlertMail(event, context);
+    const messageId = messageIdOf(event.key, from);
     try {
       const info = await this.transport.sendMail({
-        from: alerting.from,
-        to: this.options.to ?? alerting.to,
+        from,
+        to,
         subject: mail.subject,
         text: mail.text,
         html: mail.html,
+        attachments: mail.attachments.map((attachment) => ({
+          ...attachment,
+          contentDisposition: 'inline' as const,
+        })),
         messageId,
         date: new Date(event.at),
         headers: { 'X-Pathwatch-Alert': event.key },

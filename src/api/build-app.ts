@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
+import type { MaintenanceCalendar } from '../alerts/maintenance-calendar.ts';
 import type { ArtifactRetention } from '../artifacts/artifact-retention.ts';
 import type { ArtifactStore } from '../artifacts/artifact-store.ts';
 import type { ApiRole } from '../auth/api-role.ts';
@@ -27,6 +28,7 @@ import { capturesRoutes } from './routes/captures-routes.ts';
 import { checksRoutes, type MonitoredItem } from './routes/checks-routes.ts';
 import { healthRoutes } from './routes/health-routes.ts';
 import { locationsRoutes } from './routes/locations-routes.ts';
+import { maintenanceRoutes } from './routes/maintenance-routes.ts';
 import { metricsRoutes } from './routes/metrics-routes.ts';
 import { runPageRoutes } from './routes/run-page-routes.ts';
 import { runsRoutes } from './routes/runs-routes.ts';
@@ -54,6 +56,8 @@ export interface BuildAppOptions {
   logger?: Logger;
   /** Retention of `artifacts`, run by this process: /metrics serves its figures. */
   retention?: ArtifactRetention;
+  /** Maintenance windows for /api/v1/maintenance; default: made from `redis` and the config's `maintenance`. */
+  maintenance?: MaintenanceCalendar;
 }
 
 /** Checks and journeys, as one list: to an operator both are things that can break. */
@@ -280,6 +284,11 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     await api.register(checksRoutes, { items, recorder: options.recorder, runNow: options.runNow });
     await api.register(locationsRoutes, { config: options.config, recorder: options.recorder });
     await api.register(alertsRoutes, { statuses: options.recorder.alerts });
+    await api.register(maintenanceRoutes, {
+      calendar: options.maintenance,
+      redis: options.redis,
+      config: options.config,
+    });
     await api.register(runsRoutes, {
       recorder: options.recorder,
       artifacts: options.artifacts,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { subjectTemplate } from '../config/alerting-schema.ts';
 import { duration, identifier, strictObject } from '../config/zod-helpers.ts';
 
 /** Longest a single run may take; longer belongs in a journey split into steps. */
@@ -71,7 +72,9 @@ export const checkBaseShape = {
     .upAfter()
     .optional()
     .describe('Passes in a row that make a DOWN check UP again. Default `defaults.upAfter`.'),
-  alertSubject: z.string().optional().describe('Overrides `alerting.subject` for this check.'),
+  alertSubject: subjectTemplate
+    .optional()
+    .describe("Overrides a route's `subject` and `alerting.subject` for this check's alerts."),
 };
 
 /** When a kind that can speak TLS does not (its `tls` block would then be a mistake). */

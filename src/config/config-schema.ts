@@ -4,34 +4,14 @@ import { isApiTokenHash } from '../auth/api-token.ts';
 import { checkSettings } from '../checks/check-base.ts';
 import { checkSchema } from '../checks/registry.ts';
 import { browserSettingsSchema } from '../journeys/browser-settings.ts';
+import { alertingSchema } from './alerting-schema.ts';
 import { artifactsSchema } from './artifacts-schema.ts';
+import { maintenanceListSchema } from './maintenance-schema.ts';
 import { periodicCollectionsSchema } from './periodic-collection-schema.ts';
 import { rateLimitSchema } from './rate-limit-schema.ts';
 import { retentionSchema } from './retention-schema.ts';
 import { secretRef } from './secret-resolver.ts';
 import { byteSize, duration, identifier, strictObject } from './zod-helpers.ts';
-
-/** Placeholders an alert subject may use; anything else is a config error, not a literal. */
-export const SUBJECT_PLACEHOLDERS = [
-  'check',
-  'checkId',
-  'state',
-  'location',
-  'verdict',
-  'error',
-  'kind',
-] as const;
-
-const subjectTemplate = z.string().superRefine((template, ctx) => {
-  for (const match of template.matchAll(/\{\{\s*([^}\s]+)\s*\}\}/g)) {
-    if (!(SUBJECT_PLACEHOLDERS as readonly string[]).includes(match[1])) {
-      ctx.addIssue({
-        code: 'custom',
-        message: `unknown placeholder {{${match[1]}}}, expected one of ${SUBJECT_PLACEHOLDERS.map((name) => `{{${name}}}`).join(', ')}`,
-      });
-    }
-  }
-});
 
 const locationSchema = strictObject({
   description: z
@@ -49,32 +29,6 @@ const locationSchema = strictObject({
     .optional()
     .describe(
       'Where the probe host sits: `inside` the data centre or `outside` (a cloud); the verdict compares the two sides. Default `outside` for a location named "outside…", else `inside`.',
-    ),
-});
-
-const emailAddress = z.string().regex(/^[^@\s]+@[^@\s]+$/, {
-  error: (issue) => `expected an email address, got ${JSON.stringify(issue.input)}`,
-});
-
-const alertingSchema = strictObject({
-  smtp: strictObject({
-    host: z.string().min(1).describe('Mail server that sends the alerts: host name or IP address. Required.'),
-    port: z.number().int().min(1).max(65535).default(587).describe('Its port. Default 587.'),
-    secure: z
-      .boolean()
-      .default(false)
-      .describe('true: TLS from the first byte (port 465); false: STARTTLS when offered. Default false.'),
-    user: z.string().optional().describe('Login name. Default none: no login.'),
-    password: secretRef()
-      .optional()
-      .describe('Login password as a secret reference ("${env:SMTP_PASSWORD}"). Default none.'),
-  }).describe('The mail server alerts are sent through.'),
-  from: emailAddress.describe('Sender address of alert emails. Required.'),
-  to: z.array(emailAddress).min(1).describe('Recipients of alert emails, at least one. Required.'),
-  subject: subjectTemplate
-    .default('[pathwatch] {{check}} is {{state}} at {{location}}')
-    .describe(
-      `Subject of alert emails; placeholders ${SUBJECT_PLACEHOLDERS.map((name) => `\`{{${name}}}\``).join(', ')} (any other is a problem). A check's \`alertSubject\` overrides it.`,
     ),
 });
 
@@ -250,7 +204,16 @@ export const configSchema = strictObject({
     .describe(
       'Glob(s) of journey files relative to the config, e.g. "journeys/*.journey.ts" (`*`, `**`, `{a,b}`; node_modules is never searched; a glob that matches nothing is a problem). Default none.',
     ),
-  alerting: alertingSchema.optional().describe('Alert emails when a check changes state. Default off.'),
+  alerting: alertingSchema
+    .optional()
+    .describe(
+      'Alert mails and webhooks when a check changes state: who hears about what, reminders, escalation, storms. Default off.',
+    ),
+  maintenance: maintenanceListSchema
+    .default([])
+    .describe(
+      'Maintenance windows: alerts about what they cover are held back; each start and end is announced. More can be set through the API. Default none.',
+    ),
   api: apiSchema.prefault({}).describe('The HTTP API: where it listens and who may use it.'),
   capture: captureSchema
     .optional()

@@ -65,6 +65,21 @@ export function crossCheckConfig(raw: unknown, secrets: SecretResolver): ConfigI
       });
     }
   }
+  // Routes and maintenance windows name locations too: a typo there would quietly match nothing.
+  const routes = asObject(root.alerting)?.routes;
+  for (const [index, route] of (Array.isArray(routes) ? routes : []).entries()) {
+    const locations = asObject(route)?.locations;
+    for (const [position, location] of (Array.isArray(locations) ? locations : []).entries()) {
+      checkLocation(location, ['alerting', 'routes', index, 'locations', position]);
+    }
+  }
+  const windows = Array.isArray(root.maintenance) ? root.maintenance : [];
+  for (const [index, window] of windows.entries()) {
+    const locations = asObject(window)?.locations;
+    for (const [position, location] of (Array.isArray(locations) ? locations : []).entries()) {
+      checkLocation(location, ['maintenance', index, 'locations', position]);
+    }
+  }
   walkStrings(root, [], (text, path) => {
     for (const { ref, problem } of malformedSecretRefsIn(text)) {
       issues.push({ path: formatPath(path), message: `secret ${ref}: ${problem}` });

@@ -50,10 +50,7 @@ test('alerts test sends one mail through the configured server and prints its re
   );
   assert.equal(smtp.messages.length, 1);
   assert.deepEqual(smtp.messages[0].to, ['me@example.test']);
-  assert.equal(
-    mailHeader(smtp.messages[0].data, 'Subject'),
-    '[pathwatch] Mail settings is TEST at pathwatch alerts test',
-  );
+  assert.equal(mailHeader(smtp.messages[0].data, 'Subject'), '[pathwatch] TEST Mail settings');
 });
 
 test('alerts test against a closed port prints one line saying so, no stack trace', async () => {

@@ -115,9 +115,39 @@ test('duplicate ids, undeclared default locations and unknown subject placeholde
     },
   });
   assert.deepEqual(lines, [
-    'alerting.subject: unknown placeholder {{statee}}, expected one of {{check}}, {{checkId}}, {{state}}, {{location}}, {{verdict}}, {{error}}, {{kind}}',
+    'alerting.subject: unknown variable {{statee}}, expected one of {{check}}, {{checkId}}, {{state}}, {{verdict}}, {{locations}}, {{location}}, {{step}}, {{error}}, {{code}}, {{time}}, {{kind}}',
     'checks[1].id: duplicate id "a", already used by checks[0]',
     'defaults.locations[0]: location "outside" is not declared in locations (declared: inside)',
+  ]);
+});
+
+test('alerting: bad subject templates, unknown lists, undeclared route locations and a webhook secret in clear are reported together, each with its path', async () => {
+  const lines = await problems({
+    locations: { inside: {} },
+    checks: [
+      { id: 'a', kind: 'http', alertSubject: '{{#step}}step {{step}}', http: { url: 'http://127.0.0.1/' } },
+    ],
+    maintenance: [{ name: 'x', cron: '0 2 * *', duration: '1h' }],
+    alerting: {
+      from: 'pw@example.test',
+      to: ['ops@example.test'],
+      subject: '{{check}} {{/state}} }}',
+      lists: { hooks: { webhook: { url: 'http://127.0.0.1:9/hook', secret: 'in-clear' } }, empty: {} },
+      routes: [{ locations: ['outsid'], notify: ['hooks', 'nobody'], subject: '{{}}' }],
+      escalation: { after: '10m', notify: ['managers'] },
+    },
+  });
+  assert.deepEqual(lines, [
+    'alerting.escalation.notify[0]: no recipient list "managers" (lists: hooks, empty, default)',
+    'alerting.lists.empty: a list needs `to` (mail recipients), `webhook`, or both',
+    'alerting.lists.hooks.webhook.secret: must be a secret reference such as "${env:NAME}" or "${file:NAME}", not an inline value',
+    'alerting.routes[0].locations[0]: location "outsid" is not declared in locations (declared: inside)',
+    'alerting.routes[0].notify[1]: no recipient list "nobody" (lists: hooks, empty, default)',
+    'alerting.routes[0].subject: empty {{}} at character 1',
+    'alerting.smtp: required: a list has mail recipients',
+    'alerting.subject: {{/state}} closes nothing; "}}" without its other half in " }}"',
+    'checks[0].alertSubject: {{#step}} is never closed with {{/step}}',
+    'maintenance[0].cron: expected a 5-field cron expression (minute hour day-of-month month day-of-week) such as "0 2 * * SUN", got "0 2 * *" (4 fields)',
   ]);
 });
 

@@ -1,0 +1,107 @@
+import { join } from 'node:path';
+import type { Redis } from 'ioredis';
+import type { AlertChannel } from '../src/alerts/alert-channel.ts';
+import { AlertGate } from '../src/alerts/alert-gate.ts';
+import { AlertOutbox } from '../src/alerts/alert-outbox.ts';
+import { openAlertQueue } from '../src/alerts/alert-queue.ts';
+import type { AlertRouting } from '../src/alerts/alert-routing.ts';
+import { EmailChannel } from '../src/alerts/email-channel.ts';
+import { gatherAlertContext } from '../src/alerts/gather-alert-context.ts';
+import { startMaintenanceAnnouncer } from '../src/alerts/maintenance-announcer.ts';
+import { MaintenanceCalendar } from '../src/alerts/maintenance-calendar.ts';
+import { StormWindow } from '../src/alerts/storm-window.ts';
+import { WebhookChannel } from '../src/alerts/webhook-channel.ts';
+import { loadLinkKey } from '../src/api/link-key.ts';
+import { FilesystemArtifactStore } from '../src/artifacts/filesystem-artifact-store.ts';
+import type { AlertingSettings } from '../src/config/alerting-schema.ts';
+import type { LoadedConfig } from '../src/config/load-config.ts';
+import type { RedisConnectionOptions } from '../src/redis/redis-connection.ts';
+import type { ResultsRecorder } from '../src/results/results-recorder.ts';
+import type { Logger } from '../src/util/logger.ts';
+import { startAlertWorker } from './alert-worker.ts';
+
+/** How often the scheduler process looks for incidents whose alerts were never queued. */
+const ALERT_SWEEP_EVERY_MS = 60_000;
+
+export interface StartAlertingOptions {
+  config: LoadedConfig;
+  alerting: AlertingSettings;
+  routing: AlertRouting;
+  recorder: ResultsRecorder;
+  connect: (role: string, options?: Omit<RedisConnectionOptions, 'role' | 'logger'>) => Redis;
+  prefix: string;
+  logger: Logger;
+}
+
+/**
+ * The delivering half of alerting, run once per installation (in the scheduler's process):
+ * the alert worker with its channels and gate, the maintenance announcer, and the sweep
+ * that queues what a worker could not. Returns its stopper.
+ */
+export async function startAlerting(options: StartAlertingOptions): Promise<() => Promise<void>> {
+  const { config, alerting, routing, recorder, connect, prefix, logger } = options;
+  const channels: AlertChannel[] = [];
+  if (alerting.smtp) channels.push(new EmailChannel({ alerting, secrets: config.secrets }));
+  if (Object.values(alerting.lists).some((list) => list.webhook)) {
+    channels.push(new WebhookChannel({ alerting, secrets: config.secrets }));
+  }
+  const redis = connect('alerting');
+  const queue = openAlertQueue(connect('alert queue'), prefix);
+  const outbox = new AlertOutbox(queue, recorder.alerts, routing, logger);
+  const calendar = new MaintenanceCalendar(redis, prefix, config.settings.maintenance);
+  const gate = new AlertGate({
+    incidents: recorder.incidents,
+    judge: async (checkId) => {
+      const item = routing.item(checkId);
+      return item ? recorder.verdict(checkId, item.locations) : undefined;
+    },
+    states: recorder.states,
+    statuses: recorder.alerts,
+    config,
+    storm: new StormWindow(redis, prefix, routing.storm.windowMs, routing.storm.threshold),
+    maintenance: calendar,
+  });
+  // The screenshots and the link key live with the API on this host's data directory; a
+  // worker host elsewhere uploads its artifacts there.
+  const artifacts = new FilesystemArtifactStore(join(config.dataDir, 'artifacts'));
+  const linkKey = await loadLinkKey(config).catch((error: Error) => {
+    logger.warn({ err: error.message }, 'alert mails go without signed links');
+    return undefined;
+  });
+  const worker = startAlertWorker({
+    connection: connect('alert worker'),
+    prefix,
+    channels,
+    statuses: recorder.alerts,
+    logger,
+    gate,
+    outbox,
+    gather: (event) => gatherAlertContext(event, { recorder, config, artifacts, linkKey, logger }),
+  });
+  const announcer = startMaintenanceAnnouncer({
+    redis,
+    prefix,
+    calendar,
+    outbox,
+    incidents: recorder.incidents,
+    logger,
+  });
+  let sweeping: Promise<unknown> | undefined;
+  const sweep = setInterval(() => {
+    sweeping ??= outbox
+      .reconcile(recorder.incidents)
+      .catch((error: Error) => logger.debug({ err: error.message }, 'alert sweep failed'))
+      .finally(() => {
+        sweeping = undefined;
+      });
+  }, ALERT_SWEEP_EVERY_MS);
+  sweep.unref();
+  return async () => {
+    clearInterval(sweep);
+    await sweeping;
+    await announcer.stop();
+    await worker.close();
+    await queue.close();
+    await Promise.all(channels.map((channel) => channel.close()));
+  };
+}
