@@ -90,11 +90,15 @@ export function startAlertWorker(options: AlertWorkerOptions): Worker<AlertEvent
     }
   };
 
+  // What follows an alert is queued before its own status is written: a crash in between
+  // redoes the job, which queues the same ids again (refused) instead of leaving them out.
   const settle = async (decision: Extract<GateDecision, { action: 'settle' }>) => {
-    await statuses.settled(decision.event, decision.state, decision.reason);
-    logger.info({ alert: decision.event.key, reason: decision.reason }, `alert ${decision.state}`);
     if (decision.digest && outbox) await outbox.queue(decision.digest, decision.digest.at);
     if (decision.followUps) await queueFollowUps(decision.event);
+    // A folded alert is told, in its digest: the list is owed the incident's recovery.
+    if (decision.state === 'folded') await statuses.rememberTold(decision.event);
+    await statuses.settled(decision.event, decision.state, decision.reason);
+    logger.info({ alert: decision.event.key, reason: decision.reason }, `alert ${decision.state}`);
   };
 
   const worker = new Worker<AlertEvent, AlertJobOutcome>(
@@ -104,6 +108,8 @@ export function startAlertWorker(options: AlertWorkerOptions): Worker<AlertEvent
       const earlier = await statuses.sentResponse(queued.key);
       if (earlier !== undefined) {
         logger.info({ alert: queued.key }, 'alert already sent; not sending it again');
+        // Its follow-ups may not have been queued (a crash right after the mark): again, by their ids.
+        await queueFollowUps(queued);
         return { response: earlier, alreadySent: true };
       }
       const decision: GateDecision = gate ? await gate.decide(queued) : { action: 'send', event: queued };
@@ -137,7 +143,7 @@ export function startAlertWorker(options: AlertWorkerOptions): Worker<AlertEvent
         if (receipt.accepted) {
           await statuses.sent(event, receipt, attempt);
           logger.info({ alert: event.key, attempt, response: receipt.response }, 'alert sent');
-          await statuses.rememberVerdict(event);
+          await statuses.rememberTold(event);
           await queueFollowUps(event);
           return { response: receipt.response, alreadySent: false };
         }

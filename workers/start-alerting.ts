@@ -79,9 +79,8 @@ export async function startAlerting(options: StartAlertingOptions): Promise<() =
     gather: (event) => gatherAlertContext(event, { recorder, config, artifacts, linkKey, logger }),
   });
   const announcer = startMaintenanceAnnouncer({
-    redis,
-    prefix,
     calendar,
+    statuses: recorder.alerts,
     outbox,
     incidents: recorder.incidents,
     logger,

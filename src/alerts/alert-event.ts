@@ -131,6 +131,8 @@ export interface AlertItem {
   /** Every how long it runs, and how long a run may take (ms): how long a verdict may wait. */
   intervalMs: number;
   timeoutMs: number;
+  /** Counted failures in a row that make it DOWN. */
+  downAfter: number;
   /** Locations it runs at. */
   locations: string[];
   /** It is the control check of these locations: its incidents are about them. */

@@ -8,12 +8,15 @@ import type { StormWindow } from './storm-window.ts';
 /** How often a waiting alert looks again (verdict still pending, down alert not sent yet). */
 const LOOK_AGAIN_MS = 250;
 
+/** How long after its window closes a digest is sent: an alert folded in its last moment is in. */
+const DIGEST_GRACE_MS = 1000;
+
 /** The part of the maintenance calendar the gate asks. */
 export interface MaintenanceCover {
   covering(
     target: { checkId?: string; tags?: string[]; locations?: string[] },
     at: number,
-  ): Promise<{ name: string } | undefined>;
+  ): Promise<{ name: string; end?: number } | undefined>;
 }
 
 /**
@@ -63,12 +66,19 @@ export class AlertGate {
 
   async decide(queued: AlertEvent, now = Date.now()): Promise<GateDecision> {
     if (queued.kind === 'digest') return this.digest(queued);
-    if (!CHECK_ALERT_KINDS.includes(queued.kind)) {
-      if (queued.kind === 'location-down' || queued.kind === 'location-up') {
-        return this.holdOrSend(queued, { locations: queued.locations }, queued.at, false);
-      }
-      return { action: 'send', event: queued };
+    if (queued.kind === 'location-down') return this.holdOrSend(queued, { locations: queued.locations }, now);
+    if (queued.kind === 'location-up') {
+      // A list told the host was down is told it is back, maintenance or not.
+      const down = alertKey(
+        `${queued.incidentId}-${queued.location}`,
+        'location-down',
+        queued.list,
+        queued.channel,
+      );
+      if ((await this.sources.statuses.get(down))?.state === 'sent') return { action: 'send', event: queued };
+      return this.holdOrSend(queued, { locations: queued.locations }, now);
     }
+    if (!CHECK_ALERT_KINDS.includes(queued.kind)) return { action: 'send', event: queued };
     const incident = queued.incidentId ? await this.sources.incidents.get(queued.incidentId) : undefined;
     let event = incident ? this.refreshed(queued, incident) : queued;
     switch (event.kind) {
@@ -83,43 +93,43 @@ export class AlertGate {
         // A verdict of "ok" means the incident is over or about to be: the up alert says so.
         if (judged && judged.verdict !== 'ok') event = { ...event, verdict: judged.verdict };
         if (event.verdict === 'probe-host') {
-          return this.skip(
-            event,
-            'the probe host is at fault, not the target: the location alert says so',
-            false,
-          );
+          return this.skip(event, 'the probe host is at fault, not the target: the location alert says so');
         }
         if (event.kind === 'verdict') {
-          if (incident?.end !== undefined) return this.skip(event, 'recovered: the up alert says so', false);
-          const verdictWait = await this.verdictFollowUp(event);
-          if (verdictWait) return verdictWait;
+          if (incident?.end !== undefined) return this.skip(event, 'recovered: the up alert says so');
+          const heard = await this.listHeardOfIncident(event, now);
+          if (heard === 'waiting')
+            return { action: 'wait', ms: 1000, why: 'its down alert is not delivered yet' };
+          if (heard === 'no') {
+            // Its down was skipped (the probe host was blamed), held or never delivered, and
+            // the incident goes on with a verdict that blames the target: this is its down now.
+            event = { ...event, kind: 'down' };
+          } else if ((await this.sources.statuses.toldVerdict(event)) === event.verdict) {
+            return this.skip(event, `the verdict is still ${event.verdict ?? 'not known'}`);
+          }
         }
         break;
       }
       case 'up': {
-        const heard = await this.listHeardOfIncident(event);
+        const heard = await this.listHeardOfIncident(event, now);
         if (heard === 'waiting')
           return { action: 'wait', ms: 1000, why: 'its down alert is not delivered yet' };
-        if (heard === 'no') return this.skip(event, 'no down alert went to this list', false);
-        break;
+        if (heard === 'no') return this.skip(event, 'no alert of this incident went to this list');
+        // Told it was down, it is told it is back: a window that opened meanwhile holds nothing.
+        return this.countInStorm(event);
       }
       case 'reminder':
       case 'escalation':
-        if (incident?.end !== undefined) return this.skip(event, 'recovered before it was due', false);
+        if (incident?.end !== undefined) return this.skip(event, 'recovered before it was due');
         break;
     }
-    const at = event.kind === 'down' || event.kind === 'up' ? event.at : now;
-    const target = { checkId: event.checkId, tags: event.tags, locations: event.locations };
     const decision = await this.holdOrSend(
       event,
-      target,
-      at,
-      event.kind === 'down' || event.kind === 'reminder',
+      { checkId: event.checkId, tags: event.tags, locations: event.locations },
+      event.kind === 'down' || event.kind === 'verdict' ? event.at : now,
     );
-    // A storm is many changes at once: reminders and escalations of one incident are not changes.
-    if (decision.action !== 'send' || event.kind === 'reminder' || event.kind === 'escalation')
-      return decision;
-    return this.countInStorm(event, now);
+    if (decision.action !== 'send') return decision;
+    return this.countInStorm(event);
   }
 
   /** The event with its incident's verdict and locations as they are now. */
@@ -151,59 +161,67 @@ export class AlertGate {
       const control = settings[location]?.controlCheck;
       if (!control || control === incident.checkId) continue;
       const state = await this.sources.states.get(control, location);
-      if (state.state !== 'DOWN' && (state.lastRunAt ?? 0) < incident.start) {
-        return {
-          action: 'wait',
-          ms: LOOK_AGAIN_MS,
-          why: `the control check of ${location} has not run since`,
-        };
+      if (state.state === 'DOWN') continue;
+      // Not run since the check failed, or failing but not yet DOWN (its own downAfter): the
+      // host may be the one at fault, which the next runs will show.
+      if ((state.lastRunAt ?? 0) < incident.start || state.consecutiveFailures > 0) {
+        return { action: 'wait', ms: LOOK_AGAIN_MS, why: `the control check of ${location} is not settled` };
       }
     }
     return undefined;
   }
 
-  /** A verdict follow-up goes only when the verdict differs from the one this list was told. */
-  private async verdictFollowUp(event: AlertEvent): Promise<GateDecision | undefined> {
-    const heard = await this.listHeardOfIncident(event);
-    if (heard === 'waiting') return { action: 'wait', ms: 1000, why: 'its down alert is not delivered yet' };
-    if (heard === 'no') return this.skip(event, 'no down alert went to this list', false);
-    const told = await this.sources.statuses.toldVerdict(event);
-    if (told === event.verdict || event.verdict === undefined) {
-      return this.skip(event, `the verdict is still ${event.verdict ?? 'not known'}`, false);
+  /**
+   * Did this list hear of the incident (any of its alerts sent or folded to it)? `waiting`
+   * while its down is still on its way (for at most a day: a down stuck longer is not waited for).
+   */
+  private async listHeardOfIncident(event: AlertEvent, now: number): Promise<'yes' | 'no' | 'waiting'> {
+    if (await this.sources.statuses.heardOf(event)) return 'yes';
+    const down = await this.sources.statuses.get(
+      alertKey(event.incidentId ?? '', 'down', event.list, event.channel),
+    );
+    if (down && (down.state === 'queued' || down.state === 'retrying') && now - down.queuedAt < 86_400_000) {
+      return 'waiting';
     }
-    return undefined;
-  }
-
-  /** Did this list hear of the incident (its down or escalation sent or folded)? */
-  private async listHeardOfIncident(event: AlertEvent): Promise<'yes' | 'no' | 'waiting'> {
-    const incident = event.incidentId ?? '';
-    const keys = [
-      alertKey(incident, 'down', event.list, event.channel),
-      alertKey(incident, 'escalation', event.list, event.channel),
-    ];
-    const statuses = await Promise.all(keys.map((key) => this.sources.statuses.get(key)));
-    if (statuses.some((status) => status?.state === 'sent' || status?.state === 'folded')) return 'yes';
-    const down = statuses[0];
-    if (down && (down.state === 'queued' || down.state === 'retrying')) return 'waiting';
     return 'no';
   }
 
+  /**
+   * Held by a maintenance window that covers it. Reminders and escalations are not dropped
+   * but wait for the window's end and are judged again then: an incident that outlives the
+   * window is still reminded of and escalated.
+   */
   private async holdOrSend(
     event: AlertEvent,
     target: { checkId?: string; tags?: string[]; locations?: string[] },
     at: number,
-    followUps: boolean,
   ): Promise<GateDecision> {
     const window = await this.sources.maintenance?.covering(target, at);
-    if (window) {
-      return { action: 'settle', state: 'held', reason: `maintenance ${window.name}`, event, followUps };
+    if (!window) return { action: 'send', event };
+    if ((event.kind === 'reminder' || event.kind === 'escalation') && window.end !== undefined) {
+      return {
+        action: 'wait',
+        ms: Math.max(window.end - Date.now(), 0) + 1000,
+        why: `maintenance ${window.name}`,
+      };
     }
-    return { action: 'send', event };
+    return {
+      action: 'settle',
+      state: 'held',
+      reason: `maintenance ${window.name}`,
+      event,
+      followUps: event.kind === 'down',
+    };
   }
 
-  private async countInStorm(event: AlertEvent, now: number): Promise<GateDecision> {
+  /**
+   * Counts the alert in its list's storm window (each alert once, whatever its attempts) and
+   * folds it into the window's digest past the threshold. The digest goes a second after the
+   * window closes: the window is judged by Redis's clock, so nothing is folded after it is read.
+   */
+  private async countInStorm(event: AlertEvent): Promise<GateDecision> {
     const { storm } = this.sources;
-    const outcome = await storm.count(event, now);
+    const outcome = await storm.count(event);
     if (!outcome.folded) return { action: 'send', event };
     const digestKey = alertKey(`storm-${outcome.windowStart}`, 'digest', event.list, event.channel);
     const digest: AlertEvent = {
@@ -213,7 +231,7 @@ export class AlertGate {
       channel: event.channel,
       language: event.language,
       locations: [],
-      at: outcome.windowStart + storm.window,
+      at: outcome.windowStart + storm.window + DIGEST_GRACE_MS,
       start: outcome.windowStart,
     };
     return {
@@ -228,11 +246,11 @@ export class AlertGate {
 
   private async digest(event: AlertEvent): Promise<GateDecision> {
     const entries = await this.sources.storm.folded(event.list, event.channel, event.start ?? event.at);
-    if (entries.length === 0) return this.skip(event, 'nothing was folded into it', false);
+    if (entries.length === 0) return this.skip(event, 'nothing was folded into it');
     return { action: 'send', event: { ...event, digest: entries } };
   }
 
-  private skip(event: AlertEvent, reason: string, followUps: boolean): GateDecision {
-    return { action: 'settle', state: 'skipped', reason, event, followUps };
+  private skip(event: AlertEvent, reason: string): GateDecision {
+    return { action: 'settle', state: 'skipped', reason, event, followUps: false };
   }
 }

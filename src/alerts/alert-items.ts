@@ -22,6 +22,7 @@ export function alertItems(config: LoadedConfig, journeys: ResolvedJourney[] = [
     alertSubject: item.alertSubject,
     intervalMs: item.interval,
     timeoutMs: item.timeout * (item.retries + 1) + item.retryDelay * item.retries,
+    downAfter: item.downAfter,
     locations: item.locations,
     controlOf: controlOf.get(item.id) ?? [],
   }));

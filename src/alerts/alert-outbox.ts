@@ -55,6 +55,9 @@ export class AlertOutbox {
     const { incident, change } = transition;
     if (transition.kind === 'opened') return this.incidentEvents(incident, 'down');
     if (transition.kind === 'ended') return this.incidentEvents(incident, 'up', change.at);
+    // Another location joined: the verdict may have changed (outside only → service). A
+    // location recovering while others fail is not news worth a mail; the up alert is.
+    if (change.to !== 'DOWN') return [];
     return this.incidentEvents(incident, 'verdict', change.at);
   }
 
@@ -71,12 +74,16 @@ export class AlertOutbox {
     const item = this.routing.item(incident.checkId);
     const controlled = item?.controlOf ?? [];
     if (controlled.length > 0) {
-      if (kind === 'verdict') return [];
-      const locationKind = kind === 'down' ? 'location-down' : 'location-up';
-      return controlled.flatMap((location) =>
+      // One check may be the control of several locations: each is told of on its own, the
+      // ones DOWN now (a later one joining is its own location-down), and all of them at the end.
+      const down = kind !== 'up';
+      const locations = (down ? incident.downNow : incident.locations).filter((location) =>
+        controlled.includes(location),
+      );
+      return locations.flatMap((location) =>
         this.routing.deliveriesFor({ locations: [location] }).map((delivery) =>
-          this.eventFor(delivery, locationKind, `${incident.id}-${location}`, {
-            ...this.incidentFacts(incident, kind === 'down' ? 'down' : 'up', item),
+          this.eventFor(delivery, down ? 'location-down' : 'location-up', `${incident.id}-${location}`, {
+            ...this.incidentFacts(incident, down ? 'down' : 'up', item, changedAt),
             location,
             locations: [location],
           }),
@@ -116,7 +123,9 @@ export class AlertOutbox {
       checkName: item?.name ?? incident.checkId,
       itemKind: item?.kind ?? 'check',
       tags: item?.tags ?? [],
-      locations: kind === 'up' ? [...incident.locations] : [...incident.downNow],
+      // An ended incident's down (queued late by the sweep) is about where it was DOWN.
+      locations:
+        kind === 'up' || incident.downNow.length === 0 ? [...incident.locations] : [...incident.downNow],
       firstError: incident.firstError,
       verdict: incident.verdict,
       at,
@@ -135,8 +144,9 @@ export class AlertOutbox {
   private settleWindow(item: AlertItem | undefined, locations: string[]): number {
     let longest = item ? item.intervalMs + item.timeoutMs : 0;
     for (const control of this.routing.allItems) {
+      // A control check needs downAfter failures in a row to be DOWN: as many intervals.
       if (control.controlOf.some((location) => locations.includes(location)))
-        longest = Math.max(longest, control.intervalMs + control.timeoutMs);
+        longest = Math.max(longest, control.intervalMs * control.downAfter + control.timeoutMs);
     }
     return longest + SETTLE_SLACK_MS;
   }
@@ -242,10 +252,15 @@ export class AlertOutbox {
       const [incident] = await incidents.list(item.id, 1);
       if (!incident) continue;
       if (now - (incident.end ?? incident.start) > withinMs) continue;
-      const events = [
-        ...this.incidentEvents(incident, 'down'),
-        ...(incident.end === undefined ? [] : this.incidentEvents(incident, 'up')),
-      ];
+      const downs = this.incidentEvents(incident, 'down');
+      const downStatuses = await Promise.all(downs.map((event) => this.statuses.get(event.key)));
+      // An ended incident whose downs were queued is owed only its ups (to lists that heard of
+      // it: the worker checks). One that never alerted at all gets both, late but not lost.
+      const neverAlerted = downStatuses.every((status) => status === undefined);
+      const events =
+        incident.end === undefined
+          ? downs
+          : [...(neverAlerted ? downs : []), ...this.incidentEvents(incident, 'up')];
       for (const event of events) {
         if (await this.statuses.get(event.key)) continue;
         this.logger?.warn(
@@ -259,11 +274,19 @@ export class AlertOutbox {
     return queued;
   }
 
-  /** Queues one alert, delayed until `event.at` when that is still to come (reminders, escalations, digests). */
+  /** Queues an alert unless it already has a status (queued before, or settled); says which. */
+  async queueOnce(event: AlertEvent): Promise<boolean> {
+    if (await this.statuses.get(event.key)) return false;
+    await this.queue(event);
+    return true;
+  }
+
+  /** Queues one alert, delayed until `notBefore` when that is still to come (reminders, escalations, digests). */
   async queue(event: AlertEvent, notBefore?: number): Promise<void> {
-    // Status first: a job the worker takes at once then finds its status to update.
-    await this.statuses.queued(event);
+    // The job first, then its status: a crash in between leaves a job that writes its own
+    // status when it runs, never a `queued` status that no job will ever settle.
     await enqueueAlert(this.jobs, event, DEFAULT_ALERT_RETRY.attempts, notBefore);
+    await this.statuses.queued(event);
     this.logger?.info({ alert: event.key, checkId: event.checkId, kind: event.kind }, 'alert queued');
   }
 }

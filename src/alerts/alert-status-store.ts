@@ -90,13 +90,20 @@ export class AlertStatusStore {
       KEEP_SECONDS,
       'NX',
     );
-    if (created === 'OK') {
-      await this.redis
-        .multi()
-        .zadd(this.indexKey, 'NX', at, event.key)
-        .zremrangebyrank(this.indexKey, 0, -(LISTED_ALERTS + 1))
-        .exec();
-    }
+    if (created === 'OK') await this.index(event.key, at);
+  }
+
+  /**
+   * Lists the alert in the API's index (once: NX keeps its first time). Every write does it:
+   * an alert's job may run before its `queued` status is written (the job is added first, so
+   * that a crash in between leaves a job without a status, never a status without a job).
+   */
+  private async index(key: string, at: number): Promise<void> {
+    await this.redis
+      .multi()
+      .zadd(this.indexKey, 'NX', at, key)
+      .zremrangebyrank(this.indexKey, 0, -(LISTED_ALERTS + 1))
+      .exec();
   }
 
   async get(key: string): Promise<AlertStatus | undefined> {
@@ -131,6 +138,7 @@ export class AlertStatusStore {
       .set(this.sentKey(event.key), response || 'accepted', 'EX', KEEP_SECONDS)
       .set(this.statusKey(event.key), JSON.stringify(status), 'EX', KEEP_SECONDS)
       .exec();
+    await this.index(event.key, status.queuedAt);
   }
 
   /** An attempt failed and another will be made (`nextAttemptAt`), or none will (`failed`). */
@@ -154,6 +162,7 @@ export class AlertStatusStore {
     if (next === 'failed') delete status.nextAttemptAt;
     else status.nextAttemptAt = next.at;
     await this.redis.set(this.statusKey(event.key), JSON.stringify(status), 'EX', KEEP_SECONDS);
+    await this.index(event.key, status.queuedAt);
   }
 
   /**
@@ -176,21 +185,31 @@ export class AlertStatusStore {
       .set(this.statusKey(event.key), JSON.stringify(status), 'EX', KEEP_SECONDS);
     if (state === 'folded') multi.set(this.sentKey(event.key), `folded into ${reason}`, 'EX', KEEP_SECONDS);
     await multi.exec();
+    await this.index(event.key, status.queuedAt);
   }
 
-  private verdictKey(event: AlertEvent): string {
+  private toldKey(event: AlertEvent): string {
     return `${this.prefix}:alert-verdict:${event.incidentId ?? event.key}.${event.list}.${event.channel}`;
   }
 
-  /** The verdict a list was last told about an incident (its down or verdict mail). */
+  /** The verdict a list was last told about an incident (by any alert of it sent or folded). */
   async toldVerdict(event: AlertEvent): Promise<string | undefined> {
-    return (await this.redis.get(this.verdictKey(event))) ?? undefined;
+    const told = await this.redis.get(this.toldKey(event));
+    return told ? told : undefined;
   }
 
-  /** Remembers the verdict a sent alert told its list: a follow-up goes only when it changes. */
-  async rememberVerdict(event: AlertEvent): Promise<void> {
-    if (!event.verdict || !event.incidentId) return;
-    await this.redis.set(this.verdictKey(event), event.verdict, 'EX', KEEP_SECONDS);
+  /** Whether a list was told anything of the incident: then it is owed its recovery. */
+  async heardOf(event: AlertEvent): Promise<boolean> {
+    return (await this.redis.exists(this.toldKey(event))) === 1;
+  }
+
+  /**
+   * Remembers that a list was told of an incident, and the verdict it was told: a follow-up
+   * goes only when the verdict changes, and the up alert only to lists that heard of it.
+   */
+  async rememberTold(event: AlertEvent): Promise<void> {
+    if (!event.incidentId) return;
+    await this.redis.set(this.toldKey(event), event.verdict ?? '', 'EX', KEEP_SECONDS);
   }
 
   /** The newest alerts first, at most `limit`, optionally of one check. */

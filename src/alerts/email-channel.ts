@@ -52,6 +52,7 @@ export class EmailChannel implements AlertChannel {
       host: smtp.host,
       port: smtp.port,
       secure: smtp.secure,
+      requireTLS: smtp.requireTls ?? (smtp.user !== undefined && !smtp.secure),
       ...(smtp.user
         ? {
             auth: {

@@ -1,9 +1,9 @@
-import type { Redis } from 'ioredis';
 import type { MaintenanceWindowSettings } from '../config/maintenance-schema.ts';
 import type { IncidentStore } from '../results/incident-store.ts';
 import type { Logger } from '../util/logger.ts';
 import type { AlertItem, MaintenanceOccurrence } from './alert-event.ts';
 import type { AlertOutbox } from './alert-outbox.ts';
+import type { AlertStatusStore } from './alert-status-store.ts';
 
 /** A start or end of a maintenance window's occurrence, as the calendar reports it. */
 export interface MaintenanceBoundary {
@@ -19,9 +19,9 @@ export interface MaintenanceBoundaries {
 }
 
 export interface MaintenanceAnnouncerOptions {
-  redis: Redis;
-  prefix: string;
   calendar: MaintenanceBoundaries;
+  /** Whether an announcement was queued already. */
+  statuses: Pick<AlertStatusStore, 'get'>;
   outbox: AlertOutbox;
   incidents: IncidentStore;
   logger?: Logger;
@@ -31,7 +31,8 @@ export interface MaintenanceAnnouncerOptions {
    */
   everyMs?: number;
   /**
-   * How far back it looks after a restart for boundaries it has not announced.
+   * How far back it looks for boundaries not announced yet (after a restart, or a window
+   * made through the API with its start already past).
    * @defaultValue 3600000 (1 h)
    */
   catchUpMs?: number;
@@ -47,16 +48,15 @@ export function windowCovers(window: MaintenanceWindowSettings, item: AlertItem)
 }
 
 /**
- * Announces each maintenance window's start and end to the lists of what it covers, once:
- * it remembers in Redis up to when it has announced, so a restart catches up on what it
- * missed (within `catchUpMs`) and a second scheduler queues the same alert ids (refused).
+ * Announces each maintenance window's start and end to the lists of what it covers, once
+ * (each announcement's status says it was queued; a second scheduler's would be refused by
+ * its job id), catching up within `catchUpMs` on what a restart missed.
  * An end names the covered items still DOWN: their alerts were held, and they are not over.
  */
 export function startMaintenanceAnnouncer(options: MaintenanceAnnouncerOptions): {
   stop: () => Promise<void>;
 } {
-  const { redis, calendar, outbox, logger } = options;
-  const markKey = `${options.prefix}:maintenance-announced-until`;
+  const { calendar, outbox, logger } = options;
   const catchUpMs = options.catchUpMs ?? 3_600_000;
   let running: Promise<void> | undefined;
   let stopped = false;
@@ -73,20 +73,29 @@ export function startMaintenanceAnnouncer(options: MaintenanceAnnouncerOptions):
 
   const tick = async () => {
     const now = Date.now();
-    const marked = Number(await redis.get(markKey));
-    const from = Number.isFinite(marked) && marked > 0 ? Math.max(marked, now - catchUpMs) : now - 1000;
-    for (const boundary of await calendar.boundaries(from, now)) {
-      const occurrence: MaintenanceOccurrence = { ...boundary.occurrence };
-      if (boundary.kind === 'end') occurrence.stillDown = await stillDown(boundary.window);
+    // The whole catch-up span every time, not from the last tick: a window made through the
+    // API with a start already past is announced too. Each announcement is queued once (its
+    // status says it was), so looking again costs a read, never a second mail.
+    for (const boundary of await calendar.boundaries(now - catchUpMs, now)) {
+      const kind = boundary.kind === 'start' ? 'maintenance-start' : 'maintenance-end';
       const deliveries = outbox.routing.deliveriesForWindow(
         (item) => windowCovers(boundary.window, item),
         boundary.window.locations,
       );
-      const kind = boundary.kind === 'start' ? 'maintenance-start' : 'maintenance-end';
-      for (const event of outbox.maintenanceEvents(occurrence, kind, deliveries)) await outbox.queue(event);
-      logger?.info({ window: occurrence.name, kind: boundary.kind }, 'maintenance window announced');
+      const occurrence: MaintenanceOccurrence = { ...boundary.occurrence };
+      const events = outbox.maintenanceEvents(occurrence, kind, deliveries);
+      const pending = (await Promise.all(events.map((event) => options.statuses.get(event.key)))).some(
+        (status) => status === undefined,
+      );
+      if (!pending) continue;
+      if (boundary.kind === 'end') occurrence.stillDown = await stillDown(boundary.window);
+      let queued = 0;
+      for (const event of outbox.maintenanceEvents(occurrence, kind, deliveries)) {
+        if (await outbox.queueOnce(event)) queued++;
+      }
+      if (queued > 0)
+        logger?.info({ window: occurrence.name, kind: boundary.kind }, 'maintenance window announced');
     }
-    await redis.set(markKey, String(now), 'EX', 7 * 86_400);
   };
 
   const timer = setInterval(() => {

@@ -7,24 +7,36 @@ const KEEP_DIGEST_MS = 7 * 86_400_000;
 /**
  * Counts a list's alerts per window; past the threshold it folds the alert into the window's
  * digest list, in the same atomic step (two workers counting at once cannot both pass the
- * threshold). A window opens with the first alert after the last one closed.
+ * threshold). A window opens with the first alert after the last one closed. Each alert is
+ * counted once per window: a retry (the mail server was down) gets the answer it got first.
+ * The time is Redis's own, the same for every worker and for the digest that reads the list.
  */
 const COUNT_OR_FOLD = `
-local now = tonumber(ARGV[1])
-local window = tonumber(ARGV[2])
-local threshold = tonumber(ARGV[3])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local window = tonumber(ARGV[1])
+local threshold = tonumber(ARGV[2])
+local key = 'k:' .. ARGV[3]
 local start = tonumber(redis.call('HGET', KEYS[1], 'start'))
 if not start or now - start >= window then
   start = now
+  redis.call('DEL', KEYS[1])
   redis.call('HSET', KEYS[1], 'start', start, 'count', 0)
   redis.call('PEXPIRE', KEYS[1], window * 2)
+else
+  local seen = redis.call('HGET', KEYS[1], key)
+  if seen then return {tonumber(seen), start} end
 end
 local count = redis.call('HINCRBY', KEYS[1], 'count', 1)
-if count <= threshold then return {0, start} end
-local digest = ARGV[5] .. start
-redis.call('RPUSH', digest, ARGV[4])
-redis.call('PEXPIRE', digest, tonumber(ARGV[6]))
-return {1, start}
+local folded = 0
+if count > threshold then
+  folded = 1
+  local digest = ARGV[5] .. start
+  redis.call('RPUSH', digest, ARGV[4])
+  redis.call('PEXPIRE', digest, tonumber(ARGV[6]))
+end
+redis.call('HSET', KEYS[1], key, folded)
+return {folded, start}
 `;
 
 export interface StormOutcome {
@@ -54,7 +66,7 @@ export class StormWindow {
     return this.windowMs;
   }
 
-  async count(event: AlertEvent, now = Date.now()): Promise<StormOutcome> {
+  async count(event: AlertEvent): Promise<StormOutcome> {
     const entry: DigestEntry = {
       key: event.key,
       kind: event.kind,
@@ -72,9 +84,9 @@ export class StormWindow {
       COUNT_OR_FOLD,
       1,
       this.counterKey(event.list, event.channel),
-      now,
       this.windowMs,
       this.threshold,
+      event.key,
       JSON.stringify(entry),
       this.digestPrefix(event.list, event.channel),
       KEEP_DIGEST_MS,

@@ -148,12 +148,24 @@ export class WebhookChannel implements AlertChannel {
   private readonly httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 4 });
   private readonly closing = new AbortController();
   private readonly inFlight = new Set<Promise<unknown>>();
+  /** Each list's webhook URL, its secret references filled in. */
+  private readonly urls = new Map<string, string>();
 
   constructor(private readonly options: WebhookChannelOptions) {
     // Resolved up front, by reference: the resolver records each value, so every log line,
     // status and body masks it from the first alert on.
     for (const [list, settings] of Object.entries(options.alerting.lists)) {
-      if (settings.webhook) this.secrets.set(list, options.secrets.interpolate(settings.webhook.secret));
+      if (!settings.webhook) continue;
+      this.secrets.set(list, options.secrets.interpolate(settings.webhook.secret));
+      // The URL may hold its token by reference too (chat tools put it in the path).
+      const url = options.secrets.interpolate(settings.webhook.url);
+      if (!/^https?:\/\/[^/]/.test(url)) {
+        throw new WebhookDeliveryError(
+          `alerting.lists.${list}.webhook.url: expected an http:// or https:// URL once its secrets are filled in`,
+          true,
+        );
+      }
+      this.urls.set(list, url);
     }
   }
 
@@ -165,7 +177,8 @@ export class WebhookChannel implements AlertChannel {
         true,
       );
     }
-    const where = `webhook of list "${event.list}" at ${webhookTarget(hook.url)}`;
+    const url = this.urls.get(event.list) ?? hook.url;
+    const where = `webhook of list "${event.list}" at ${webhookTarget(url)}`;
     if (this.closing.signal.aborted) {
       // Shutting down: the alert stays queued for the next start.
       throw new WebhookDeliveryError(`${where}: not sent, the webhook channel is closed`, false);
@@ -177,7 +190,7 @@ export class WebhookChannel implements AlertChannel {
     const timestamp = Math.floor(Date.now() / 1000);
     const timeout = AbortSignal.timeout(hook.timeout);
     const request = this.post(
-      new URL(hook.url),
+      new URL(url),
       body,
       {
         'content-type': 'application/json',
@@ -207,7 +220,7 @@ export class WebhookChannel implements AlertChannel {
     const response = `HTTP ${answer.status}${said ? ` ${said}` : ''}`;
     if (answer.status >= 200 && answer.status < 300) return { accepted: true, response };
     if (answer.status >= 300 && answer.status < 400) {
-      const target = answer.location ? redirectTarget(answer.location, hook.url) : undefined;
+      const target = answer.location ? redirectTarget(answer.location, url) : undefined;
       const to = target ? ` (to ${target})` : '';
       throw new WebhookDeliveryError(
         `${where} answered HTTP ${answer.status}${to}: redirects are not followed: set the final URL`,

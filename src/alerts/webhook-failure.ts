@@ -10,14 +10,13 @@ export class WebhookDeliveryError extends Error {
 }
 
 /**
- * The URL as messages show it: scheme, host, port and path, without credentials, query or
- * fragment. Chat and paging tools often put a token in the query; it stays out of statuses
- * and logs.
+ * The URL as messages show it: scheme, host and port, and "/…" for a path. Chat and paging
+ * tools put their token in the path or the query; neither reaches statuses or logs.
  */
 export function webhookTarget(url: string): string {
   try {
     const parsed = new URL(url);
-    return `${parsed.protocol}//${parsed.host}${parsed.pathname}`;
+    return `${parsed.protocol}//${parsed.host}${parsed.pathname === '/' ? '/' : '/…'}`;
   } catch {
     return '(an unparsable URL)';
   }

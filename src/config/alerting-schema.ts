@@ -33,7 +33,14 @@ const language = z
   .default('en');
 
 const webhookSchema = strictObject({
-  url: httpUrl().describe('Where alerts are POSTed as JSON. Required.'),
+  url: z
+    .union([z.string().regex(/\$\{(env|file):/), httpUrl()], {
+      error: (issue) =>
+        `expected an http:// or https:// URL, got ${JSON.stringify((issue as { input?: unknown }).input)}`,
+    })
+    .describe(
+      'Where alerts are POSTed as JSON; may hold secret references ("https://hooks.example/${env:HOOK_TOKEN}"), and messages show only its origin. Required.',
+    ),
   secret: secretRef().describe(
     'HMAC-SHA256 key as a secret reference; each request carries `X-Pathwatch-Signature: sha256=<hex>` of `<timestamp>.<body>`. Required.',
   ),
@@ -98,6 +105,12 @@ export const alertingSchema = strictObject({
     password: secretRef()
       .optional()
       .describe('Login password as a secret reference ("${env:SMTP_PASSWORD}"). Default none.'),
+    requireTls: z
+      .boolean()
+      .optional()
+      .describe(
+        'Refuse to go on without TLS (a STARTTLS stripped on the way would send the login in clear). Default true when `user` is set, else false.',
+      ),
   })
     .optional()
     .describe('The mail server alerts are sent through. Required when any list has mail recipients.'),
@@ -175,11 +188,22 @@ export const alertingSchema = strictObject({
       message: 'required with smtp, expected an email address',
     });
   }
-  if (alerting.to === undefined && Object.keys(alerting.lists).length === 0) {
+  if (alerting.smtp?.user && !alerting.smtp.password) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['smtp', 'password'],
+      message: 'required with smtp.user, expected a secret reference',
+    });
+  }
+  // Without a default list, an alert no route claims would go to nobody: a route that
+  // matches everything (no checks, tags or locations) must stand in for it.
+  const catchAll = alerting.routes.some((route) => !route.checks && !route.tags && !route.locations);
+  if (alerting.to === undefined && !catchAll) {
     ctx.addIssue({
       code: 'custom',
       path: ['to'],
-      message: 'required, expected mail recipients (or named `lists`)',
+      message:
+        'required unless a route without checks, tags or locations catches every alert, expected mail recipients',
     });
   }
   if (alerting.lists[DEFAULT_LIST] && alerting.to) {

@@ -65,6 +65,9 @@ test('down, two reminders, an escalation to a Japanese list, then recovery: each
       subject: '[pw] {{state}} {{check}}{{#error}}: {{error}}{{/error}} ({{code}})',
       reminders: { every: '1500ms', max: 2 },
       escalation: { after: '2s', notify: ['managers'] },
+      // Reminders count toward a storm (twenty folded downs must not come back as twenty
+      // reminders); at 1.5 s apart they would fold this test's up.
+      storm: { threshold: 10 },
     },
   });
   const linkKey = Buffer.alloc(32, 7);
@@ -173,8 +176,7 @@ test('a flapping check inside a maintenance window sends nothing; the window is 
   t.after(() => pipeline.stop());
   pipeline.startWorker();
   const announcer = startMaintenanceAnnouncer({
-    redis: pipeline.redis,
-    prefix: config.settings.redis.prefix,
+    statuses: pipeline.recorder.alerts,
     calendar: pipeline.calendar,
     outbox: pipeline.outbox,
     incidents: pipeline.recorder.incidents,
@@ -391,4 +393,108 @@ test('routes: by tag and by location, each list once, DEGRADED only where asked 
     byRecipient('network@example.test')[0] ?? '',
     /^\[pathwatch\] DOWN Checkout — 外部のみ \(経路\)/,
   );
+});
+
+test('one alert retried through a mail-server outage counts once toward a storm: it arrives as itself, not as a digest', async (t) => {
+  const port = await closedPort();
+  const config = await configWith('storm-retry', {
+    locations: { inside: {} },
+    checks: [{ id: 'pay', name: 'Checkout', kind: 'http', http: { url: 'http://127.0.0.1:1/' } }],
+    alerting: {
+      smtp: { host: '127.0.0.1', port },
+      from: 'pathwatch@example.test',
+      to: ['oncall@example.test'],
+      storm: { window: '1m', threshold: 1 },
+      reminders: { max: 0 },
+    },
+  });
+  const pipeline = startAlertPipeline(config, logger);
+  t.after(() => pipeline.stop());
+  pipeline.startWorker();
+  const [down] = await pipeline.record(runOf('pay', 'inside', 'fail'), ['inside']);
+  await waitFor(
+    'three failed attempts',
+    async () => ((await pipeline.statuses()).get(down.key)?.attempts ?? 0) >= 3,
+  );
+  const smtp = await startSmtpServer({ port, closeTimeoutMs: 200 });
+  t.after(() => smtp.close());
+  await waitFor('the mail', () => smtp.messages.length >= 1);
+  await sleep(500);
+  const mails = await parseMails(smtp.messages);
+  assert.deepEqual(
+    mails.map((mail) => mail.subject),
+    ['[pathwatch] DOWN Checkout: connect to 127.0.0.1:1 refused'],
+  );
+  assert.equal((await pipeline.statuses()).get(down.key)?.state, 'sent');
+});
+
+test('told it was down before a maintenance window opened, a list is told it recovered during it; a down the probe host was blamed for is sent once the target fails elsewhere', async (t) => {
+  const smtp = await startSmtpServer({ closeTimeoutMs: 200 });
+  t.after(() => smtp.close());
+  const start = Date.now() + 1500;
+  const config = await configWith('window-after-down', {
+    locations: { inside: {}, outside: { controlCheck: 'outside-gw' } },
+    checks: [
+      { id: 'pay', name: 'Checkout', kind: 'http', http: { url: 'http://127.0.0.1:1/' } },
+      { id: 'shop', name: 'Shop', kind: 'http', http: { url: 'http://127.0.0.1:1/' } },
+      { id: 'outside-gw', kind: 'tcp', locations: ['outside'], tcp: { host: '127.0.0.1', port: 1 } },
+    ],
+    maintenance: [
+      {
+        name: 'pay-window',
+        checks: ['pay'],
+        start: new Date(start).toISOString(),
+        end: new Date(start + 60_000).toISOString(),
+      },
+    ],
+    alerting: {
+      smtp: { host: '127.0.0.1', port: smtp.port },
+      from: 'pathwatch@example.test',
+      to: ['oncall@example.test'],
+      reminders: { max: 0 },
+    },
+  });
+  const pipeline = startAlertPipeline(config, logger);
+  t.after(() => pipeline.stop());
+  const beats = [pipeline.recorder.workers.start('inside'), pipeline.recorder.workers.start('outside')];
+  t.after(() => Promise.all(beats.map((stop) => stop())));
+  const both = ['inside', 'outside'];
+  for (const id of ['pay', 'shop'])
+    for (const location of both) await pipeline.record(runOf(id, location, 'pass'), both);
+  await pipeline.record(runOf('outside-gw', 'outside', 'pass'), ['outside']);
+  pipeline.startWorker();
+  const announcer = startMaintenanceAnnouncer({
+    calendar: pipeline.calendar,
+    statuses: pipeline.recorder.alerts,
+    outbox: pipeline.outbox,
+    incidents: pipeline.recorder.incidents,
+    logger,
+    everyMs: 100,
+  });
+  t.after(() => announcer.stop());
+
+  // Checkout fails before the window: its down goes out; it recovers inside the window.
+  await pipeline.record(runOf('pay', 'inside', 'fail'), both);
+  await waitFor('the down mail', () => smtp.messages.length >= 1);
+  await waitFor('the window to start', () => Date.now() > start + 300 && smtp.messages.length >= 2);
+  await pipeline.record(runOf('pay', 'inside', 'pass'), both);
+  // The shop fails at the outside only while its probe host is down: the host is blamed.
+  await pipeline.record(runOf('shop', 'outside', 'fail'), both);
+  await pipeline.record(runOf('outside-gw', 'outside', 'fail'), ['outside']);
+  await waitFor('the probe-host mail', () => smtp.messages.length >= 4);
+  // Then it fails from inside too: the target is at fault after all, and its down goes out.
+  await pipeline.record(runOf('shop', 'inside', 'fail'), both);
+  await waitFor('the shop down mail', () => smtp.messages.length >= 5);
+  await sleep(800);
+  const subjects = (await parseMails(smtp.messages)).map((mail) => mail.subject ?? '');
+  assert.equal(subjects.length, 5, subjects.join('\n'));
+  assert.deepEqual(subjects.slice(0, 2), [
+    '[pathwatch] DOWN Checkout — inside only (path): connect to 127.0.0.1:1 refused',
+    '[pathwatch] MAINTENANCE STARTED: pay-window',
+  ]);
+  assert.deepEqual(subjects.slice(2).sort(), [
+    '[pathwatch] DOWN Shop — from everywhere (service): connect to 127.0.0.1:1 refused',
+    '[pathwatch] PROBE HOST DOWN at outside: its checks there are not judged',
+    '[pathwatch] UP Checkout',
+  ]);
 });

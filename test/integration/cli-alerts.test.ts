@@ -109,7 +109,7 @@ test('a mail server that echoes the password in its refusal: the line says the l
     [
       'locations: { inside: {} }',
       'alerting:',
-      `  smtp: { host: 127.0.0.1, port: ${port}, user: pathwatch, password: "\${env:SMTP_PASSWORD}" }`,
+      `  smtp: { host: 127.0.0.1, port: ${port}, user: pathwatch, password: "\${env:SMTP_PASSWORD}", requireTls: false }`,
       '  from: pathwatch@example.test',
       '  to: [oncall@example.test]',
       '',

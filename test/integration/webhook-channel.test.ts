@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { AlertContext } from '../../src/alerts/alert-context.ts';
+import { type AlertContext, EMPTY_ALERT_CONTEXT } from '../../src/alerts/alert-context.ts';
 import type { AlertEvent } from '../../src/alerts/alert-event.ts';
 import { enqueueAlert, openAlertQueue } from '../../src/alerts/alert-queue.ts';
 import { AlertStatusStore } from '../../src/alerts/alert-status-store.ts';
@@ -93,6 +93,7 @@ before(async () => {
       locations: { inside: {}, outside: {} },
       checks: [{ id: 'shop', name: 'Shop 支払い', kind: 'http', http: { url: 'http://127.0.0.1:1/' } }],
       alerting: {
+        routes: [{ notify: ['ops'] }],
         lists: {
           ops: hook(`/hook?token=${QUERY_TOKEN}`),
           echo: hook('/echo'),
@@ -267,7 +268,7 @@ test('503 then 200: the first send throws a retryable one-line error, the retry 
   const before = received.length;
   const error = await sendFails(downEvent('flaky'));
   assert.equal(error.permanent, false);
-  assert.equal(error.message, `webhook of list "flaky" at ${receiver.url}/flaky answered HTTP 503 try later`);
+  assert.equal(error.message, `webhook of list "flaky" at ${receiver.url}/… answered HTTP 503 try later`);
   const receipt = await channel.send(downEvent('flaky'), context);
   assert.deepEqual(receipt, { accepted: true, response: 'HTTP 200 OK' });
   const deliveries = received.slice(before).map((request) => request.headers['x-pathwatch-delivery']);
@@ -280,7 +281,7 @@ test('408, 425, 429 and 5xx are retried; other 4xx fail at once; each message is
     assert.equal(error.permanent, !RETRYABLE.includes(code), `HTTP ${code}`);
     assert.equal(
       error.message,
-      `webhook of list "status${code}" at ${receiver.url}/status/${code} answered HTTP ${code} refused with ${code} second line`,
+      `webhook of list "status${code}" at ${receiver.url}/… answered HTTP ${code} refused with ${code} second line`,
     );
   }
 });
@@ -291,7 +292,7 @@ test('a redirect is not followed and fails at once; neither message shows the qu
   assert.equal(error.permanent, true);
   assert.equal(
     error.message,
-    `webhook of list "moved" at ${receiver.url}/moved answered HTTP 302 (to ${receiver.url}/final): redirects are not followed: set the final URL`,
+    `webhook of list "moved" at ${receiver.url}/… answered HTTP 302 (to ${receiver.url}/…): redirects are not followed: set the final URL`,
   );
   assertNoSecret(error.message, 'redirect error');
   assert.deepEqual(
@@ -305,7 +306,7 @@ test('a receiver that does not answer in time: a retryable timeout error, within
   const error = await sendFails(downEvent('slow'));
   const took = Date.now() - started;
   assert.equal(error.permanent, false);
-  assert.equal(error.message, `webhook of list "slow" at ${receiver.url}/slow: no answer within 300 ms`);
+  assert.equal(error.message, `webhook of list "slow" at ${receiver.url}/…: no answer within 300 ms`);
   assert.ok(took >= 290 && took < 1500, `gave up after ${took} ms (timeout 300 ms)`);
 });
 
@@ -314,7 +315,7 @@ test('an unreachable receiver is retried; a list without a webhook fails at once
   assert.equal(refused.permanent, false);
   assert.match(
     refused.message,
-    /^webhook of list "nowhere" at http:\/\/127\.0\.0\.1:\d+\/hook unreachable: connection refused$/,
+    /^webhook of list "nowhere" at http:\/\/127\.0\.0\.1:\d+\/… unreachable: connection refused$/,
   );
   const none = await sendFails(downEvent('pagers'));
   assert.equal(none.permanent, true);
@@ -335,7 +336,7 @@ test('close() aborts a request in flight (retryable: the alert waits for the nex
   assert.equal(error.permanent, false);
   assert.equal(
     error.message,
-    `webhook of list "hang" at ${receiver.url}/hang: aborted, the webhook channel closed`,
+    `webhook of list "hang" at ${receiver.url}/…: aborted, the webhook channel closed`,
   );
   await disconnected;
   const before = received.length;
@@ -418,4 +419,49 @@ test('through the alert worker: a webhook answering 503 twice, then 200, gets th
   }
   assert.equal(workerCalls, 3, 'one accepted delivery, after two 503s, and none after it');
   assertNoSecret(JSON.stringify(status), 'alert status');
+});
+
+test('a webhook URL may hold its token by reference: the request goes to the resolved path, messages show only the origin', async () => {
+  const token = 'T0KEN-in-the-path-42';
+  const seen: string[] = [];
+  const tokenReceiver = await startHttpServer((request, response) => {
+    seen.push(request.url ?? '');
+    response.statusCode = 404;
+    response.end('gone');
+  });
+  try {
+    const tokenConfig = await parseConfig(
+      {
+        locations: { inside: {} },
+        checks: [{ id: 'shop', kind: 'http', http: { url: 'http://127.0.0.1:1/' } }],
+        alerting: {
+          routes: [{ notify: ['chat'] }],
+          lists: {
+            chat: {
+              webhook: { url: `${tokenReceiver.url}/hooks/\${env:HOOK_TOKEN}`, secret: '${env:HOOK_SECRET}' },
+            },
+          },
+        },
+      },
+      join(dir, 'token-url.yaml'),
+      { HOOK_TOKEN: token, HOOK_SECRET: SECRET },
+    );
+    const tokenChannel = new WebhookChannel({
+      alerting: tokenConfig.settings.alerting!,
+      secrets: tokenConfig.secrets,
+    });
+    const error = await tokenChannel
+      .send({ ...downEvent('chat'), key: 'inc.down.chat.webhook' }, EMPTY_ALERT_CONTEXT)
+      .then(
+        () => undefined,
+        (caught: Error) => caught,
+      );
+    await tokenChannel.close();
+    assert.deepEqual(seen, [`/hooks/${token}`]);
+    assert.ok(error instanceof Error);
+    assert.equal(error.message, `webhook of list "chat" at ${tokenReceiver.url}/… answered HTTP 404 gone`);
+    assert.deepEqual(findLeaks(error.message, 'error', { token }), []);
+  } finally {
+    await tokenReceiver.close();
+  }
 });

@@ -151,6 +151,23 @@ test('alerting: bad subject templates, unknown lists, undeclared route locations
   ]);
 });
 
+test('alerting: no default list and no route that catches every alert, or a login without a password, is a problem before anything is lost', async () => {
+  const lines = await problems({
+    locations: { inside: {} },
+    checks: [{ id: 'a', kind: 'http', http: { url: 'http://127.0.0.1/' } }],
+    alerting: {
+      smtp: { host: '127.0.0.1', user: 'pathwatch' },
+      from: 'pw@example.test',
+      lists: { pay: { to: ['pay@example.test'] } },
+      routes: [{ tags: ['payments'], notify: ['pay'] }],
+    },
+  });
+  assert.deepEqual(lines, [
+    'alerting.smtp.password: required with smtp.user, expected a secret reference',
+    'alerting.to: required unless a route without checks, tags or locations catches every alert, expected mail recipients',
+  ]);
+});
+
 test('defaults fill in interval, timeout and locations', async () => {
   const config = await parseConfig(
     {
