@@ -223,6 +223,22 @@ export class MaintenanceCalendar {
   }
 
   /**
+   * The occurrences overlapping [from, to] that cover the target, by start: what a check's
+   * history shows beside an incident (the alerts it held back).
+   */
+  async coveringDuring(target: MaintenanceTarget, from: number, to: number): Promise<ActiveMaintenance[]> {
+    const found: ActiveMaintenance[] = [];
+    for (const window of await this.windows()) {
+      if (!coversTarget(window.settings, target)) continue;
+      for (const start of this.startsBetween(window, from - window.length, to)) {
+        const occurrence = this.occurrence(window, start);
+        if (occurrence.end > from && occurrence.start <= to) found.push(occurrence);
+      }
+    }
+    return found.sort((a, b) => a.start - b.start || a.name.localeCompare(b.name));
+  }
+
+  /**
    * Stores a window made through the API (validated by maintenanceSchema); refuses a name
    * the config or the API already has (MaintenanceNameTakenError).
    */

@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
-import type { MaintenanceCalendar } from '../alerts/maintenance-calendar.ts';
+import { MaintenanceCalendar } from '../alerts/maintenance-calendar.ts';
 import type { ArtifactRetention } from '../artifacts/artifact-retention.ts';
 import type { ArtifactStore } from '../artifacts/artifact-store.ts';
 import type { ApiRole } from '../auth/api-role.ts';
@@ -70,6 +70,7 @@ export function monitoredItems(config: LoadedConfig, journeys: ResolvedJourney[]
     timeoutMs: item.timeout,
     locations: item.locations,
     enabled: item.enabled,
+    tags: item.tags ?? [],
   }));
 }
 
@@ -281,11 +282,25 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
         if (redis.status !== 'ready') throw redisUnavailable(`the connection is ${redis.status}`);
       });
     }
-    await api.register(checksRoutes, { items, recorder: options.recorder, runNow: options.runNow });
+    const maintenance =
+      options.maintenance ??
+      (redis
+        ? new MaintenanceCalendar(
+            redis,
+            options.config.settings.redis.prefix,
+            options.config.settings.maintenance,
+          )
+        : undefined);
+    await api.register(checksRoutes, {
+      items,
+      recorder: options.recorder,
+      runNow: options.runNow,
+      maintenance,
+    });
     await api.register(locationsRoutes, { config: options.config, recorder: options.recorder });
     await api.register(alertsRoutes, { statuses: options.recorder.alerts });
     await api.register(maintenanceRoutes, {
-      calendar: options.maintenance,
+      calendar: maintenance,
       redis: options.redis,
       config: options.config,
     });

@@ -221,6 +221,15 @@ test('a flapping check inside a maintenance window sends nothing; the window is 
   await pipeline.record(runOf('other', 'inside', 'fail'), ['inside']);
   await waitFor('the other check alerts', () => smtp.messages.length >= 3);
   assert.match((await parseMails(smtp.messages.slice(2)))[0].subject ?? '', /DOWN Other/);
+  // The history shows the window beside each incident it covered, and beside no other.
+  const app = await buildApp({ config, recorder: pipeline.recorder, maintenance: pipeline.calendar });
+  t.after(() => app.close());
+  const flappy = (await app.inject({ url: '/api/v1/checks/flappy/incidents' })).json();
+  assert.equal(flappy.incidents.length, 5);
+  for (const incident of flappy.incidents) assert.deepEqual(incident.maintenance, ['db-upgrade']);
+  const other = (await app.inject({ url: '/api/v1/checks/other/incidents' })).json();
+  assert.equal(other.incidents.length, 1);
+  assert.equal(other.incidents[0].maintenance, undefined);
 });
 
 test('twenty checks failing within the storm window: the first mail at once, the rest in one digest listing them', async (t) => {

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import type { MaintenanceCalendar } from '../../alerts/maintenance-calendar.ts';
 import type { LocationView, ResultsRecorder } from '../../results/results-recorder.ts';
 import { apiError } from '../api-error.ts';
 import { integerParam, textParam } from '../query-params.ts';
@@ -22,6 +23,7 @@ export interface MonitoredItem {
   timeoutMs: number;
   locations: string[];
   enabled: boolean;
+  tags?: string[];
 }
 
 const runsQuery = z.object({
@@ -37,6 +39,8 @@ const TAGS = ['checks'];
 export interface ChecksRoutesOptions {
   items: MonitoredItem[];
   recorder: ResultsRecorder;
+  /** Names the windows that covered each incident; without it incidents name none. */
+  maintenance?: Pick<MaintenanceCalendar, 'coveringDuring'>;
   /** Queues a run of the item at every one of its locations now; absent where the API has no queues. */
   runNow?: (item: MonitoredItem) => Promise<string[]>;
 }
@@ -44,7 +48,7 @@ export interface ChecksRoutesOptions {
 /** Checks and journeys, each with its latest run, state per location and verdict. */
 export const checksRoutes: FastifyPluginAsync<ChecksRoutesOptions> = async (
   app,
-  { items, recorder, runNow },
+  { items, recorder, runNow, maintenance },
 ) => {
   const byId = new Map(items.map((item) => [item.id, item]));
   const describe = async (item: MonitoredItem, views?: LocationView[]) => {
@@ -159,7 +163,26 @@ export const checksRoutes: FastifyPluginAsync<ChecksRoutesOptions> = async (
         response: { 200: checkIncidentsSchema, ...errorResponses({ ...API_V1_ERRORS, ...UNKNOWN_CHECK }) },
       },
     },
-    forItem(async (item) => ({ checkId: item.id, incidents: await recorder.incidents.list(item.id) })),
+    forItem(async (item) => {
+      const incidents = await recorder.incidents.list(item.id);
+      // Each incident names the maintenance windows that covered it: its alerts were held.
+      const now = Date.now();
+      const withWindows = await Promise.all(
+        incidents.map(async (incident) => {
+          const windows = maintenance
+            ? await maintenance.coveringDuring(
+                { checkId: item.id, tags: item.tags ?? [], locations: incident.locations },
+                incident.start,
+                incident.end ?? now,
+              )
+            : [];
+          return windows.length > 0
+            ? { ...incident, maintenance: windows.map((window) => window.name) }
+            : incident;
+        }),
+      );
+      return { checkId: item.id, incidents: withWindows };
+    }),
   );
 
   app.get<{ Params: { id: string }; Querystring: z.output<typeof rollupsQuery> }>(

@@ -45,6 +45,7 @@ export const checkSchema = z.strictObject({
   timeoutMs: z.number(),
   locations: z.array(z.string()),
   enabled: z.boolean(),
+  tags: z.array(z.string()).optional().describe('Its tags (routes and maintenance windows select by them)'),
   latest: z.record(z.string(), latestRunSchema).describe('The latest run per location'),
   states: z.record(z.string(), checkStateSchema).describe('The state per location'),
   verdict: verdictSchema,
@@ -80,6 +81,10 @@ export const checkIncidentsSchema = z.strictObject({
       firstError: z.string().optional(),
       verdict: z.string().optional(),
       verdictPending: z.boolean().optional(),
+      maintenance: z
+        .array(z.string())
+        .optional()
+        .describe('Maintenance windows that covered it (its alerts were held back)'),
     }),
   ),
 });
