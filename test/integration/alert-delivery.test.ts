@@ -283,6 +283,59 @@ test('the mail server is down while three incidents alert: after it is back each
   for (const status of statuses) assert.match(status.response ?? '', /^250 Ok: queued as TEST\d$/);
 });
 
+test('the whole stack: three checks go DOWN while the mail server is down, pathwatch restarts in the middle, the server comes back: three mails, each once', async (t) => {
+  const prefix = uniquePrefix('alerts-stack-outage');
+  prefixes.push(prefix);
+  const port = await closedPort();
+  const configFile = join(dir, 'stack-outage.yaml');
+  writeFileSync(
+    configFile,
+    [
+      'locations: { inside: {} }',
+      'defaults: { interval: 1s, timeout: 500ms, retries: 0, downAfter: 1 }',
+      'checks:',
+      ...['a', 'b', 'c'].map((id) => `  - { id: till-${id}, kind: tcp, tcp: { host: 127.0.0.1, port: 1 } }`),
+      `redis: { prefix: ${prefix} }`,
+      `dataDir: ${join(dir, 'stack-outage-data')}`,
+      'alerting:',
+      `  smtp: { host: 127.0.0.1, port: ${port} }`,
+      '  from: pathwatch@example.test',
+      '  to: [oncall@example.test]',
+      '',
+    ].join('\n'),
+  );
+  const config = await loadConfig(configFile);
+  const start = () =>
+    startStack({
+      config,
+      logger,
+      roles: { api: false, scheduler: true, workerLocations: ['inside'] },
+      redisUrl: SHARED_REDIS_URL,
+    });
+  const recorder = new ResultsRecorder(redis, config);
+  const statuses = async () => (await recorder.alerts.list(100)).filter((status) => status.kind === 'down');
+  let stack = await start();
+  t.after(() => stack.stop());
+  // Each down alert has been tried against the closed port and waits for its retry.
+  await waitFor('three failed attempts', async () => {
+    const downs = await statuses();
+    return downs.length === 3 && downs.every((status) => status.state === 'retrying');
+  });
+  await stack.stop();
+  stack = await start();
+  const smtp = await startSmtpServer({ port, closeTimeoutMs: 200 });
+  t.after(() => smtp.close());
+  // The first retry is due 15 s after the first attempt.
+  await waitFor('three mails', () => smtp.messages.length >= 3, 40_000);
+  await sleep(2000);
+  assert.equal(smtp.messages.length, 3, 'each alert exactly once');
+  const checks = smtp.messages.map(
+    (message) => /till-[abc]/.exec(mailHeader(message.data, 'Subject') ?? '')?.[0],
+  );
+  assert.deepEqual(checks.sort(), ['till-a', 'till-b', 'till-c']);
+  for (const status of await statuses()) assert.equal(status.state, 'sent', status.key);
+});
+
 test('an incident whose alert was never queued (its worker died in between) is found and alerted once by the sweep', async (t) => {
   const prefix = uniquePrefix('alerts-sweep');
   prefixes.push(prefix);
