@@ -6,10 +6,13 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { unzipSync } from 'fflate';
 import { Redis } from 'ioredis';
+import { simpleParser } from 'mailparser';
 import { checkCapturePermission } from '../../capture/capture-permission.ts';
 import { LOOPBACK_ONLY_CHROMIUM_ARGS } from '../helpers/loopback-browser.ts';
 import { startPathwatch } from '../helpers/run-cli.ts';
 import { findLeaks, type Leak } from '../helpers/secret-encodings.ts';
+import { startHttpServer } from '../helpers/test-servers.ts';
+import { startSmtpServer } from '../helpers/test-smtp-server.ts';
 import { startTokenLoginServer } from '../helpers/token-login-server.ts';
 
 /**
@@ -26,6 +29,7 @@ import { startTokenLoginServer } from '../helpers/token-login-server.ts';
 const PAYLOAD = process.env.LEAK_CAPTURE_PAYLOAD === 'full' ? 'full' : 'headers';
 const PASSWORD = 'Qx"7731 pa+ss\\w%rd-é中';
 const API_TOKEN = 'tk "zz\\ 50%+ ü-9d1e2f';
+const HOOK_SECRET = 'whsec "hook\\ 77%+ ß-signing-key';
 
 function filesUnder(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
@@ -74,6 +78,19 @@ test('no secret or received token is stored or printed anywhere, in any encoding
   );
   if (captureUnavailable) console.log(`capture left out of this test: ${captureUnavailable}`);
   const serverPort = new URL(server.url).port;
+  // Alerts go out too, by mail and by webhook: what they carry is searched like the rest.
+  const smtp = await startSmtpServer({ closeTimeoutMs: 200 });
+  t.after(() => smtp.close());
+  const hookBodies: Array<[string, Buffer]> = [];
+  const hook = await startHttpServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      hookBodies.push([`webhook ${request.url} ${JSON.stringify(request.headers)}`, Buffer.concat(chunks)]);
+      response.end('ok');
+    });
+  });
+  t.after(() => hook.close());
   const dir = mkdtempSync(join(tmpdir(), 'pathwatch-leak-'));
   mkdirSync(join(dir, 'journeys'));
   writeFileSync(join(dir, 'package.json'), '{"type":"module"}\n'); // the journey file is ESM
@@ -128,6 +145,12 @@ test('no secret or received token is stored or printed anywhere, in any encoding
       '      expect: { json: [{ path: "$.authorization", equals: "nobody" }, { path: "$.key", equals: "none" }] }',
       'journeys: journeys/*.journey.ts',
       'dataDir: data',
+      'alerting:',
+      `  smtp: { host: 127.0.0.1, port: ${smtp.port} }`,
+      '  from: pathwatch@example.test',
+      '  to: [oncall@example.test]',
+      `  lists: { hook: { webhook: { url: "${hook.url}/hook", secret: "\${env:LEAK_HOOK_SECRET}" } } }`,
+      '  routes: [{ notify: [default, hook] }]',
       captureUnavailable
         ? 'capture: { enabled: false }'
         : `capture: { interface: lo, filter: "tcp port ${serverPort}", ringSize: 4MiB, fileSize: 1MiB, before: 2s, after: 1s, payload: ${PAYLOAD} }`,
@@ -138,6 +161,7 @@ test('no secret or received token is stored or printed anywhere, in any encoding
     env: {
       LEAK_PASSWORD: PASSWORD,
       LEAK_API_TOKEN: API_TOKEN,
+      LEAK_HOOK_SECRET: HOOK_SECRET,
       LEAK_SITE_URL: server.url,
       PATHWATCH_LOG_LEVEL: 'debug',
       PATHWATCH_EXTRA_BROWSER_ARGS: LOOPBACK_ONLY_CHROMIUM_ARGS.join('\n'),
@@ -233,6 +257,25 @@ test('no secret or received token is stored or printed anywhere, in any encoding
       }
     }
   }
+  // Every item went DOWN (downAfter 1): its down alert by mail and by webhook.
+  for (let poll = 0; poll < 240 && (smtp.messages.length < 3 || hookBodies.length < 3); poll++) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  assert.ok(
+    smtp.messages.length >= 3 && hookBodies.length >= 3,
+    `a down alert per item, by mail (${smtp.messages.length}) and webhook (${hookBodies.length})\n${started.output()}`,
+  );
+  for (const [index, message] of smtp.messages.entries()) {
+    answers.push([`mail ${index}`, Buffer.from(message.data)]);
+    // The MIME parts as a reader sees them: base64 or quoted-printable would hide a secret from a raw search.
+    const mail = await simpleParser(message.data);
+    answers.push([`mail ${index} text`, Buffer.from(String(mail.text))]);
+    answers.push([`mail ${index} html`, Buffer.from(String(mail.html))]);
+    for (const attachment of mail.attachments)
+      answers.push([`mail ${index} ${attachment.filename}`, attachment.content]);
+  }
+  answers.push(...hookBodies);
+  await get('/api/v1/alerts');
   await get('/api/v1/checks');
   for (const id of ids) await get(`/api/v1/checks/${id}`);
   await get('/metrics');
@@ -248,7 +291,13 @@ test('no secret or received token is stored or printed anywhere, in any encoding
   assert.notEqual(code, 'still running after 30 s');
   assert.match(started.output(), /pathwatch: stopped/, `exit ${code} ${signal}`);
 
-  const values = { password: PASSWORD, apiToken: API_TOKEN, token: server.token, session: server.sessionId };
+  const values = {
+    password: PASSWORD,
+    apiToken: API_TOKEN,
+    token: server.token,
+    session: server.sessionId,
+    hookSecret: HOOK_SECRET,
+  };
   const leaks: Leak[] = [];
   const stored = filesUnder(join(dir, 'data'));
   assert.ok(
