@@ -100,6 +100,7 @@ export async function parseConfig(
   if (!parsed.success) issues.push(...schemaIssueLines(parsed.error.issues, raw));
   issues.push(...crossCheckConfig(raw, secrets));
   if (!parsed.success || issues.length > 0) throw new ConfigError(file, sortIssues(issues));
+  secrets.registerAll(raw);
   const settings = parsed.data;
   const locations = Object.keys(settings.locations);
   const checks = settings.checks.map(

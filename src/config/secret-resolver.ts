@@ -76,6 +76,21 @@ export class SecretResolver {
     (this.runMasker ?? this.masker).add(value);
   }
 
+  /**
+   * Resolves every reference in a config tree once, so its values are masked from the start:
+   * a request that carries a secret before any run used it (a token pasted in a query) is
+   * logged masked too. Call it on a config that validated (every reference resolves).
+   */
+  registerAll(tree: unknown): void {
+    if (typeof tree === 'string') {
+      if (tree.includes('${')) this.interpolate(tree);
+    } else if (Array.isArray(tree)) {
+      for (const item of tree) this.registerAll(item);
+    } else if (tree !== null && typeof tree === 'object') {
+      for (const item of Object.values(tree)) this.registerAll(item);
+    }
+  }
+
   /** Replaces every `${env:…}`/`${file:…}` in `text`; throws SecretError naming the missing one. */
   interpolate(text: string): string {
     return text.replace(SECRET_REF_RE, (_whole, source: string, name: string) => this.lookup(source, name));
