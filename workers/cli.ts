@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { processSecretMasker } from '../src/config/secret-masker.ts';
+import { LogFormatError } from '../src/util/log-format-error.ts';
 import { PATHWATCH_VERSION } from '../src/version.ts';
 import { CliExit, EXIT_USAGE } from './cli/cli-exit.ts';
 import { exitWhenDoneRequested } from './cli/exit-when-done.ts';
@@ -54,6 +55,9 @@ try {
     console.error(
       `pathwatch: ${address}:${port} is already in use (another pathwatch or demo shop running?); stop it, or choose another port (--api-port, --with-demo-shop PORT)`,
     );
+    process.exitCode = EXIT_USAGE;
+  } else if (error instanceof LogFormatError) {
+    console.error(error.message);
     process.exitCode = EXIT_USAGE;
   } else if (error instanceof CliExit) {
     // Masked: a message may quote what a server answered, and a server may echo a secret.
