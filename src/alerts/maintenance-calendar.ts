@@ -125,7 +125,8 @@ function step(cron: CronExpression, direction: 'next' | 'prev'): number | undefi
 }
 
 /** Whether the window's scope takes in the target (see MaintenanceCalendar.covering). */
-function coversTarget(window: MaintenanceWindowSettings, target: MaintenanceTarget): boolean {
+/** Whether a window covers a target: every scope it sets matches (the one rule alerts and reports share). */
+export function coversTarget(window: MaintenanceWindowSettings, target: MaintenanceTarget): boolean {
   if (window.checks && (target.checkId === undefined || !window.checks.includes(target.checkId)))
     return false;
   if (window.tags && !(target.tags ?? []).some((tag) => window.tags!.includes(tag))) return false;

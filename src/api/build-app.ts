@@ -9,7 +9,9 @@ import type { ArtifactStore } from '../artifacts/artifact-store.ts';
 import type { ApiRole } from '../auth/api-role.ts';
 import { TokenTable } from '../auth/token-table.ts';
 import type { LoadedConfig } from '../config/load-config.ts';
+import { consoleRoutes } from '../console/console-routes.ts';
 import type { ResolvedJourney } from '../journeys/load-journeys.ts';
+import { mapItemsOf } from '../map/read-map-graph.ts';
 import { isRedisUnavailableError, redisFailureReason } from '../redis/redis-connection.ts';
 import type { ResultsRecorder } from '../results/results-recorder.ts';
 import type { RunResult } from '../results/run-result.ts';
@@ -29,7 +31,9 @@ import { checksRoutes, type MonitoredItem } from './routes/checks-routes.ts';
 import { healthRoutes } from './routes/health-routes.ts';
 import { locationsRoutes } from './routes/locations-routes.ts';
 import { maintenanceRoutes } from './routes/maintenance-routes.ts';
+import { mapRoutes } from './routes/map-routes.ts';
 import { metricsRoutes } from './routes/metrics-routes.ts';
+import { reportsRoutes } from './routes/reports-routes.ts';
 import { runPageRoutes } from './routes/run-page-routes.ts';
 import { runsRoutes } from './routes/runs-routes.ts';
 import { traceViewerRoutes } from './routes/trace-viewer-routes.ts';
@@ -166,6 +170,16 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   }) as unknown as FastifyInstance;
   const tokens = new TokenTable(options.config.settings.api.tokens);
   // Loaded on first use: an API that never meets a signed link never makes a key file.
+  // One calendar for the routes that read maintenance windows (the history, the console, the API).
+  const maintenance =
+    options.maintenance ??
+    (options.redis
+      ? new MaintenanceCalendar(
+          options.redis,
+          options.config.settings.redis.prefix,
+          options.config.settings.maintenance,
+        )
+      : undefined);
   let linkKeyLoad: Promise<Buffer> | undefined;
   const linkKey = () => {
     linkKeyLoad ??= options.linkKey ? Promise.resolve(options.linkKey) : loadLinkKey(options.config);
@@ -282,15 +296,6 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
         if (redis.status !== 'ready') throw redisUnavailable(`the connection is ${redis.status}`);
       });
     }
-    const maintenance =
-      options.maintenance ??
-      (redis
-        ? new MaintenanceCalendar(
-            redis,
-            options.config.settings.redis.prefix,
-            options.config.settings.maintenance,
-          )
-        : undefined);
     await api.register(checksRoutes, {
       items,
       recorder: options.recorder,
@@ -298,6 +303,21 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
       maintenance,
     });
     await api.register(locationsRoutes, { config: options.config, recorder: options.recorder });
+    await api.register(mapRoutes, {
+      config: options.config,
+      journeys: options.journeys ?? [],
+      recorder: options.recorder,
+    });
+    await api.register(reportsRoutes, {
+      items,
+      recorder: options.recorder,
+      redis,
+      redisPrefix: options.config.settings.redis.prefix,
+      rollupDays: options.config.settings.rollupDays,
+      runsPerSeries: options.config.settings.runsPerSeries,
+      target: options.config.settings.reports.target,
+      maintenance,
+    });
     await api.register(alertsRoutes, { statuses: options.recorder.alerts });
     await api.register(maintenanceRoutes, {
       calendar: maintenance,
@@ -333,6 +353,19 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
       ),
       linkKey,
     });
+  });
+  // The operator console (HTML pages); its own scope: sign-in by form, refusals are pages.
+  await app.register(consoleRoutes, {
+    items,
+    mapItems: mapItemsOf(options.config, options.journeys ?? []),
+    config: options.config,
+    locations: options.config.locations,
+    recorder: options.recorder,
+    tokens,
+    linkKey,
+    activeMaintenance: maintenance
+      ? async (now) => (await maintenance.occurrences(now, now)).filter((occurrence) => occurrence.end > now)
+      : undefined,
   });
   // The run page for people (HTML); its own scope, so its refusals are pages, not JSON.
   await app.register(runPageRoutes, {

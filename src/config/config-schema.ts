@@ -9,6 +9,7 @@ import { artifactsSchema } from './artifacts-schema.ts';
 import { maintenanceListSchema } from './maintenance-schema.ts';
 import { periodicCollectionsSchema } from './periodic-collection-schema.ts';
 import { rateLimitSchema } from './rate-limit-schema.ts';
+import { reportsSchema } from './reports-schema.ts';
 import { retentionSchema } from './retention-schema.ts';
 import { secretRef } from './secret-resolver.ts';
 import { byteSize, duration, identifier, strictObject } from './zod-helpers.ts';
@@ -290,6 +291,7 @@ export const configSchema = strictObject({
     .describe(
       'How long artifacts (captures, traces, screenshots, HAR, bundles) are kept: an age and a total size per kind, enforced every `every`. Default: captures 7d, bundles 30d, the rest 14d.',
     ),
+  reports: reportsSchema.prefault({}).describe('Availability reports: the target they are held against.'),
   secretsFile: z
     .string()
     .optional()

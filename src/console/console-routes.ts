@@ -1,0 +1,297 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import type { MonitoredItem } from '../api/routes/checks-routes.ts';
+import { READ_ROLES } from '../auth/api-role.ts';
+import { bearerTokenOf } from '../auth/bearer-token.ts';
+import type { TokenTable } from '../auth/token-table.ts';
+import type { LoadedConfig } from '../config/load-config.ts';
+import type { PageLanguage } from '../evidence/run-page/messages.ts';
+import { pageLanguage } from '../evidence/run-page/page-language.ts';
+import type { MapItem } from '../map/map-target.ts';
+import { readMapGraph } from '../map/read-map-graph.ts';
+import { renderMapSvg } from '../map/render-map-svg.ts';
+import type { ResultsRecorder } from '../results/results-recorder.ts';
+import { consoleTranslator } from './console-messages.ts';
+import {
+  type ConsoleSession,
+  cookieValue,
+  SESSION_COOKIE,
+  SESSION_TTL_MS,
+  signSession,
+  verifySession,
+} from './console-session.ts';
+import { CONSOLE_CSS_FILE, CONSOLE_JS_FILE, renderConsolePage, renderFragment } from './render-console.ts';
+import { buildStatusView, type StatusFilters } from './status-view.ts';
+
+// Empty is allowed: a filter form sends every field, "all" as an empty value.
+const optionalText = (max: number) =>
+  z
+    .string()
+    .max(max, { error: `must be at most ${max} characters` })
+    .optional();
+const LANG_QUERY = z.object({ lang: optionalText(5) });
+const SIGNIN_QUERY = z.object({ lang: optionalText(5), next: optionalText(2000) });
+const STATUS_QUERY = z.object({
+  lang: optionalText(5),
+  tag: optionalText(200),
+  kind: optionalText(50),
+  state: optionalText(20),
+  location: optionalText(100),
+});
+
+/** How often the status page asks whether its table changed. */
+const REFRESH_MS = 5000;
+
+export interface ConsoleRoutesOptions {
+  items: MonitoredItem[];
+  /** What the map draws: every check and journey with its target. */
+  mapItems: MapItem[];
+  config: LoadedConfig;
+  locations: string[];
+  recorder: ResultsRecorder;
+  tokens: TokenTable;
+  /** Signs console sessions (the link key: one secret, another purpose in the MAC). */
+  linkKey: () => Promise<Buffer>;
+  activeMaintenance?: (now: number) => Promise<Array<{ name: string; reason?: string; end: number }>>;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Who a console page is for, when the API has tokens. */
+    consoleSession?: ConsoleSession;
+  }
+}
+
+const LANGUAGE_LABELS: Record<PageLanguage, string> = { en: 'English', ja: '日本語' };
+
+/** A `next` address to go back to after signing in: a path on this server, nothing else. */
+function safeNext(next: unknown): string {
+  return typeof next === 'string' && next.startsWith('/') && !next.startsWith('//') && next.length < 2000
+    ? next
+    : '/';
+}
+
+function textField(value: unknown, max = 200): string | undefined {
+  return typeof value === 'string' && value.length <= max ? value : undefined;
+}
+
+/**
+ * The operator console's pages, served by the API process (no front-end server, no CDN):
+ * `/` the status of every check and journey at every location. Sign-in takes an API token
+ * once and keeps a signed session cookie (who, role, expiry; never the token).
+ */
+export const consoleRoutes: FastifyPluginAsync<ConsoleRoutesOptions> = async (app, options) => {
+  const { tokens } = options;
+  const languageOf = (request: FastifyRequest) =>
+    pageLanguage(
+      textField((request.query as { lang?: unknown })?.lang, 5),
+      request.headers['accept-language'],
+    );
+
+  // Forms post urlencoded bodies; nothing else is taken here.
+  app.addContentTypeParser(
+    'application/x-www-form-urlencoded',
+    { parseAs: 'string', bodyLimit: 10_000 },
+    (_request, body, done) => {
+      done(null, Object.fromEntries(new URLSearchParams(String(body))));
+    },
+  );
+
+  /**
+   * The session a page request carries (a signed cookie, or a bearer token for scripts); on
+   * an API with tokens, without one the page answers 401 with the sign-in form in its place
+   * (403 for a token that cannot read), and the form brings the person back here.
+   */
+  const signedIn = async (request: FastifyRequest, reply: FastifyReply): Promise<boolean> => {
+    if (tokens.readers === 0) return true;
+    const session = verifySession(
+      await options.linkKey(),
+      cookieValue(request.headers.cookie, SESSION_COOKIE),
+    );
+    const bearer = bearerTokenOf(request.headers.authorization);
+    const entry = bearer === undefined ? undefined : tokens.identify(bearer);
+    if (session) request.consoleSession = session;
+    else if (entry && (READ_ROLES as readonly string[]).includes(entry.role)) {
+      request.consoleSession = { name: entry.name, role: entry.role, expiresAt: Date.now() + SESSION_TTL_MS };
+    } else {
+      if (!entry) reply.header('www-authenticate', 'Bearer realm="pathwatch"');
+      await reply
+        .code(entry ? 403 : 401)
+        .header('cache-control', 'no-store')
+        .type('text/html; charset=utf-8')
+        .send(
+          signInPage(
+            request,
+            entry !== undefined,
+            request.url,
+            // The API's own words, as its JSON refusals say them.
+            entry
+              ? `this needs the viewer role; the token "${entry.name}" has the ${entry.role} role`
+              : undefined,
+          ),
+        );
+      return false;
+    }
+    return true;
+  };
+
+  const page = (
+    request: FastifyRequest,
+    language: PageLanguage,
+    pageTitleKey: 'statusTitle' | 'signInTitle' | 'mapTitle',
+    nav: string,
+  ) => {
+    const t = consoleTranslator(language);
+    const url = new URL(request.url, 'http://console.invalid');
+    return {
+      language,
+      t,
+      pageTitle: t(pageTitleKey),
+      nav,
+      session: request.consoleSession,
+      languageLinks: (['en', 'ja'] as const).map((other) => {
+        url.searchParams.set('lang', other);
+        return {
+          href: `${url.pathname}${url.search}`,
+          label: LANGUAGE_LABELS[other],
+          current: other === language,
+          language: other,
+        };
+      }),
+    };
+  };
+
+  app.get('/', { config: { role: 'viewer', query: STATUS_QUERY } }, async (request, reply) => {
+    if (!(await signedIn(request, reply))) return reply;
+    const language = languageOf(request);
+    const query = request.query as Record<string, unknown>;
+    const filters: StatusFilters = {
+      tag: textField(query.tag) || undefined,
+      kind: textField(query.kind) || undefined,
+      state: textField(query.state) || undefined,
+      location: textField(query.location) || undefined,
+    };
+    const view = await buildStatusView(
+      {
+        recorder: options.recorder,
+        items: options.items,
+        locations: options.locations,
+        activeMaintenance: options.activeMaintenance,
+      },
+      filters,
+      language,
+    );
+    const t = consoleTranslator(language);
+    const fragment = renderFragment('status-table', { view, t });
+    reply.header('cache-control', 'no-store');
+    if (request.headers['x-pathwatch-fragment'] === 'status-table') {
+      // The table alone, for the page's refresh: 304 when nothing a person would see changed.
+      const etag = `"${createHash('sha1').update(fragment).digest('base64url')}"`;
+      reply.header('etag', etag).header('vary', 'x-pathwatch-fragment');
+      if (request.headers['if-none-match'] === etag) return reply.code(304).send();
+      return reply.type('text/html; charset=utf-8').send(fragment);
+    }
+    return reply.type('text/html; charset=utf-8').send(
+      renderConsolePage(page(request, language, 'statusTitle', 'status'), 'status', {
+        view,
+        fragment,
+        refreshMs: REFRESH_MS,
+      }),
+    );
+  });
+
+  // The map of paths, drawn on the server (an SVG in the page: its paths are links, and it
+  // needs no script); refreshed by the same in-place refresh as the status table.
+  app.get('/map', { config: { role: 'viewer', query: LANG_QUERY } }, async (request, reply) => {
+    if (!(await signedIn(request, reply))) return reply;
+    const language = languageOf(request);
+    const svg = renderMapSvg(await readMapGraph(options.recorder, options.config, options.mapItems), {
+      language,
+    });
+    const t = consoleTranslator(language);
+    reply.header('cache-control', 'no-store');
+    if (request.headers['x-pathwatch-fragment'] === 'status-table') {
+      const etag = `"${createHash('sha1').update(svg).digest('base64url')}"`;
+      reply.header('etag', etag).header('vary', 'x-pathwatch-fragment');
+      if (request.headers['if-none-match'] === etag) return reply.code(304).send();
+      return reply.type('text/html; charset=utf-8').send(svg);
+    }
+    return reply.type('text/html; charset=utf-8').send(
+      renderConsolePage(page(request, language, 'mapTitle', 'map'), 'map', {
+        svg,
+        help: t('mapHelp'),
+        refreshMs: REFRESH_MS,
+      }),
+    );
+  });
+
+  const signInPage = (request: FastifyRequest, refused: boolean, next?: string, detail?: string) => {
+    const language = languageOf(request);
+    const asked =
+      next ??
+      (request.query as { next?: unknown })?.next ??
+      (request.body as { next?: unknown } | undefined)?.next;
+    return renderConsolePage(page(request, language, 'signInTitle', 'signin'), 'signin', {
+      refused,
+      detail,
+      next: safeNext(asked),
+      hours: SESSION_TTL_MS / 3_600_000,
+    });
+  };
+
+  app.get('/signin', { config: { query: SIGNIN_QUERY } }, async (request, reply) =>
+    reply
+      .header('cache-control', 'no-store')
+      .type('text/html; charset=utf-8')
+      .send(signInPage(request, false)),
+  );
+
+  app.post('/signin', { config: { query: LANG_QUERY } }, async (request, reply) => {
+    const body = (request.body ?? {}) as Record<string, unknown>;
+    const token = textField(body.token, 500)?.trim();
+    const entry = token ? tokens.identify(token) : undefined;
+    if (!entry || !(READ_ROLES as readonly string[]).includes(entry.role)) {
+      request.log.info({ token: entry?.name }, 'console sign-in refused');
+      // 422, not 401: the form was understood and its token refused; the page says so.
+      return reply
+        .code(422)
+        .header('cache-control', 'no-store')
+        .type('text/html; charset=utf-8')
+        .send(signInPage(request, true));
+    }
+    const session: ConsoleSession = {
+      name: entry.name,
+      role: entry.role,
+      expiresAt: Date.now() + SESSION_TTL_MS,
+    };
+    const secure = request.protocol === 'https' ? '; Secure' : '';
+    request.log.info({ token: entry.name, role: entry.role }, 'console sign-in');
+    return reply
+      .header(
+        'set-cookie',
+        `${SESSION_COOKIE}=${signSession(await options.linkKey(), session)}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${SESSION_TTL_MS / 1000}${secure}`,
+      )
+      .redirect(safeNext(body.next), 303);
+  });
+
+  app.get('/signout', async (_request, reply) =>
+    reply
+      .header('set-cookie', `${SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0`)
+      .redirect('/signin', 303),
+  );
+
+  const asset = (file: string, type: string) => {
+    let cached: Promise<Buffer> | undefined;
+    return async (_request: FastifyRequest, reply: FastifyReply) => {
+      cached ??= readFile(file);
+      return reply
+        .type(type)
+        .header('cache-control', 'public, max-age=300')
+        .send(await cached);
+    };
+  };
+  app.get('/assets/console.css', asset(CONSOLE_CSS_FILE, 'text/css; charset=utf-8'));
+  app.get('/assets/console.js', asset(CONSOLE_JS_FILE, 'text/javascript; charset=utf-8'));
+};

@@ -1,0 +1,192 @@
+import { humanDuration } from '../alerts/alert-message.ts';
+import type { MonitoredItem } from '../api/routes/checks-routes.ts';
+import type { PageLanguage } from '../evidence/run-page/messages.ts';
+import type { LocationView, ResultsRecorder } from '../results/results-recorder.ts';
+import type { CheckState } from '../results/state-store.ts';
+import { type ConsoleMessageKey, consoleTranslator } from './console-messages.ts';
+
+/** Hours a row's sparkline covers. */
+export const SPARK_HOURS = 24;
+
+/** The states in the order a person triages them: worst first. */
+const STATE_ORDER = ['DOWN', 'DEGRADED', 'NO WORKER', 'UNKNOWN', 'UP'] as const;
+
+export interface StatusFilters {
+  tag?: string;
+  kind?: string;
+  state?: string;
+  location?: string;
+}
+
+export interface StatusCell {
+  location: string;
+  state: string;
+  label: string;
+  /** "since 14:02 UTC" and "for 3 min 12 s". */
+  since?: string;
+  lasting?: string;
+  lastError?: string;
+}
+
+export interface StatusRow {
+  id: string;
+  name: string;
+  kind: string;
+  tags: string[];
+  worst: string;
+  verdict: string;
+  verdictLabel: string;
+  cells: StatusCell[];
+  /** Availability per hour, oldest first; null where nothing ran. */
+  spark: Array<number | null>;
+}
+
+export interface StatusBanner {
+  kind: 'maintenance' | 'no-worker';
+  text: string;
+}
+
+export interface StatusView {
+  language: PageLanguage;
+  rows: StatusRow[];
+  locations: string[];
+  summary: string;
+  counts: Record<string, number>;
+  filters: StatusFilters;
+  options: { tags: string[]; kinds: string[]; states: string[]; locations: string[] };
+  banners: StatusBanner[];
+  updatedAt: string;
+}
+
+/** What a status page needs beyond the recorder: the windows running now. */
+export interface StatusSources {
+  recorder: ResultsRecorder;
+  items: MonitoredItem[];
+  locations: string[];
+  activeMaintenance?: (now: number) => Promise<Array<{ name: string; reason?: string; end: number }>>;
+}
+
+/** A time as both languages show it: ISO date and minute, UTC (a wall screen serves many zones). */
+function timeOf(at: number): string {
+  return `${new Date(at).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+}
+
+function stateOf(state: CheckState | undefined, view: LocationView | undefined): string {
+  if (view && !view.live) return 'NO WORKER';
+  return state?.state ?? 'UNKNOWN';
+}
+
+/**
+ * The status page's content: every check and journey × location with its state, how long it
+ * has been so, the verdict across locations and a 24-hour sparkline, worst first, filtered.
+ */
+export async function buildStatusView(
+  sources: StatusSources,
+  filters: StatusFilters,
+  language: PageLanguage,
+  now = Date.now(),
+): Promise<StatusView> {
+  const t = consoleTranslator(language);
+  const { recorder } = sources;
+  const views = await recorder.describeLocations(sources.locations);
+  const viewOf = new Map(views.map((view) => [view.id, view]));
+  const items = sources.items.filter(
+    (item) =>
+      (!filters.tag || (item.tags ?? []).includes(filters.tag)) &&
+      (!filters.kind || item.kind === filters.kind) &&
+      (!filters.location || item.locations.includes(filters.location)),
+  );
+  const pairs = items.flatMap((item) => item.locations.map((location) => ({ id: item.id, location })));
+  const pairIndex = new Map(pairs.map((pair, index) => [`${pair.id}@${pair.location}`, index]));
+  const [allStates, sparks] = await Promise.all([
+    Promise.all(items.map((item) => recorder.states.forCheck(item.id, item.locations))),
+    recorder.rollups.hourlyCounts(
+      pairs.map(({ id, location }) => ({ checkId: id, location })),
+      SPARK_HOURS,
+      now,
+    ),
+  ]);
+  const rows: StatusRow[] = [];
+  for (const [index, item] of items.entries()) {
+    const states = allStates[index];
+    const verdict = await recorder.verdict(item.id, item.locations, { states, views, now });
+    const cells = item.locations.map((location): StatusCell => {
+      const state = states[location];
+      const name = stateOf(state, viewOf.get(location));
+      const since = state && name !== 'UNKNOWN' && name !== 'NO WORKER' ? state.since : undefined;
+      return {
+        location,
+        state: name,
+        label: t(`state${name}` as ConsoleMessageKey),
+        since: since ? t('since', { time: timeOf(since) }) : undefined,
+        lasting: since
+          ? t('for', { duration: humanDuration(Math.max(0, now - since), language) })
+          : undefined,
+        lastError: name === 'DOWN' || name === 'DEGRADED' ? state?.lastError : undefined,
+      };
+    });
+    const worst = STATE_ORDER.find((state) => cells.some((cell) => cell.state === state)) ?? 'UNKNOWN';
+    if (filters.state && !cells.some((cell) => cell.state === filters.state)) continue;
+    const hourly = item.locations.map(
+      (location) => sparks[pairIndex.get(`${item.id}@${location}`) ?? -1] ?? [],
+    );
+    const spark = Array.from({ length: SPARK_HOURS }, (_, hour) => {
+      const count = hourly.reduce((sum, rows) => sum + (rows[hour]?.count ?? 0), 0);
+      const failures = hourly.reduce((sum, rows) => sum + (rows[hour]?.failures ?? 0), 0);
+      return count === 0 ? null : (count - failures) / count;
+    });
+    rows.push({
+      id: item.id,
+      name: item.name ?? item.id,
+      kind: item.kind,
+      tags: item.tags ?? [],
+      worst,
+      verdict: verdict.verdict,
+      verdictLabel: t(`verdict_${verdict.verdict}` as ConsoleMessageKey),
+      cells,
+      spark,
+    });
+  }
+  rows.sort(
+    (a, b) =>
+      STATE_ORDER.indexOf(a.worst as (typeof STATE_ORDER)[number]) -
+        STATE_ORDER.indexOf(b.worst as (typeof STATE_ORDER)[number]) || a.name.localeCompare(b.name),
+  );
+  const counts: Record<string, number> = { DOWN: 0, DEGRADED: 0, UP: 0, UNKNOWN: 0 };
+  for (const row of rows) counts[row.worst === 'NO WORKER' ? 'UNKNOWN' : row.worst]++;
+  const banners: StatusBanner[] = [];
+  for (const window of (await sources.activeMaintenance?.(now)) ?? []) {
+    banners.push({
+      kind: 'maintenance',
+      text: t('maintenanceBanner', {
+        name: window.name,
+        end: timeOf(window.end),
+        reason: window.reason ? ` (${window.reason})` : '',
+      }),
+    });
+  }
+  for (const view of views) {
+    if (!view.live) banners.push({ kind: 'no-worker', text: t('noWorkerBanner', { location: view.id }) });
+  }
+  return {
+    language,
+    rows,
+    locations: sources.locations,
+    summary: t('statusSummary', {
+      down: counts.DOWN,
+      degraded: counts.DEGRADED,
+      up: counts.UP,
+      unknown: counts.UNKNOWN,
+    }),
+    counts,
+    filters,
+    options: {
+      tags: [...new Set(sources.items.flatMap((item) => item.tags ?? []))].sort(),
+      kinds: [...new Set(sources.items.map((item) => item.kind))].sort(),
+      states: ['DOWN', 'DEGRADED', 'UNKNOWN', 'NO WORKER', 'UP'],
+      locations: sources.locations,
+    },
+    banners,
+    updatedAt: t('updated', { time: timeOf(now) }),
+  };
+}

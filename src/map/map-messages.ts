@@ -1,0 +1,90 @@
+import type { CheckStateName } from '../results/state-store.ts';
+import type { VerdictName } from '../results/verdict.ts';
+
+/** The languages the map is drawn in. */
+export const MAP_LANGUAGES = ['en', 'ja'] as const;
+export type MapLanguage = (typeof MAP_LANGUAGES)[number];
+
+/** Every word the map draws, in English; `{name}` is filled in by fillIn(). */
+const en = {
+  title: 'Map of paths',
+  asOf: 'as of {time} UTC',
+  inside: 'Inside (data centre)',
+  outside: 'Outside',
+  line: 'the line',
+  services: 'Services',
+  liveWorkers: '{count} live worker(s)',
+  noWorkers: 'no live worker',
+  control: 'control {check}: {state}',
+  more: '+{count} more ({states})',
+  failing: 'Failing:',
+  noneFailing: 'No failing check.',
+  lineBroken: 'The line is broken for: {targets}',
+  lineOk: 'No target blames the line.',
+  legend: 'Path state:',
+  'state.UP': 'up',
+  'state.DEGRADED': 'degraded',
+  'state.UNKNOWN': 'unknown',
+  'state.DOWN': 'down',
+  'verdict.ok': 'ok',
+  'verdict.service': 'service down',
+  'verdict.outside-path': 'outside path broken',
+  'verdict.inside-path': 'inside path broken',
+  'verdict.partial': 'failing from some locations',
+  'verdict.probe-host': 'probe host at fault',
+  'verdict.no-data': 'no data',
+  empty: 'No check or journey is configured yet.',
+};
+
+export type MapMessageKey = keyof typeof en;
+
+const ja: Record<MapMessageKey, string> = {
+  title: '経路マップ',
+  asOf: '{time} UTC 時点',
+  inside: '内側（データセンター）',
+  outside: '外側',
+  line: '回線',
+  services: 'サービス',
+  liveWorkers: '稼働中のワーカー {count}',
+  noWorkers: '稼働中のワーカーなし',
+  control: '制御チェック {check}: {state}',
+  more: '他 {count} 件（{states}）',
+  failing: '失敗中:',
+  noneFailing: '失敗中のチェックはありません。',
+  lineBroken: '回線の障害: {targets}',
+  lineOk: '回線を原因とする接続先はありません。',
+  legend: '経路の状態:',
+  'state.UP': '正常',
+  'state.DEGRADED': '低下',
+  'state.UNKNOWN': '不明',
+  'state.DOWN': '停止',
+  'verdict.ok': '正常',
+  'verdict.service': 'サービス障害',
+  'verdict.outside-path': '外部経路の障害',
+  'verdict.inside-path': '内部経路の障害',
+  'verdict.partial': '一部の拠点で失敗',
+  'verdict.probe-host': '監視ホストの障害',
+  'verdict.no-data': 'データなし',
+  empty: 'チェックもジャーニーもまだ設定されていません。',
+};
+
+const TABLES: Record<MapLanguage, Record<MapMessageKey, string>> = { en, ja };
+
+/** The message `key` in `language`, with `{name}` replaced by `values[name]`. */
+export function mapMessage(
+  language: MapLanguage,
+  key: MapMessageKey,
+  values: Record<string, string | number> = {},
+): string {
+  return TABLES[language][key].replace(/\{(\w+)\}/g, (whole, name: string) =>
+    name in values ? String(values[name]) : whole,
+  );
+}
+
+export function stateLabel(language: MapLanguage, state: CheckStateName): string {
+  return mapMessage(language, `state.${state}`);
+}
+
+export function verdictLabel(language: MapLanguage, verdict: VerdictName): string {
+  return mapMessage(language, `verdict.${verdict}`);
+}
