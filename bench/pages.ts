@@ -1,6 +1,7 @@
 /**
  * Console pages at scale: 1,000 checks × 2 locations with a week of hourly history, on a
- * private redis-server; the status page (whole, and the table its refresh asks for) timed
+ * private redis-server; the status page (whole, and the table its refresh asks for) and a
+ * check page (a day and a week of it) timed
  * from request to last byte, median and worst of several rounds, beside the JSON of
  * GET /api/v1/checks over the same checks (the API a hand-made dashboard would poll).
  * Goal (issue 15): each page ready in under 1 s.
@@ -92,6 +93,8 @@ try {
     ['status page', `${base}/?lang=en`, {}],
     ['status table (refresh)', `${base}/?lang=en`, { 'x-pathwatch-fragment': 'status-table' }],
     ['status, filtered by tag', `${base}/?lang=en&tag=payments`, {}],
+    ['check page (a day)', `${base}/checks/check-0000?lang=en`, {}],
+    ['check page (a week)', `${base}/checks/check-0000?lang=en&hours=168`, {}],
     ['peer: GET /api/v1/checks', `${base}/api/v1/checks`, {}],
   ];
   const results: Record<string, { median: number; worst: number; bytes: number }> = {};

@@ -13,6 +13,7 @@ import type { MapItem } from '../map/map-target.ts';
 import { readMapGraph } from '../map/read-map-graph.ts';
 import { renderMapSvg } from '../map/render-map-svg.ts';
 import type { ResultsRecorder } from '../results/results-recorder.ts';
+import { buildCheckView, CHECK_RANGES } from './check-view.ts';
 import { consoleTranslator } from './console-messages.ts';
 import {
   type ConsoleSession,
@@ -22,7 +23,15 @@ import {
   signSession,
   verifySession,
 } from './console-session.ts';
-import { CONSOLE_CSS_FILE, CONSOLE_JS_FILE, renderConsolePage, renderFragment } from './render-console.ts';
+import {
+  CONSOLE_CHECK_JS_FILE,
+  CONSOLE_CSS_FILE,
+  CONSOLE_JS_FILE,
+  renderConsolePage,
+  renderFragment,
+  UPLOT_CSS_FILE,
+  UPLOT_JS_FILE,
+} from './render-console.ts';
 import { buildStatusView, type StatusFilters } from './status-view.ts';
 
 // Empty is allowed: a filter form sends every field, "all" as an empty value.
@@ -33,6 +42,12 @@ const optionalText = (max: number) =>
     .optional();
 const LANG_QUERY = z.object({ lang: optionalText(5) });
 const SIGNIN_QUERY = z.object({ lang: optionalText(5), next: optionalText(2000) });
+const CHECK_QUERY = z.object({
+  lang: optionalText(5),
+  hours: optionalText(4),
+  location: optionalText(100),
+  status: optionalText(20),
+});
 const STATUS_QUERY = z.object({
   lang: optionalText(5),
   tag: optionalText(200),
@@ -202,6 +217,58 @@ export const consoleRoutes: FastifyPluginAsync<ConsoleRoutesOptions> = async (ap
     );
   });
 
+  // One check or journey: availability and latency over a range, phases, incidents, runs, gaps.
+  app.get<{ Params: { id: string } }>(
+    '/checks/:id',
+    { config: { role: 'viewer', query: CHECK_QUERY } },
+    async (request, reply) => {
+      if (!(await signedIn(request, reply))) return reply;
+      const language = languageOf(request);
+      const item = options.items.find((candidate) => candidate.id === request.params.id);
+      const t = consoleTranslator(language);
+      if (!item) {
+        return reply
+          .code(404)
+          .type('text/html; charset=utf-8')
+          .send(
+            renderConsolePage(page(request, language, 'statusTitle', 'status'), 'not-found', {
+              what: request.params.id,
+            }),
+          );
+      }
+      const query = request.query as { hours?: string; location?: string; status?: string };
+      const hours = Number(query.hours ?? 24);
+      const view = await buildCheckView(
+        options.recorder,
+        item,
+        {
+          hours: (CHECK_RANGES as readonly number[]).includes(hours) ? hours : 24,
+          location: query.location || undefined,
+          status: query.status || undefined,
+        },
+        language,
+      );
+      // Embedded as data (never run): `<` escaped so no text in it can close the script element.
+      const chartJson = JSON.stringify(view.chart).replaceAll('<', '\\u003c');
+      return reply
+        .header('cache-control', 'no-store')
+        .type('text/html; charset=utf-8')
+        .send(
+          renderConsolePage(
+            { ...page(request, language, 'statusTitle', 'status'), pageTitle: item.name ?? item.id },
+            'check',
+            {
+              view,
+              chartJson,
+              scripts: ['/assets/uplot.iife.min.js', '/assets/console-check.js'],
+              styles: ['/assets/uplot.min.css'],
+              t,
+            },
+          ),
+        );
+    },
+  );
+
   // The map of paths, drawn on the server (an SVG in the page: its paths are links, and it
   // needs no script); refreshed by the same in-place refresh as the status table.
   app.get('/map', { config: { role: 'viewer', query: LANG_QUERY } }, async (request, reply) => {
@@ -294,4 +361,8 @@ export const consoleRoutes: FastifyPluginAsync<ConsoleRoutesOptions> = async (ap
   };
   app.get('/assets/console.css', asset(CONSOLE_CSS_FILE, 'text/css; charset=utf-8'));
   app.get('/assets/console.js', asset(CONSOLE_JS_FILE, 'text/javascript; charset=utf-8'));
+  app.get('/assets/console-check.js', asset(CONSOLE_CHECK_JS_FILE, 'text/javascript; charset=utf-8'));
+  // uPlot, served from the installed package: no CDN.
+  app.get('/assets/uplot.iife.min.js', asset(UPLOT_JS_FILE, 'text/javascript; charset=utf-8'));
+  app.get('/assets/uplot.min.css', asset(UPLOT_CSS_FILE, 'text/css; charset=utf-8'));
 };

@@ -236,3 +236,49 @@ test('the map page draws the broken outside path in the page itself (an SVG whos
   assert.deepEqual(elsewhere, []);
   await context.close();
 });
+
+test('a check page: availability per location, latency and phase charts drawn by uPlot from the page itself, incidents, runs filtered, in both languages', async () => {
+  const context = await browser.newContext({ extraHTTPHeaders: { authorization: `Bearer ${viewer.token}` } });
+  const page = await context.newPage();
+  const elsewhere: string[] = [];
+  page.on('request', (request) => {
+    if (!request.url().startsWith(base)) elsewhere.push(request.url());
+  });
+  const errors: string[] = [];
+  page.on('pageerror', (error) => errors.push(error.message));
+  await page.goto(`${base}/?lang=en`);
+  await page.click('tr[data-check=shop] th a');
+  await page.waitForURL(/\/checks\/shop/);
+  assert.equal((await page.textContent('h1 a, h1')) !== null, true);
+  assert.match((await page.textContent('h1')) ?? '', /Shop <front>/);
+  // 23 hourly passes at each location, and at the outside the failing run: 23/24.
+  assert.equal(await page.textContent('tr[data-location=inside] .availability-value'), '100.000 %');
+  assert.equal(await page.textContent('tr[data-location=outside] .availability-value'), '95.833 %');
+  await page.waitForSelector('#latency-chart .uplot');
+  await page.waitForSelector('#phases-chart .uplot');
+  assert.equal(
+    await page.getAttribute('#latency-chart', 'data-series'),
+    '6',
+    'p50, p95 and p99 at each location',
+  );
+  assert.match((await page.textContent('#phases-chart')) ?? '', /connect/);
+  assert.equal(await page.locator('table.incidents tbody tr').count(), 1);
+  assert.match((await page.textContent('table.incidents')) ?? '', /failing from outside only: the path/);
+  await page.screenshot({ path: join(ARTIFACTS_DIR, 'console-check-en.png'), fullPage: true });
+  await page.selectOption('form.filters select[name=status]', 'fail');
+  await page.click('form.filters button');
+  await page.waitForURL(/status=fail/);
+  const statuses = await page.$$eval('table.runs tbody tr', (rows) =>
+    rows.map((row) => row.getAttribute('data-status')),
+  );
+  assert.ok(statuses.length >= 1 && statuses.every((status) => status === 'fail'), statuses.join(','));
+  await page.goto(`${base}/checks/shop?lang=ja`);
+  assert.match((await page.textContent('main')) ?? '', /拠点ごとの可用性/);
+  await page.waitForSelector('#latency-chart .uplot');
+  await page.screenshot({ path: join(ARTIFACTS_DIR, 'console-check-ja.png'), fullPage: true });
+  const missing = await page.goto(`${base}/checks/nope`);
+  assert.equal(missing?.status(), 404);
+  assert.deepEqual(elsewhere, []);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
