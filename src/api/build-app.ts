@@ -13,6 +13,9 @@ import { consoleRoutes } from '../console/console-routes.ts';
 import type { ResolvedJourney } from '../journeys/load-journeys.ts';
 import { mapItemsOf } from '../map/read-map-graph.ts';
 import { isRedisUnavailableError, redisFailureReason } from '../redis/redis-connection.ts';
+import { computeReport } from '../reports/compute-report.ts';
+import { type ReportPeriod, reportWindow } from '../reports/report-window.ts';
+import { RollupReader } from '../reports/rollup-reader.ts';
 import type { ResultsRecorder } from '../results/results-recorder.ts';
 import type { RunResult } from '../results/run-result.ts';
 import { sideOf } from '../results/verdict.ts';
@@ -363,6 +366,30 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     recorder: options.recorder,
     tokens,
     linkKey,
+    report: options.redis
+      ? (() => {
+          const reader = new RollupReader(
+            options.redis,
+            options.config.settings.redis.prefix,
+            options.config.settings.rollupDays,
+          );
+          return (period: ReportPeriod) =>
+            computeReport(
+              {
+                reader,
+                runs: options.recorder.runs,
+                runsPerSeries: options.config.settings.runsPerSeries,
+                keepDays: options.config.settings.rollupDays,
+                maintenance,
+              },
+              {
+                items,
+                window: reportWindow(period, Date.now()),
+                target: options.config.settings.reports.target,
+              },
+            );
+        })()
+      : undefined,
     activeMaintenance: maintenance
       ? async (now) => (await maintenance.occurrences(now, now)).filter((occurrence) => occurrence.end > now)
       : undefined,

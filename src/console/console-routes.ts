@@ -9,9 +9,11 @@ import type { TokenTable } from '../auth/token-table.ts';
 import type { LoadedConfig } from '../config/load-config.ts';
 import type { PageLanguage } from '../evidence/run-page/messages.ts';
 import { pageLanguage } from '../evidence/run-page/page-language.ts';
-import type { MapItem } from '../map/map-target.ts';
+import { type MapItem, targetOf } from '../map/map-target.ts';
 import { readMapGraph } from '../map/read-map-graph.ts';
 import { renderMapSvg } from '../map/render-map-svg.ts';
+import type { Report } from '../reports/compute-report.ts';
+import { REPORT_PERIODS, type ReportPeriod } from '../reports/report-window.ts';
 import type { ResultsRecorder } from '../results/results-recorder.ts';
 import { buildCheckView, CHECK_RANGES } from './check-view.ts';
 import { consoleTranslator } from './console-messages.ts';
@@ -48,8 +50,10 @@ const CHECK_QUERY = z.object({
   location: optionalText(100),
   status: optionalText(20),
 });
+const REPORTS_QUERY = z.object({ lang: optionalText(5), period: optionalText(10) });
 const STATUS_QUERY = z.object({
   lang: optionalText(5),
+  path: optionalText(600),
   tag: optionalText(200),
   kind: optionalText(50),
   state: optionalText(20),
@@ -70,6 +74,8 @@ export interface ConsoleRoutesOptions {
   /** Signs console sessions (the link key: one secret, another purpose in the MAC). */
   linkKey: () => Promise<Buffer>;
   activeMaintenance?: (now: number) => Promise<Array<{ name: string; reason?: string; end: number }>>;
+  /** The report of a period ending now (the reports API's own computation); absent without Redis. */
+  report?: (period: ReportPeriod) => Promise<Report>;
 }
 
 declare module 'fastify' {
@@ -99,6 +105,7 @@ function textField(value: unknown, max = 200): string | undefined {
  */
 export const consoleRoutes: FastifyPluginAsync<ConsoleRoutesOptions> = async (app, options) => {
   const { tokens } = options;
+  const targets = new Map(options.mapItems.map((item) => [item.id, targetOf(item).id]));
   const languageOf = (request: FastifyRequest) =>
     pageLanguage(
       textField((request.query as { lang?: unknown })?.lang, 5),
@@ -155,7 +162,7 @@ export const consoleRoutes: FastifyPluginAsync<ConsoleRoutesOptions> = async (ap
   const page = (
     request: FastifyRequest,
     language: PageLanguage,
-    pageTitleKey: 'statusTitle' | 'signInTitle' | 'mapTitle',
+    pageTitleKey: 'statusTitle' | 'signInTitle' | 'mapTitle' | 'reportsTitle',
     nav: string,
   ) => {
     const t = consoleTranslator(language);
@@ -183,6 +190,7 @@ export const consoleRoutes: FastifyPluginAsync<ConsoleRoutesOptions> = async (ap
     const language = languageOf(request);
     const query = request.query as Record<string, unknown>;
     const filters: StatusFilters = {
+      path: textField(query.path) || undefined,
       tag: textField(query.tag) || undefined,
       kind: textField(query.kind) || undefined,
       state: textField(query.state) || undefined,
@@ -193,6 +201,7 @@ export const consoleRoutes: FastifyPluginAsync<ConsoleRoutesOptions> = async (ap
         recorder: options.recorder,
         items: options.items,
         locations: options.locations,
+        targetOf: (id) => targets.get(id),
         activeMaintenance: options.activeMaintenance,
       },
       filters,
@@ -268,6 +277,30 @@ export const consoleRoutes: FastifyPluginAsync<ConsoleRoutesOptions> = async (ap
         );
     },
   );
+
+  // Reports: availability and latency per check and location for a day, week or month, against
+  // the target, with the error budget left; the same numbers as GET /api/v1/reports, and its CSV.
+  app.get('/reports', { config: { role: 'viewer', query: REPORTS_QUERY } }, async (request, reply) => {
+    if (!(await signedIn(request, reply))) return reply;
+    const language = languageOf(request);
+    const asked = (request.query as { period?: string }).period;
+    const period: ReportPeriod = (REPORT_PERIODS as string[]).includes(asked ?? '')
+      ? (asked as ReportPeriod)
+      : 'day';
+    const report = options.report ? await options.report(period) : undefined;
+    return reply
+      .header('cache-control', 'no-store')
+      .type('text/html; charset=utf-8')
+      .send(
+        renderConsolePage(page(request, language, 'reportsTitle', 'reports'), 'reports', {
+          report,
+          period,
+          periods: REPORT_PERIODS,
+          from: report ? `${new Date(report.from).toISOString().slice(0, 16).replace('T', ' ')} UTC` : '',
+          to: report ? `${new Date(report.to).toISOString().slice(0, 16).replace('T', ' ')} UTC` : '',
+        }),
+      );
+  });
 
   // The map of paths, drawn on the server (an SVG in the page: its paths are links, and it
   // needs no script); refreshed by the same in-place refresh as the status table.

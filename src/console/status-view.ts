@@ -12,6 +12,8 @@ export const SPARK_HOURS = 24;
 const STATE_ORDER = ['DOWN', 'DEGRADED', 'NO WORKER', 'UNKNOWN', 'UP'] as const;
 
 export interface StatusFilters {
+  /** `<location>~<target>`: one path of the map (its checks, at that location). */
+  path?: string;
   tag?: string;
   kind?: string;
   state?: string;
@@ -63,6 +65,8 @@ export interface StatusSources {
   recorder: ResultsRecorder;
   items: MonitoredItem[];
   locations: string[];
+  /** The target (`host[:port]`) an item talks to, as the map names it. */
+  targetOf?: (id: string) => string | undefined;
   activeMaintenance?: (now: number) => Promise<Array<{ name: string; reason?: string; end: number }>>;
 }
 
@@ -90,12 +94,18 @@ export async function buildStatusView(
   const { recorder } = sources;
   const views = await recorder.describeLocations(sources.locations);
   const viewOf = new Map(views.map((view) => [view.id, view]));
+  const [pathLocation, pathTarget] = filters.path ? filters.path.split('~') : [];
+  const pathFilter = filters.path !== undefined;
   const items = sources.items.filter(
     (item) =>
+      (!pathFilter ||
+        (item.locations.includes(pathLocation ?? '') && sources.targetOf?.(item.id) === pathTarget)) &&
       (!filters.tag || (item.tags ?? []).includes(filters.tag)) &&
       (!filters.kind || item.kind === filters.kind) &&
       (!filters.location || item.locations.includes(filters.location)),
   );
+  // A path is one location's view of a target: the others' columns would only distract.
+  const shownLocations = pathFilter && pathLocation ? [pathLocation] : sources.locations;
   const pairs = items.flatMap((item) => item.locations.map((location) => ({ id: item.id, location })));
   const pairIndex = new Map(pairs.map((pair, index) => [`${pair.id}@${pair.location}`, index]));
   const [allStates, sparks] = await Promise.all([
@@ -171,7 +181,7 @@ export async function buildStatusView(
   return {
     language,
     rows,
-    locations: sources.locations,
+    locations: shownLocations,
     summary: t('statusSummary', {
       down: counts.DOWN,
       degraded: counts.DEGRADED,

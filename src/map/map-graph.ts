@@ -184,8 +184,8 @@ export function buildMapGraph(input: MapGraphInput): MapGraph {
         failing: checks
           .filter((check) => check.state === 'DOWN' || check.state === 'DEGRADED')
           .sort((a, b) => STATE_RANK[b.state] - STATE_RANK[a.state] || byId(a, b)),
-        // `:` is fine in a query and keeps `host:port` readable in the link.
-        href: `/checks?path=${encodeURIComponent(id).replace(/%3A/g, ':')}`,
+        // The status page filtered to this path; `:` is fine in a query and keeps `host:port` readable.
+        href: `/?path=${encodeURIComponent(id).replace(/%3A/g, ':')}`,
       });
     }
     edges.push(...targetEdges);

@@ -76,6 +76,7 @@ const TABLE: Array<[string, string, string, Need]> = [
   ['POST', '/signin', '/signin', 'open'],
   ['GET', '/signout', '/signout', 'open'],
   ['GET', '/map', '/map', 'viewer'],
+  ['GET', '/reports', '/reports', 'viewer'],
   ['GET', '/checks/:id', '/checks/shop', 'viewer'],
   ['GET', '/assets/console-check.js', '/assets/console-check.js', 'open'],
   ['GET', '/assets/uplot.iife.min.js', '/assets/uplot.iife.min.js', 'open'],

@@ -282,3 +282,38 @@ test('a check page: availability per location, latency and phase charts drawn by
   assert.deepEqual(errors, []);
   await context.close();
 });
+
+test('reports: the page shows each check × location with availability against the target and links the CSV; a map path opens the status of its checks there', async () => {
+  const context = await browser.newContext({ extraHTTPHeaders: { authorization: `Bearer ${viewer.token}` } });
+  const page = await context.newPage();
+  await page.goto(`${base}/reports?lang=en&period=day`);
+  assert.equal(await page.textContent('h1'), 'Reports');
+  const api = await (
+    await fetch(`${base}/api/v1/reports?period=day`, { headers: { authorization: `Bearer ${viewer.token}` } })
+  ).json();
+  const shop = api.checks.find((check: { id: string }) => check.id === 'shop');
+  const outside = shop.locations.find((row: { location: string }) => row.location === 'outside');
+  // The page shows the API's own availability, row for row.
+  assert.equal(
+    await page.textContent('tr[data-check=shop][data-location=outside] .availability-value'),
+    `${outside.availability.toFixed(3)} %`,
+  );
+  assert.ok(outside.availability < 100);
+  assert.equal(await page.getAttribute('a.csv', 'href'), '/api/v1/reports?period=day&format=csv');
+  await page.screenshot({ path: join(ARTIFACTS_DIR, 'console-reports-en.png'), fullPage: true });
+  await page.goto(`${base}/reports?lang=ja&period=week`);
+  assert.equal(await page.textContent('h1'), 'レポート');
+  await page.screenshot({ path: join(ARTIFACTS_DIR, 'console-reports-ja.png'), fullPage: true });
+
+  await page.goto(`${base}/?lang=en&path=${encodeURIComponent('outside~127.0.0.1:1')}`);
+  const headers = await page.$$eval('table.status thead th', (cells) =>
+    cells.map((cell) => cell.textContent?.trim()),
+  );
+  assert.ok(headers.includes('outside') && !headers.includes('inside'), headers.join('|'));
+  // All three talk to 127.0.0.1:1 (two over http, the blog over tcp): one path, three checks.
+  assert.equal(await page.locator('table.status tbody tr').count(), 3);
+  await page.goto(`${base}/?lang=en&path=${encodeURIComponent('outside~elsewhere.test')}`);
+  assert.equal(await page.locator('table.status tbody tr').count(), 0);
+  assert.match((await page.textContent('.empty')) ?? '', /No check or journey matches/);
+  await context.close();
+});

@@ -177,7 +177,7 @@ test('a worker with its own disk delivers its pcap slice and journey trace to th
   };
 
   const hangs = await servedRun('hangs', 'pcap');
-  assert.equal(hangs.run.status, 'fail');
+  assert.equal(hangs.run.status, 'fail', `the run: ${JSON.stringify(hangs.run)}\n${child.output()}`);
   const pcap = Buffer.from(
     await (await api(`/api/v1/runs/${hangs.run.runId}/artifacts/${hangs.name}`)).arrayBuffer(),
   );
@@ -186,7 +186,8 @@ test('a worker with its own disk delivers its pcap slice and journey trace to th
     'a pcap file, served by the API from its own store',
   );
   const pay = await servedRun('pay', 'trace');
-  assert.equal(pay.run.status, 'fail');
+  // An `error` (pathwatch's own trouble, not the journey's) says why here, with the logs.
+  assert.equal(pay.run.status, 'fail', `the run: ${JSON.stringify(pay.run)}\n${child.output()}`);
   const trace = Buffer.from(
     await (await api(`/api/v1/runs/${pay.run.runId}/artifacts/${pay.name}`)).arrayBuffer(),
   );

@@ -147,7 +147,7 @@ test('edges: one per location × target, worst state, failing checks listed, the
   const broken = byId.get('outside-tokyo~shop.test')!;
   assert.equal(broken.state, 'DOWN');
   assert.equal(broken.via, 'line');
-  assert.equal(broken.href, '/checks?path=outside-tokyo~shop.test');
+  assert.equal(broken.href, '/?path=outside-tokyo~shop.test');
   assert.deepEqual(
     broken.failing.map((check) => [check.id, check.state, check.lastError]),
     [

@@ -96,7 +96,7 @@ test('the SVG is self-contained XML: edges are links with a title, styled by sta
     'outside~shop.test',
   ]);
   const broken = edges.find((a) => a.attribs['data-path'] === 'outside~shop.test')!;
-  assert.equal(broken.attribs.href, '/checks?path=outside~shop.test');
+  assert.equal(broken.attribs.href, '/?path=outside~shop.test');
   const path = DomUtils.getElementsByTagName('path', broken.children, true)[0];
   assert.equal(path.attribs.stroke, EDGE_STYLE.DOWN.stroke);
   assert.equal(path.attribs['stroke-dasharray'], EDGE_STYLE.DOWN.dash, 'a dash for colour-blind readers');
