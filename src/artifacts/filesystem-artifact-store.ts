@@ -1,4 +1,3 @@
-import { createWriteStream } from 'node:fs';
 import {
   type FileHandle,
   mkdir,
@@ -45,13 +44,16 @@ export class FilesystemArtifactStore implements ArtifactStore {
 
   async put(key: string, data: Buffer | Readable, contentType: string): Promise<StoredArtifact> {
     const path = this.pathOf(key);
-    await mkdir(dirname(path), { recursive: true });
     const temporary = `${path}.partial-${process.pid}-${Date.now()}`;
+    const handle = await this.createBeside(temporary);
     try {
-      if (Buffer.isBuffer(data)) await writeFile(temporary, data);
-      else await pipeline(data, createWriteStream(temporary));
+      if (Buffer.isBuffer(data)) {
+        await handle.writeFile(data);
+        await handle.close();
+      } else await pipeline(data, handle.createWriteStream()); // closes the handle when done
       await rename(temporary, path);
     } catch (error) {
+      await handle.close().catch(() => {});
       // A stream that failed half-way (an upload cut off or over its limit) leaves no file behind.
       await rm(temporary, { force: true });
       throw error;
@@ -60,6 +62,23 @@ export class FilesystemArtifactStore implements ArtifactStore {
     const info: StoredArtifact = { key, bytes: size, contentType, createdAt: Date.now() };
     await writeFile(`${path}.meta.json`, JSON.stringify(info));
     return info;
+  }
+
+  /**
+   * Creates the temporary file, and the directories it needs. A delete elsewhere in the store
+   * removes the directories it leaves empty (delete() below), so one made here an instant ago
+   * can be gone before the file is in it: made again, a few times. Once the file exists its
+   * directory is not empty, and no delete removes it.
+   */
+  private async createBeside(temporary: string): Promise<FileHandle> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await mkdir(dirname(temporary), { recursive: true });
+        return await open(temporary, 'wx');
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || attempt >= 5) throw error;
+      }
+    }
   }
 
   async get(key: string, request?: ByteRangeRequest): Promise<ArtifactRead | undefined> {
@@ -109,14 +128,21 @@ export class FilesystemArtifactStore implements ArtifactStore {
       .sort((a, b) => a.key.localeCompare(b.key));
   }
 
-  /** Deletes the artifact and its sidecar, then the directories it leaves empty (a run's `runs/<id>/`). */
+  /**
+   * Deletes the artifact and its sidecar, then the directories it leaves empty (a run's
+   * `runs/<id>/`), but never a top-level one (`runs/`, `captures/`): every put goes through
+   * those, and one removed while another run's put was making its directory under it failed
+   * that put (a remote worker's spool deletes each file it delivered while the next run writes).
+   */
   async delete(key: string): Promise<void> {
     const path = this.pathOf(key);
     await rm(path, { force: true });
     await rm(`${path}.meta.json`, { force: true });
     for (
       let dir = dirname(path);
-      relative(this.root, dir) !== '' && !relative(this.root, dir).startsWith('..');
+      dirname(dir) !== this.root &&
+      relative(this.root, dir) !== '' &&
+      !relative(this.root, dir).startsWith('..');
       dir = dirname(dir)
     ) {
       // rmdir refuses a directory that is not empty: that is where this stops.
