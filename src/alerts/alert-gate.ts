@@ -162,9 +162,10 @@ export class AlertGate {
       if (!control || control === incident.checkId) continue;
       const state = await this.sources.states.get(control, location);
       if (state.state === 'DOWN') continue;
-      // Not run since the check failed, or failing but not yet DOWN (its own downAfter): the
+      // Not run since the check failed (a run at the same instant says nothing of after it),
+      // or failing but not yet DOWN (its own downAfter): the
       // host may be the one at fault, which the next runs will show.
-      if ((state.lastRunAt ?? 0) < incident.start || state.consecutiveFailures > 0) {
+      if ((state.lastRunAt ?? 0) <= incident.start || state.consecutiveFailures > 0) {
         return { action: 'wait', ms: LOOK_AGAIN_MS, why: `the control check of ${location} is not settled` };
       }
     }
