@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import type { AlertChannel } from '../src/alerts/alert-channel.ts';
-import { AlertGate } from '../src/alerts/alert-gate.ts';
+import { alertGateOf } from '../src/alerts/alert-gate-of.ts';
 import { AlertOutbox } from '../src/alerts/alert-outbox.ts';
 import { openAlertQueue } from '../src/alerts/alert-queue.ts';
 import type { AlertRouting } from '../src/alerts/alert-routing.ts';
@@ -9,7 +9,6 @@ import { EmailChannel } from '../src/alerts/email-channel.ts';
 import { gatherAlertContext } from '../src/alerts/gather-alert-context.ts';
 import { startMaintenanceAnnouncer } from '../src/alerts/maintenance-announcer.ts';
 import { MaintenanceCalendar } from '../src/alerts/maintenance-calendar.ts';
-import { StormWindow } from '../src/alerts/storm-window.ts';
 import { WebhookChannel } from '../src/alerts/webhook-channel.ts';
 import { loadLinkKey } from '../src/api/link-key.ts';
 import { FilesystemArtifactStore } from '../src/artifacts/filesystem-artifact-store.ts';
@@ -49,18 +48,7 @@ export async function startAlerting(options: StartAlertingOptions): Promise<() =
   const queue = openAlertQueue(connect('alert queue'), prefix);
   const outbox = new AlertOutbox(queue, recorder.alerts, routing, logger);
   const calendar = new MaintenanceCalendar(redis, prefix, config.settings.maintenance);
-  const gate = new AlertGate({
-    incidents: recorder.incidents,
-    judge: async (checkId) => {
-      const item = routing.item(checkId);
-      return item ? recorder.verdict(checkId, item.locations) : undefined;
-    },
-    states: recorder.states,
-    statuses: recorder.alerts,
-    config,
-    storm: new StormWindow(redis, prefix, routing.storm.windowMs, routing.storm.threshold),
-    maintenance: calendar,
-  });
+  const gate = alertGateOf({ recorder, config, routing, redis, prefix, maintenance: calendar });
   // The screenshots and the link key live with the API on this host's data directory; a
   // worker host elsewhere uploads its artifacts there.
   const artifacts = new FilesystemArtifactStore(join(config.dataDir, 'artifacts'));

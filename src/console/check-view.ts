@@ -3,6 +3,7 @@ import type { PageLanguage } from '../evidence/run-page/messages.ts';
 import type { ResultsRecorder } from '../results/results-recorder.ts';
 import type { RunResult } from '../results/run-result.ts';
 import { type ConsoleMessageKey, consoleTranslator } from './console-messages.ts';
+import { utcMinute } from './utc-minute.ts';
 
 /** Ranges the check page offers, in hours: a day, a week, a month. */
 export const CHECK_RANGES = [24, 168, 720] as const;
@@ -42,10 +43,6 @@ export interface CheckView {
   gaps: Array<{ location: string; start: string; end: string; count: number }>;
   filters: { location?: string; status?: string };
   chart: CheckChartData;
-}
-
-function timeOf(at: number): string {
-  return `${new Date(at).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 }
 
 /** Each phase's (http…) or step's (journeys) milliseconds per run, oldest first. */
@@ -126,8 +123,8 @@ export async function buildCheckView(
     }),
     incidents: incidents.map((incident) => ({
       id: incident.id,
-      start: timeOf(incident.start),
-      end: incident.end === undefined ? undefined : timeOf(incident.end),
+      start: utcMinute(incident.start),
+      end: incident.end === undefined ? undefined : utcMinute(incident.end),
       locations: incident.locations.join(', '),
       verdict: incident.verdict ? t(`verdict_${incident.verdict}` as ConsoleMessageKey) : '',
       firstError: incident.firstError,
@@ -137,7 +134,7 @@ export async function buildCheckView(
     })),
     runs: runs.slice(0, 50).map((run) => ({
       runId: run.runId,
-      at: timeOf(run.startedAt),
+      at: utcMinute(run.startedAt),
       location: run.location,
       status: run.status,
       ms: run.phases?.total,
@@ -145,8 +142,8 @@ export async function buildCheckView(
     })),
     gaps: gaps.map((gap) => ({
       location: gap.location,
-      start: timeOf(gap.start),
-      end: timeOf(gap.end),
+      start: utcMinute(gap.start),
+      end: utcMinute(gap.end),
       count: gap.count,
     })),
     filters: { location: query.location, status: query.status },

@@ -35,6 +35,7 @@ import {
   UPLOT_JS_FILE,
 } from './render-console.ts';
 import { buildStatusView, type StatusFilters } from './status-view.ts';
+import { utcMinute } from './utc-minute.ts';
 
 // Empty is allowed: a filter form sends every field, "all" as an empty value.
 const optionalText = (max: number) =>
@@ -296,8 +297,8 @@ export const consoleRoutes: FastifyPluginAsync<ConsoleRoutesOptions> = async (ap
           report,
           period,
           periods: REPORT_PERIODS,
-          from: report ? `${new Date(report.from).toISOString().slice(0, 16).replace('T', ' ')} UTC` : '',
-          to: report ? `${new Date(report.to).toISOString().slice(0, 16).replace('T', ' ')} UTC` : '',
+          from: report ? utcMinute(report.from) : '',
+          to: report ? utcMinute(report.to) : '',
         }),
       );
   });

@@ -4,6 +4,7 @@ import type { PageLanguage } from '../evidence/run-page/messages.ts';
 import type { LocationView, ResultsRecorder } from '../results/results-recorder.ts';
 import type { CheckState } from '../results/state-store.ts';
 import { type ConsoleMessageKey, consoleTranslator } from './console-messages.ts';
+import { utcMinute } from './utc-minute.ts';
 
 /** Hours a row's sparkline covers. */
 export const SPARK_HOURS = 24;
@@ -70,11 +71,6 @@ export interface StatusSources {
   activeMaintenance?: (now: number) => Promise<Array<{ name: string; reason?: string; end: number }>>;
 }
 
-/** A time as both languages show it: ISO date and minute, UTC (a wall screen serves many zones). */
-function timeOf(at: number): string {
-  return `${new Date(at).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
-}
-
 function stateOf(state: CheckState | undefined, view: LocationView | undefined): string {
   if (view && !view.live) return 'NO WORKER';
   return state?.state ?? 'UNKNOWN';
@@ -128,7 +124,7 @@ export async function buildStatusView(
         location,
         state: name,
         label: t(`state${name}` as ConsoleMessageKey),
-        since: since ? t('since', { time: timeOf(since) }) : undefined,
+        since: since ? t('since', { time: utcMinute(since) }) : undefined,
         lasting: since
           ? t('for', { duration: humanDuration(Math.max(0, now - since), language) })
           : undefined,
@@ -170,7 +166,7 @@ export async function buildStatusView(
       kind: 'maintenance',
       text: t('maintenanceBanner', {
         name: window.name,
-        end: timeOf(window.end),
+        end: utcMinute(window.end),
         reason: window.reason ? ` (${window.reason})` : '',
       }),
     });
@@ -197,6 +193,6 @@ export async function buildStatusView(
       locations: sources.locations,
     },
     banners,
-    updatedAt: t('updated', { time: timeOf(now) }),
+    updatedAt: t('updated', { time: utcMinute(now) }),
   };
 }

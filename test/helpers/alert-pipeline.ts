@@ -4,14 +4,13 @@ import type { Redis } from 'ioredis';
 import { type ParsedMail, simpleParser } from 'mailparser';
 import type { AlertChannel } from '../../src/alerts/alert-channel.ts';
 import type { AlertEvent } from '../../src/alerts/alert-event.ts';
-import { AlertGate } from '../../src/alerts/alert-gate.ts';
+import { alertGateOf } from '../../src/alerts/alert-gate-of.ts';
 import { AlertOutbox } from '../../src/alerts/alert-outbox.ts';
 import { openAlertQueue } from '../../src/alerts/alert-queue.ts';
 import type { AlertStatus } from '../../src/alerts/alert-status-store.ts';
 import { EmailChannel } from '../../src/alerts/email-channel.ts';
 import { gatherAlertContext } from '../../src/alerts/gather-alert-context.ts';
 import { MaintenanceCalendar } from '../../src/alerts/maintenance-calendar.ts';
-import { StormWindow } from '../../src/alerts/storm-window.ts';
 import { FilesystemArtifactStore } from '../../src/artifacts/filesystem-artifact-store.ts';
 import type { LoadedConfig } from '../../src/config/load-config.ts';
 import { createRedisConnection } from '../../src/redis/redis-connection.ts';
@@ -59,18 +58,7 @@ export function startAlertPipeline(
   const artifacts = new FilesystemArtifactStore(join(config.dataDir, 'artifacts'));
   const alerting = config.settings.alerting!;
   const channels = options.channels ?? [new EmailChannel({ alerting, secrets: config.secrets })];
-  const gate = new AlertGate({
-    incidents: recorder.incidents,
-    judge: async (checkId) => {
-      const item = routing.item(checkId);
-      return item ? recorder.verdict(checkId, item.locations) : undefined;
-    },
-    states: recorder.states,
-    statuses: recorder.alerts,
-    config,
-    storm: new StormWindow(redis, prefix, alerting.storm.window, alerting.storm.threshold),
-    maintenance: calendar,
-  });
+  const gate = alertGateOf({ recorder, config, routing, redis, prefix, maintenance: calendar });
   let worker: Worker | undefined;
   let workerConnection: Redis | undefined;
   const pipeline: AlertPipeline = {

@@ -26,6 +26,7 @@ import { deleteKeysWithPrefix, SHARED_REDIS_URL, uniquePrefix } from '../helpers
 import { findLeaks } from '../helpers/secret-encodings.ts';
 import { closedPort, startHttpServer } from '../helpers/test-servers.ts';
 import { startSmtpServer, type TestSmtpServer } from '../helpers/test-smtp-server.ts';
+import { waitFor } from '../helpers/wait-for.ts';
 
 /** Issue 14, delivery: DOWN and UP mails, each exactly once, through an SMTP outage. */
 const prefixes: string[] = [];
@@ -42,18 +43,6 @@ after(async () => {
   redis.disconnect();
   rmSync(dir, { recursive: true, force: true });
 });
-
-async function waitFor(
-  what: string,
-  condition: () => boolean | Promise<boolean>,
-  timeoutMs = 20_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(50);
-  }
-}
 
 function failedRun(checkId: string, runId: string, at: number): RunResult {
   return {

@@ -12,6 +12,7 @@ import { parseMails, runOf, startAlertPipeline } from '../helpers/alert-pipeline
 import { deleteKeysWithPrefix, uniquePrefix } from '../helpers/redis-test-prefix.ts';
 import { closedPort } from '../helpers/test-servers.ts';
 import { startSmtpServer } from '../helpers/test-smtp-server.ts';
+import { waitFor } from '../helpers/wait-for.ts';
 
 /** Issue 14, policy: reminders, escalation, recovery, maintenance, storms, probe-host faults. */
 const prefixes: string[] = [];
@@ -22,18 +23,6 @@ after(async () => {
   for (const prefix of prefixes) await deleteKeysWithPrefix(prefix);
   rmSync(dir, { recursive: true, force: true });
 });
-
-async function waitFor(
-  what: string,
-  condition: () => boolean | Promise<boolean>,
-  timeoutMs = 20_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(50);
-  }
-}
 
 /** A 2×2 red PNG: what a failing step's screenshot is, in small. */
 const SCREENSHOT = Buffer.from(
