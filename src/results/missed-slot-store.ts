@@ -99,10 +99,6 @@ end
 return missed
 `;
 
-type MissedSlotCommands = Redis & {
-  pathwatchSweepSlots(...args: Array<string | number>): Promise<number>;
-};
-
 /**
  * Schedule slots that produced no run, per check and location: counted (for /metrics) and
  * kept as gaps with start, end and count (for the check's history). Each series has a
@@ -110,15 +106,10 @@ type MissedSlotCommands = Redis & {
  * counted once whether a run's arrival or a sweep found it missing.
  */
 export class MissedSlotStore {
-  private readonly redis: MissedSlotCommands;
-
   constructor(
-    redis: Redis,
+    private readonly redis: Redis,
     private readonly prefix: string,
-  ) {
-    redis.defineCommand('pathwatchSweepSlots', { numberOfKeys: 4, lua: RECORD_SWEEP });
-    this.redis = redis as MissedSlotCommands;
-  }
+  ) {}
 
   private keys(checkId: string, location: string): [string, string, string, string] {
     return [
@@ -177,15 +168,22 @@ export class MissedSlotStore {
     interval: number,
     gaps: Array<{ start: number; end: number; count: number }>,
   ): Promise<number> {
-    return this.redis.pathwatchSweepSlots(
-      ...this.keys(checkId, location),
-      location,
-      String(expected),
-      target,
-      interval,
-      GAPS_PER_SERIES,
-      ...gaps.flatMap((gap) => [gap.start, gap.end, gap.count]),
-    );
+    const [counted] = await runSteps(this.redis, [
+      {
+        name: 'sweepSlots',
+        lua: RECORD_SWEEP,
+        keys: this.keys(checkId, location),
+        args: [
+          location,
+          String(expected),
+          target,
+          interval,
+          GAPS_PER_SERIES,
+          ...gaps.flatMap((gap) => [gap.start, gap.end, gap.count]),
+        ],
+      },
+    ]);
+    return Number(counted);
   }
 
   /** Slots counted missed so far per location; never decreases (a late run is counted in lateTotals). */

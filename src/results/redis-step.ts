@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 
 /**
@@ -13,9 +14,9 @@ export interface RedisStep {
   args: Array<string | number>;
 }
 
-type StepCommands = Record<string, (...args: Array<string | number>) => Promise<unknown[]>>;
-
-const defined = new WeakMap<Redis, Set<string>>();
+const scripts = new Map<string, { lua: string; sha: string }>();
+/** Per connection, the scripts it has sent as text: Redis knows them until it restarts. */
+const sent = new WeakMap<Redis, Set<string>>();
 
 /**
  * Runs `steps` in order in one script: one command, one round trip, and no other client
@@ -24,27 +25,40 @@ const defined = new WeakMap<Redis, Set<string>>();
  * error in a step ends the script there, with the steps before it applied, as in MULTI: put
  * the step the others depend on first. Returns each step's reply (nil as null).
  *
- * Each combination of step names is its own script, defined once per connection and then
- * sent by SHA. ARGV starts with each step's key and argument counts.
+ * Each combination of step names is its own script, sent as text (EVAL) the first time on
+ * a connection and by SHA (EVALSHA) after, again as text if Redis lost it (a restart). Not through ioredis's defineCommand: a command
+ * defined after an auto-pipeline was opened is missing from that pipeline, which then
+ * answers its other commands with a TypeError ("results[i] is not iterable", seen in
+ * clean-clone CI on the results connection). ARGV starts with each step's key and argument counts.
  */
 export async function runSteps(redis: Redis, steps: RedisStep[]): Promise<unknown[]> {
-  const command = `pathwatch_${steps.map((step) => step.name.replace(/\W/g, '_')).join('__')}`;
-  let names = defined.get(redis);
-  if (!names) {
-    names = new Set();
-    defined.set(redis, names);
-  }
-  if (!names.has(command)) {
-    redis.defineCommand(command, { lua: composeSteps(steps) });
-    names.add(command);
+  const name = steps.map((step) => step.name).join('\n');
+  let script = scripts.get(name);
+  if (!script) {
+    const lua = composeSteps(steps);
+    script = { lua, sha: createHash('sha1').update(lua).digest('hex') };
+    scripts.set(name, script);
   }
   const keys = steps.flatMap((step) => step.keys);
-  return (redis as unknown as StepCommands)[command](
-    keys.length,
+  const args = [
     ...keys,
     ...steps.flatMap((step) => [step.keys.length, step.args.length]),
     ...steps.flatMap((step) => step.args),
-  );
+  ];
+  let known = sent.get(redis);
+  if (!known) {
+    known = new Set();
+    sent.set(redis, known);
+  }
+  if (known.has(script.sha)) {
+    try {
+      return (await redis.evalsha(script.sha, keys.length, ...args)) as unknown[];
+    } catch (error) {
+      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
+    }
+  }
+  known.add(script.sha);
+  return (await redis.eval(script.lua, keys.length, ...args)) as unknown[];
 }
 
 /** The Lua of one script running `steps` in order, each body a function of its own KEYS and ARGV. */
