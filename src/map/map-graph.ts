@@ -19,9 +19,12 @@ export interface MapLocationNode {
 export interface MapLineNode {
   type: 'line';
   id: 'line';
-  /** DOWN when some target's verdict is `outside-path`; UNKNOWN until an outside edge reports. */
+  /**
+   * DOWN when some target's verdict is `outside-path` and no path from outside works (none UP
+   * or DEGRADED); UP once an outside edge reports otherwise; UNKNOWN until one does.
+   */
   state: CheckStateName;
-  /** The targets whose verdict blames this line. */
+  /** The targets failing from outside only (verdict `outside-path`): on the line when it is DOWN, beyond it otherwise. */
   brokenFor: string[];
 }
 
@@ -221,10 +224,13 @@ export function buildMapGraph(input: MapGraphInput): MapGraph {
     const brokenFor = targetNodes.filter((node) => node.verdict === 'outside-path').map((node) => node.id);
     const outsideStates = edges.filter((edge) => sideOf.get(edge.from) === 'outside').map((e) => e.state);
     const reported = outsideStates.some((state) => state !== 'UNKNOWN');
+    // A path that works from outside crosses the line too: then the line carries traffic, and
+    // the fault of the paths failing from outside only lies beyond it, not on it.
+    const carries = outsideStates.some((state) => state === 'UP' || state === 'DEGRADED');
     nodes.push({
       type: 'line',
       id: 'line',
-      state: brokenFor.length > 0 ? 'DOWN' : reported ? 'UP' : 'UNKNOWN',
+      state: brokenFor.length > 0 && !carries ? 'DOWN' : reported ? 'UP' : 'UNKNOWN',
       brokenFor,
     });
   }

@@ -21,6 +21,7 @@ const en = {
   noneFailing: 'No failing check.',
   lineBroken: 'The line is broken for: {targets}',
   lineOk: 'No target blames the line.',
+  lineBeyond: 'The line carries other paths: the paths to {targets} fail from outside only, beyond it.',
   legend: 'Path state:',
   'state.UP': 'up',
   'state.DEGRADED': 'degraded',
@@ -53,6 +54,8 @@ const ja: Record<MapMessageKey, string> = {
   noneFailing: '失敗中のチェックはありません。',
   lineBroken: '回線の障害: {targets}',
   lineOk: '回線を原因とする接続先はありません。',
+  lineBeyond:
+    '回線は他の経路を通しています。外部からのみ失敗しているのは、回線の先の {targets} への経路です。',
   legend: '経路の状態:',
   'state.UP': '正常',
   'state.DEGRADED': '低下',

@@ -239,9 +239,12 @@ export function renderMapSvg(graph: MapGraph, options: RenderMapOptions = {}): s
     const top = Math.min(...outsideSpan);
     const height = Math.max(...outsideSpan) - top;
     const broken = line.state === 'DOWN';
+    const targets = line.brokenFor.slice(0, 30).join(', ');
     const title = broken
-      ? mapMessage(language, 'lineBroken', { targets: line.brokenFor.slice(0, 30).join(', ') })
-      : mapMessage(language, 'lineOk');
+      ? mapMessage(language, 'lineBroken', { targets })
+      : line.brokenFor.length > 0
+        ? mapMessage(language, 'lineBeyond', { targets })
+        : mapMessage(language, 'lineOk');
     lineParts.push(
       `<g class="line" data-state="${line.state}">`,
       `<title>${escapeXml(title)}</title>`,

@@ -5,6 +5,7 @@ import type { ResolvedJourney } from '../../src/journeys/load-journeys.ts';
 import { buildMapGraph, combineVerdicts, type MapTargetNode, worstState } from '../../src/map/map-graph.ts';
 import { targetOf } from '../../src/map/map-target.ts';
 import { mapItemsOf } from '../../src/map/read-map-graph.ts';
+import { renderMapSvg } from '../../src/map/render-map-svg.ts';
 import type { CheckState, CheckStateName } from '../../src/results/state-store.ts';
 import { computeVerdict, type Verdict } from '../../src/results/verdict.ts';
 
@@ -134,8 +135,9 @@ test('edges: one per location × target, worst state, failing checks listed, the
     ],
     'inside before outside, each by id; targets by id (code-unit order)',
   );
+  // Other paths from outside-tokyo work: they cross the line, so the line is not what failed.
   const line = graph.nodes.find((node) => node.type === 'line')!;
-  assert.deepEqual(line, { type: 'line', id: 'line', state: 'DOWN', brokenFor: ['shop.test'] });
+  assert.deepEqual(line, { type: 'line', id: 'line', state: 'UP', brokenFor: ['shop.test'] });
   const shop = graph.nodes.find((node) => node.id === 'shop.test') as MapTargetNode;
   assert.equal(shop.name, 'Shop, Shop API');
   assert.equal(shop.verdict, 'outside-path');
@@ -169,4 +171,59 @@ test('edges: one per location × target, worst state, failing checks listed, the
     control: { checkId: 'ssh', state: 'UP' },
   });
   assert.deepEqual(buildMapGraph({ items, locations, states, verdicts, now: 5000 }), graph, 'deterministic');
+});
+
+test('the line is DOWN only when no path from outside works; one failing path among working ones lies beyond it', () => {
+  const items = mapItemsOf(config, []);
+  const locations = [
+    { id: 'inside', side: 'inside' as const, liveWorkers: 1 },
+    { id: 'outside-tokyo', side: 'outside' as const, liveWorkers: 1 },
+  ];
+  const views = locations.map((l) => ({ id: l.id, side: l.side, live: true, controlDown: false }));
+  const graphWith = (outsideState: (id: string) => CheckStateName) => {
+    const states = new Map<string, Record<string, CheckState>>(
+      items.map((item) => [item.id, { inside: state('UP'), 'outside-tokyo': state(outsideState(item.id)) }]),
+    );
+    const verdicts = new Map(
+      items.map((item) => [item.id, computeVerdict(views, states.get(item.id)!)] as const),
+    );
+    const graph = buildMapGraph({ items, locations, states, verdicts, now: 5000 });
+    return graph.nodes.find((node) => node.type === 'line')!;
+  };
+  // Every path from outside fails while inside passes: the line itself.
+  const cut = graphWith(() => 'DOWN');
+  assert.equal(cut.state, 'DOWN');
+  assert.ok(cut.brokenFor.length > 1);
+  // One fails, the others pass through the line: the line is up, the fault beyond it.
+  const one = graphWith((id) => (id === 'web-api' ? 'DOWN' : 'UP'));
+  assert.equal(one.state, 'UP');
+  assert.deepEqual(one.brokenFor, ['shop.test']);
+  const svg = renderMapSvg(
+    buildMapGraph({
+      items,
+      locations,
+      states: new Map(
+        items.map((item) => [
+          item.id,
+          { inside: state('UP'), 'outside-tokyo': state(item.id === 'web-api' ? 'DOWN' : 'UP') },
+        ]),
+      ),
+      verdicts: new Map(
+        items.map((item) => [
+          item.id,
+          computeVerdict(views, {
+            inside: state('UP'),
+            'outside-tokyo': state(item.id === 'web-api' ? 'DOWN' : 'UP'),
+          }),
+        ]),
+      ),
+      now: 5000,
+    }),
+    { language: 'en' },
+  );
+  assert.match(svg, /<g class="line" data-state="UP">/);
+  assert.match(
+    svg,
+    /The line carries other paths: the paths to shop\.test fail from outside only, beyond it\./,
+  );
 });
