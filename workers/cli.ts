@@ -8,6 +8,7 @@ import { addAlertsCommand } from './commands/alerts.ts';
 import { addAnalyzeCommand } from './commands/analyze.ts';
 import { addCaptureCommand } from './commands/capture.ts';
 import { addDemoShopCommand } from './commands/demo-shop.ts';
+import { addReportCommand } from './commands/report.ts';
 import { addRunCommand } from './commands/run.ts';
 import { addServerCommand } from './commands/server.ts';
 import { addStartCommand } from './commands/start.ts';
@@ -39,6 +40,7 @@ for (const addCommand of [
   addTraceCommand,
   addTokenCommand,
   addAlertsCommand,
+  addReportCommand,
   addDemoShopCommand,
 ]) {
   addCommand(program);

@@ -15,6 +15,7 @@ import { FilesystemArtifactStore } from '../src/artifacts/filesystem-artifact-st
 import type { AlertingSettings } from '../src/config/alerting-schema.ts';
 import type { LoadedConfig } from '../src/config/load-config.ts';
 import type { RedisConnectionOptions } from '../src/redis/redis-connection.ts';
+import { startMonthlyReportsOf } from '../src/reports/monthly-report-start.ts';
 import type { ResultsRecorder } from '../src/results/results-recorder.ts';
 import type { Logger } from '../src/util/logger.ts';
 import { startAlertWorker } from './alert-worker.ts';
@@ -73,6 +74,20 @@ export async function startAlerting(options: StartAlertingOptions): Promise<() =
     incidents: recorder.incidents,
     logger,
   });
+  // The monthly report (reports.mail) goes to the same lists, with the same retries and statuses.
+  const reports = config.settings.reports.mail
+    ? await startMonthlyReportsOf({
+        config,
+        alerting,
+        routing,
+        recorder,
+        redis,
+        workerConnection: connect('report worker'),
+        prefix,
+        maintenance: calendar,
+        logger,
+      })
+    : undefined;
   let sweeping: Promise<unknown> | undefined;
   const sweep = setInterval(() => {
     sweeping ??= outbox
@@ -87,6 +102,7 @@ export async function startAlerting(options: StartAlertingOptions): Promise<() =
     clearInterval(sweep);
     await sweeping;
     await announcer.stop();
+    await reports?.stop();
     await worker.close();
     await queue.close();
     await Promise.all(channels.map((channel) => channel.close()));

@@ -10,7 +10,8 @@ import type { AlertLanguage } from '../config/alerting-schema.ts';
  *   one mail about the location instead of one per check there;
  * - `maintenance-start` / `maintenance-end` a window began or ended;
  * - `digest` the alerts a storm window folded into one mail;
- * - `test` `pathwatch alerts test`.
+ * - `test` `pathwatch alerts test`;
+ * - `report` the monthly availability report (src/reports/monthly-report-*.ts).
  */
 export type AlertEventKind =
   | 'down'
@@ -25,7 +26,8 @@ export type AlertEventKind =
   | 'maintenance-start'
   | 'maintenance-end'
   | 'digest'
-  | 'test';
+  | 'test'
+  | 'report';
 
 /** The kinds about one check or journey: they take the check's subject, routes and storm counting. */
 export const CHECK_ALERT_KINDS: readonly AlertEventKind[] = [

@@ -52,6 +52,7 @@ const TONE_OF_KIND: Record<AlertEventKind, MailTone> = {
   'maintenance-end': 'info',
   digest: 'bad',
   test: 'info',
+  report: 'info',
 };
 
 /** Kinds whose mail is about a failure still going on: they carry the failing run's evidence. */

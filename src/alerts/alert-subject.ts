@@ -18,6 +18,7 @@ const STATE_OF_KIND: Record<AlertEventKind, string> = {
   'maintenance-end': 'MAINTENANCE OVER',
   digest: 'DIGEST',
   test: 'TEST',
+  report: 'REPORT',
 };
 
 const RECOVERY_KINDS = new Set<AlertEventKind>(['up', 'degraded-end', 'location-up']);

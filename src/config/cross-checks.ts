@@ -80,6 +80,25 @@ export function crossCheckConfig(raw: unknown, secrets: SecretResolver): ConfigI
       checkLocation(location, ['maintenance', index, 'locations', position]);
     }
   }
+  // The monthly report goes to alerting's lists: a typo would mail it to nobody, every month.
+  const reportLists = asObject(asObject(root.reports)?.mail)?.lists;
+  if (Array.isArray(reportLists)) {
+    const alerting = asObject(root.alerting);
+    const known = [
+      ...(alerting?.to !== undefined ? ['default'] : []),
+      ...Object.keys(asObject(alerting?.lists) ?? {}),
+    ];
+    for (const [index, name] of reportLists.entries()) {
+      if (typeof name !== 'string' || name === '' || known.includes(name)) continue;
+      const suggestion = closestMatch(name, known);
+      issues.push({
+        path: formatPath(['reports', 'mail', 'lists', index]),
+        message: alerting
+          ? `no recipient list "${name}" (lists: ${known.join(', ') || 'none'})${suggestion ? `, did you mean "${suggestion}"?` : ''}`
+          : `no recipient list "${name}": there is no alerting block; add alerting.lists.${name} (with to and/or webhook)`,
+      });
+    }
+  }
   walkStrings(root, [], (text, path) => {
     for (const { ref, problem } of malformedSecretRefsIn(text)) {
       issues.push({ path: formatPath(path), message: `secret ${ref}: ${problem}` });
