@@ -2,6 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { type ApiRole, roleAllows, UPLOAD_ROLE } from '../auth/api-role.ts';
 import { bearerTokenOf } from '../auth/bearer-token.ts';
 import type { ApiTokenEntry, TokenTable } from '../auth/token-table.ts';
+import { sessionTokenEntry } from '../console/console-session.ts';
 import { apiError } from './api-error.ts';
 
 declare module 'fastify' {
@@ -27,8 +28,13 @@ declare module 'fastify' {
  * An onRequest hook: 401 without a known bearer token, 403 when its role is below the
  * route's. Does nothing while no token that may read is configured (an open API, bound to
  * localhost), except on upload routes: writing evidence always takes a worker token.
+ *
+ * A console session cookie (signed in with a token, `sessionKey` verifies it) stands in for
+ * its token on GET and HEAD: the console's links (a run page, a report's CSV, a download)
+ * open in the browser that signed in. Never on a change: a cookie rides along on requests
+ * other sites make, a bearer header does not.
  */
-export function authorizeRequest(table: TokenTable) {
+export function authorizeRequest(table: TokenTable, sessionKey?: () => Promise<Buffer>) {
   return async (request: FastifyRequest, reply: FastifyReply) => {
     if (request.is404) return;
     if (table.readers === 0 && request.routeOptions.config.role !== UPLOAD_ROLE) return;
@@ -39,7 +45,16 @@ export function authorizeRequest(table: TokenTable) {
     )
       return;
     const token = bearerTokenOf(request.headers.authorization);
-    const entry = token === undefined ? undefined : table.identify(token);
+    let entry = token === undefined ? undefined : table.identify(token);
+    if (
+      token === undefined &&
+      sessionKey &&
+      request.headers.cookie &&
+      (request.method === 'GET' || request.method === 'HEAD') &&
+      request.routeOptions.config.role !== UPLOAD_ROLE
+    ) {
+      entry = sessionTokenEntry(await sessionKey(), table, request.headers.cookie)?.entry;
+    }
     if (!entry) {
       return reply
         .code(401)

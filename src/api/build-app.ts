@@ -188,7 +188,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     linkKeyLoad ??= options.linkKey ? Promise.resolve(options.linkKey) : loadLinkKey(options.config);
     return linkKeyLoad;
   };
-  const authorize = authorizeRequest(tokens);
+  const authorize = authorizeRequest(tokens, linkKey);
   const openRoutes = new Set(options.config.settings.api.openRoutes);
   // Both before any route: their hooks come first on every answer, errors and 404s included.
   await registerSecurityHeaders(app);
@@ -366,6 +366,10 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     recorder: options.recorder,
     tokens,
     linkKey,
+    // The Captures page: the same store, depth and capture request as the captures and runs API.
+    artifacts: options.artifacts,
+    runsPerSeries: options.config.settings.runsPerSeries,
+    requestCapture: options.requestCapture,
     report: options.redis
       ? (() => {
           const reader = new RollupReader(
@@ -389,6 +393,14 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
               },
             );
         })()
+      : undefined,
+    // A check page's percentiles over its range, summed from the rollups as a report's are.
+    rollups: options.redis
+      ? new RollupReader(
+          options.redis,
+          options.config.settings.redis.prefix,
+          options.config.settings.rollupDays,
+        )
       : undefined,
     activeMaintenance: maintenance
       ? async (now) => (await maintenance.occurrences(now, now)).filter((occurrence) => occurrence.end > now)

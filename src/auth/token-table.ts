@@ -34,6 +34,12 @@ export class TokenTable {
     return this.#entries.filter((entry) => entry.role !== UPLOAD_ROLE).length;
   }
 
+  /** The entry of that name (a console session names its token), or undefined. */
+  named(name: string): ApiTokenEntry | undefined {
+    const entry = this.#entries.find((candidate) => candidate.name === name);
+    return entry && { name: entry.name, hash: entry.hash, role: entry.role };
+  }
+
   /** The entry whose hash is the token's, or undefined. */
   identify(token: string): ApiTokenEntry | undefined {
     const presented = Buffer.from(hashApiToken(token), 'utf8');

@@ -79,6 +79,20 @@ const apiSchema = strictObject({
    */
   tokens: z
     .array(apiTokenEntrySchema)
+    .superRefine((tokens, context) => {
+      // Audit lines and console sessions name a token: two of one name would be one person.
+      const first = new Map<string, number>();
+      tokens.forEach((token, index) => {
+        const earlier = first.get(token.name);
+        if (earlier === undefined) first.set(token.name, index);
+        else
+          context.addIssue({
+            code: 'custom',
+            path: [index, 'name'],
+            message: `"${token.name}" is already the name of api.tokens[${earlier}]; each token needs its own name (logs and console sessions name it)`,
+          });
+      });
+    })
     .default([])
     .describe(
       'Who may call the API: `{ name, hash, role }` per token, the token by its SHA-256 hash as `pathwatch token create` prints it. None (or only `worker` tokens) means the API is open to readers (bind it to localhost); an upload always needs a `worker` token. Default none.',

@@ -1,12 +1,19 @@
 import type { MonitoredItem } from '../api/routes/checks-routes.ts';
 import type { PageLanguage } from '../evidence/run-page/messages.ts';
+import type { RollupReader } from '../reports/rollup-reader.ts';
+import { addCounts, countsQuantile, emptyCounts } from '../reports/series-counts.ts';
 import type { ResultsRecorder } from '../results/results-recorder.ts';
 import type { RunResult } from '../results/run-result.ts';
+import { CHECK_RANGES, type CheckRange, utcInputValue } from './check-range.ts';
 import { type ConsoleMessageKey, consoleTranslator } from './console-messages.ts';
 import { utcMinute } from './utc-minute.ts';
 
-/** Ranges the check page offers, in hours: a day, a week, a month. */
-export const CHECK_RANGES = [24, 168, 720] as const;
+export { CHECK_RANGES };
+
+/** Runs a check page reads at most to find those of its range (the newest first). */
+const MAX_RUNS_READ = 2000;
+/** Runs the phases chart draws at most: the newest of the range. */
+const PHASE_RUNS = 200;
 
 export interface CheckChartData {
   /** Hour starts, epoch seconds (uPlot's x). */
@@ -25,8 +32,7 @@ export interface CheckChartData {
 export interface CheckView {
   language: PageLanguage;
   item: MonitoredItem;
-  hours: number;
-  ranges: Array<{ hours: number; label: string; current: boolean }>;
+  range: CheckRangeView;
   verdictLabel: string;
   locations: Array<{ id: string; state: string; label: string; availability?: string; runs: number }>;
   incidents: Array<{
@@ -43,6 +49,58 @@ export interface CheckView {
   gaps: Array<{ location: string; start: string; end: string; count: number }>;
   filters: { location?: string; status?: string };
   chart: CheckChartData;
+  /** p50, p95, p99 over the whole range per location, then all locations together (location absent). */
+  rangePercentiles: Array<{ location?: string; runs: number; p50?: number; p95?: number; p99?: number }>;
+}
+
+/** The range as the page shows and links it. */
+export interface CheckRangeView {
+  /** The preset chosen (hours), absent for a custom range. */
+  preset?: number;
+  presets: Array<{ hours: number; label: string; current: boolean }>;
+  /** datetime-local values (UTC) of the range's ends; a custom range's are kept in links. */
+  fromInput: string;
+  toInput: string;
+  custom: boolean;
+  /** "2026-12-07 14:00 UTC – 2026-12-07 18:00 UTC", and the whole hours the charts count. */
+  label: string;
+  hoursLabel: string;
+}
+
+/** The head of a check page (title, verdict aside, range choice): also what a refused range shows. */
+export function checkRangeView(
+  range: CheckRange | undefined,
+  asked: { from?: string; to?: string },
+  language: PageLanguage,
+): CheckRangeView {
+  const t = consoleTranslator(language);
+  const hours = range?.hourStarts ?? [];
+  return {
+    preset: range?.preset,
+    presets: CHECK_RANGES.map((preset) => ({
+      hours: preset,
+      label: t(preset === 24 ? 'range24h' : preset === 168 ? 'range7d' : 'range30d'),
+      current: preset === range?.preset,
+    })),
+    // A refused range keeps what was typed, so it can be corrected.
+    fromInput: range ? utcInputValue(range.from) : (asked.from ?? ''),
+    toInput: range
+      ? range.preset === undefined && !range.toNow
+        ? utcInputValue(range.to)
+        : ''
+      : (asked.to ?? ''),
+    custom: range ? range.preset === undefined : true,
+    label: range ? `${utcMinute(range.from)} – ${utcMinute(range.to)}` : '',
+    // Said only when the whole hours counted reach beyond the range asked.
+    hoursLabel:
+      hours.length > 0 && range && (hours[0] !== range.from || (hours.at(-1) ?? 0) + 3_600_000 !== range.to)
+        ? t('rangeHours', {
+            from: utcMinute(hours[0]),
+            to: utcMinute((hours.at(-1) ?? 0) + 3_600_000),
+            count: hours.length,
+          })
+        : '',
+  };
 }
 
 /** Each phase's (http…) or step's (journeys) milliseconds per run, oldest first. */
@@ -68,45 +126,71 @@ function phaseSeries(runs: RunResult[]): CheckChartData['phases'] {
 }
 
 /**
- * One check's page: its state and availability per location over the range, latency
- * percentiles per hour and each phase or step of the recent runs (drawn by uPlot in the
- * browser from the data embedded in the page), its incidents with the alerts each sent, its
- * runs and the slots that had none.
+ * One check's page over a range (a preset or from/to): its state, availability per location,
+ * latency percentiles per hour and over the whole range, each phase or step of the range's
+ * runs (drawn by uPlot in the browser from the data embedded in the page), its incidents with
+ * the alerts each sent, the range's runs and the slots that had none.
  */
 export async function buildCheckView(
-  recorder: ResultsRecorder,
+  sources: {
+    recorder: ResultsRecorder;
+    /** The reports' reader of rollups: the range's percentiles are summed as a report's are. */
+    rollups?: Pick<RollupReader, 'sums'>;
+    /** Runs kept per check and location (settings.runsPerSeries): all a range can list. */
+    runsPerSeries: number;
+  },
   item: MonitoredItem,
-  query: { hours: number; location?: string; status?: string },
+  query: { range: CheckRange; location?: string; status?: string },
   language: PageLanguage,
   now = Date.now(),
 ): Promise<CheckView> {
   const t = consoleTranslator(language);
-  const [states, rollups, incidents, alerts, listed] = await Promise.all([
+  const { recorder } = sources;
+  const { range } = query;
+  const hourCount = range.hourStarts.length;
+  // hourly() counts back from the hour holding its `now`: the range's last hour.
+  const lastHour = range.hourStarts.at(-1) ?? range.to;
+  const series = item.locations.map((location) => ({ checkId: item.id, location }));
+  const runsToRead = Math.min(
+    MAX_RUNS_READ,
+    sources.runsPerSeries * (query.location ? 1 : item.locations.length),
+  );
+  const [states, rollups, sums, incidents, alerts, stored] = await Promise.all([
     recorder.states.forCheck(item.id, item.locations),
     Promise.all(
-      item.locations.map((location) => recorder.rollups.hourly(item.id, location, query.hours, now)),
+      item.locations.map((location) => recorder.rollups.hourly(item.id, location, hourCount, lastHour)),
     ),
+    sources.rollups?.sums(series.map((one) => ({ series: one, hours: range.hourStarts }))),
     recorder.incidents.list(item.id, 20),
     recorder.alerts.list(500, item.id),
-    recorder.runs.listRuns(item.id, { location: query.location, limit: 100 }),
+    recorder.runs.listRuns(item.id, { location: query.location, limit: runsToRead }),
   ]);
+  // The runs of the range, newest first (the index is; a range in the past skips the newer).
+  const listed = stored.filter((run) => run.startedAt >= range.from && run.startedAt < range.to);
   const verdict = await recorder.verdict(item.id, item.locations, { states, now });
   const runs = query.status ? listed.filter((run) => run.status === query.status) : listed;
-  const oldest = listed.at(-1);
-  const gaps = await recorder.missedSlots.gaps(item.id, query.location ? [query.location] : item.locations, {
-    since: oldest ? (oldest.scheduledAt ?? oldest.startedAt) : undefined,
-    limit: 50,
-  });
+  const gaps = (
+    await recorder.missedSlots.gaps(item.id, query.location ? [query.location] : item.locations, {
+      since: range.from,
+      limit: 200,
+    })
+  )
+    .filter((gap) => gap.start < range.to)
+    .slice(0, 50);
   const hours = (rollups[0] ?? []).map((row) => Math.floor(row.hour / 1000));
+  const total = emptyCounts();
+  for (const counts of sums ?? []) addCounts(total, counts);
+  const percentilesOf = (location: string | undefined, counts: typeof total) => ({
+    location,
+    runs: counts.runs,
+    p50: countsQuantile(counts.buckets, 0.5),
+    p95: countsQuantile(counts.buckets, 0.95),
+    p99: countsQuantile(counts.buckets, 0.99),
+  });
   return {
     language,
     item,
-    hours: query.hours,
-    ranges: CHECK_RANGES.map((hours) => ({
-      hours,
-      label: t(hours === 24 ? 'range24h' : hours === 168 ? 'range7d' : 'range30d'),
-      current: hours === query.hours,
-    })),
+    range: checkRangeView(range, {}, language),
     verdictLabel: t(`verdict_${verdict.verdict}` as ConsoleMessageKey),
     locations: item.locations.map((location, index) => {
       const rows = rollups[index] ?? [];
@@ -155,7 +239,13 @@ export async function buildCheckView(
         p95: (rollups[index] ?? []).map((row) => (row.count > 0 ? (row.p95 ?? null) : null)),
         p99: (rollups[index] ?? []).map((row) => (row.count > 0 ? (row.p99 ?? null) : null)),
       })),
-      phases: phaseSeries(listed),
+      phases: phaseSeries(listed.slice(0, PHASE_RUNS)),
     },
+    rangePercentiles: sums
+      ? [
+          ...item.locations.map((location, index) => percentilesOf(location, sums[index])),
+          ...(item.locations.length > 1 ? [percentilesOf(undefined, total)] : []),
+        ]
+      : [],
   };
 }

@@ -22,7 +22,9 @@
       axes: [{}, { label: 'ms' }],
     };
     element.dataset.series = String(series.length);
-    new uPlot(options, [x, ...series.map((one) => one.values)], element);
+    const plot = new uPlot(options, [x, ...series.map((one) => one.values)], element);
+    // One point (a range of one hour): uPlot would stretch the time axis over years; an hour round it.
+    if (x.length === 1) plot.setScale('x', { min: x[0] - 1800, max: x[0] + 1800 });
   };
   draw(
     'latency-chart',

@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import fastifyStatic from '@fastify/static';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { MonitoredItem } from '../api/routes/checks-routes.ts';
+import type { ArtifactStore } from '../artifacts/artifact-store.ts';
 import { READ_ROLES } from '../auth/api-role.ts';
 import { bearerTokenOf } from '../auth/bearer-token.ts';
 import type { TokenTable } from '../auth/token-table.ts';
@@ -14,26 +16,22 @@ import { readMapGraph } from '../map/read-map-graph.ts';
 import { renderMapSvg } from '../map/render-map-svg.ts';
 import type { Report } from '../reports/compute-report.ts';
 import { REPORT_PERIODS, type ReportPeriod } from '../reports/report-window.ts';
+import type { RollupReader } from '../reports/rollup-reader.ts';
 import type { ResultsRecorder } from '../results/results-recorder.ts';
-import { buildCheckView, CHECK_RANGES } from './check-view.ts';
+import type { RunResult } from '../results/run-result.ts';
+import { mayOpenCaptures, registerCapturesPage } from './captures-page-routes.ts';
+import { parseCheckRange } from './check-range.ts';
+import { buildCheckView, checkRangeView } from './check-view.ts';
 import { consoleTranslator } from './console-messages.ts';
 import {
   type ConsoleSession,
-  cookieValue,
   SESSION_COOKIE,
   SESSION_TTL_MS,
+  sessionTokenEntry,
   signSession,
-  verifySession,
+  tokenTagOf,
 } from './console-session.ts';
-import {
-  CONSOLE_CHECK_JS_FILE,
-  CONSOLE_CSS_FILE,
-  CONSOLE_JS_FILE,
-  renderConsolePage,
-  renderFragment,
-  UPLOT_CSS_FILE,
-  UPLOT_JS_FILE,
-} from './render-console.ts';
+import { CONSOLE_ASSETS, renderConsolePage, renderFragment } from './render-console.ts';
 import { buildStatusView, type StatusFilters } from './status-view.ts';
 import { utcMinute } from './utc-minute.ts';
 
@@ -48,6 +46,9 @@ const SIGNIN_QUERY = z.object({ lang: optionalText(5), next: optionalText(2000) 
 const CHECK_QUERY = z.object({
   lang: optionalText(5),
   hours: optionalText(4),
+  // A custom range: ISO 8601, UTC unless a zone is named (what datetime-local inputs send).
+  from: optionalText(40),
+  to: optionalText(40),
   location: optionalText(100),
   status: optionalText(20),
 });
@@ -59,6 +60,7 @@ const STATUS_QUERY = z.object({
   kind: optionalText(50),
   state: optionalText(20),
   location: optionalText(100),
+  page: optionalText(10),
 });
 
 /** How often the status page asks whether its table changed. */
@@ -77,6 +79,13 @@ export interface ConsoleRoutesOptions {
   activeMaintenance?: (now: number) => Promise<Array<{ name: string; reason?: string; end: number }>>;
   /** The report of a period ending now (the reports API's own computation); absent without Redis. */
   report?: (period: ReportPeriod) => Promise<Report>;
+  /** The reports' reader of hourly rollups: a check page's range percentiles; absent without Redis. */
+  rollups?: Pick<RollupReader, 'sums'>;
+  /** The Captures page: the store its files are served from, and each check's history depth. */
+  artifacts?: ArtifactStore;
+  runsPerSeries: number;
+  /** The API's own capture request (an unfiltered capture of a slice's run); absent: not offered. */
+  requestCapture?: (run: RunResult, unfiltered: boolean) => Promise<string>;
 }
 
 declare module 'fastify' {
@@ -97,6 +106,19 @@ function safeNext(next: unknown): string {
 
 function textField(value: unknown, max = 200): string | undefined {
   return typeof value === 'string' && value.length <= max ? value : undefined;
+}
+
+/** Whether the page's own refresh asks (console.js): it wants the live part alone. */
+function isRefresh(request: FastifyRequest): boolean {
+  return request.headers['x-pathwatch-fragment'] === 'status-table';
+}
+
+/** The live part of a page for its refresh: 304 when nothing a person would see changed. */
+function sendRefresh(request: FastifyRequest, reply: FastifyReply, html: string): FastifyReply {
+  const etag = `"${createHash('sha1').update(html).digest('base64url')}"`;
+  reply.header('etag', etag).header('vary', 'x-pathwatch-fragment');
+  if (request.headers['if-none-match'] === etag) return reply.code(304).send();
+  return reply.type('text/html; charset=utf-8').send(html);
 }
 
 /**
@@ -129,15 +151,17 @@ export const consoleRoutes: FastifyPluginAsync<ConsoleRoutesOptions> = async (ap
    */
   const signedIn = async (request: FastifyRequest, reply: FastifyReply): Promise<boolean> => {
     if (tokens.readers === 0) return true;
-    const session = verifySession(
-      await options.linkKey(),
-      cookieValue(request.headers.cookie, SESSION_COOKIE),
-    );
+    const session = sessionTokenEntry(await options.linkKey(), tokens, request.headers.cookie)?.session;
     const bearer = bearerTokenOf(request.headers.authorization);
     const entry = bearer === undefined ? undefined : tokens.identify(bearer);
     if (session) request.consoleSession = session;
     else if (entry && (READ_ROLES as readonly string[]).includes(entry.role)) {
-      request.consoleSession = { name: entry.name, role: entry.role, expiresAt: Date.now() + SESSION_TTL_MS };
+      request.consoleSession = {
+        name: entry.name,
+        role: entry.role,
+        expiresAt: Date.now() + SESSION_TTL_MS,
+        tokenTag: tokenTagOf(entry),
+      };
     } else {
       if (!entry) reply.header('www-authenticate', 'Bearer realm="pathwatch"');
       await reply
@@ -174,6 +198,8 @@ export const consoleRoutes: FastifyPluginAsync<ConsoleRoutesOptions> = async (ap
       pageTitle: t(pageTitleKey),
       nav,
       session: request.consoleSession,
+      // The nav links to Captures only for whom the page opens (operators, or an open API).
+      showCaptures: mayOpenCaptures(request, tokens),
       languageLinks: (['en', 'ja'] as const).map((other) => {
         url.searchParams.set('lang', other);
         return {
@@ -197,6 +223,8 @@ export const consoleRoutes: FastifyPluginAsync<ConsoleRoutesOptions> = async (ap
       state: textField(query.state) || undefined,
       location: textField(query.location) || undefined,
     };
+    const pageText = textField(query.page, 10) ?? '';
+    const pageNumber = pageText === '' ? 1 : /^\d+$/.test(pageText) ? Number(pageText) : 0;
     const view = await buildStatusView(
       {
         recorder: options.recorder,
@@ -207,17 +235,26 @@ export const consoleRoutes: FastifyPluginAsync<ConsoleRoutesOptions> = async (ap
       },
       filters,
       language,
+      Date.now(),
+      { page: Math.max(1, pageNumber) },
     );
     const t = consoleTranslator(language);
+    if (pageNumber < 1) {
+      // One line naming the field and what it takes, in place of the table (never a stack).
+      return reply
+        .code(400)
+        .header('cache-control', 'no-store')
+        .type('text/html; charset=utf-8')
+        .send(
+          renderConsolePage(page(request, language, 'statusTitle', 'status'), 'status', {
+            view,
+            error: `page: ${t('badPage', { value: pageText })}`,
+          }),
+        );
+    }
     const fragment = renderFragment('status-table', { view, t });
     reply.header('cache-control', 'no-store');
-    if (request.headers['x-pathwatch-fragment'] === 'status-table') {
-      // The table alone, for the page's refresh: 304 when nothing a person would see changed.
-      const etag = `"${createHash('sha1').update(fragment).digest('base64url')}"`;
-      reply.header('etag', etag).header('vary', 'x-pathwatch-fragment');
-      if (request.headers['if-none-match'] === etag) return reply.code(304).send();
-      return reply.type('text/html; charset=utf-8').send(fragment);
-    }
+    if (isRefresh(request)) return sendRefresh(request, reply, fragment);
     return reply.type('text/html; charset=utf-8').send(
       renderConsolePage(page(request, language, 'statusTitle', 'status'), 'status', {
         view,
@@ -246,16 +283,38 @@ export const consoleRoutes: FastifyPluginAsync<ConsoleRoutesOptions> = async (ap
             }),
           );
       }
-      const query = request.query as { hours?: string; location?: string; status?: string };
-      const hours = Number(query.hours ?? 24);
+      const query = request.query as {
+        hours?: string;
+        from?: string;
+        to?: string;
+        location?: string;
+        status?: string;
+      };
+      const filters = { location: query.location || undefined, status: query.status || undefined };
+      const chosen = parseCheckRange(query, options.config.settings.rollupDays);
+      if ('error' in chosen) {
+        // The page's head with the range form as typed, and one line saying what is wrong.
+        const { field, key, values } = chosen.error;
+        return reply
+          .code(400)
+          .header('cache-control', 'no-store')
+          .type('text/html; charset=utf-8')
+          .send(
+            renderConsolePage(
+              { ...page(request, language, 'statusTitle', 'status'), pageTitle: item.name ?? item.id },
+              'check',
+              {
+                head: { item, language, filters, range: checkRangeView(undefined, query, language) },
+                error: { field, line: `${field}: ${t(key, values)}` },
+                t,
+              },
+            ),
+          );
+      }
       const view = await buildCheckView(
-        options.recorder,
+        { recorder: options.recorder, rollups: options.rollups, runsPerSeries: options.runsPerSeries },
         item,
-        {
-          hours: (CHECK_RANGES as readonly number[]).includes(hours) ? hours : 24,
-          location: query.location || undefined,
-          status: query.status || undefined,
-        },
+        { range: chosen.range, ...filters },
         language,
       );
       // Embedded as data (never run): `<` escaped so no text in it can close the script element.
@@ -268,6 +327,7 @@ export const consoleRoutes: FastifyPluginAsync<ConsoleRoutesOptions> = async (ap
             { ...page(request, language, 'statusTitle', 'status'), pageTitle: item.name ?? item.id },
             'check',
             {
+              head: { item, language, filters, range: view.range },
               view,
               chartJson,
               scripts: ['/assets/uplot.iife.min.js', '/assets/console-check.js'],
@@ -313,12 +373,7 @@ export const consoleRoutes: FastifyPluginAsync<ConsoleRoutesOptions> = async (ap
     });
     const t = consoleTranslator(language);
     reply.header('cache-control', 'no-store');
-    if (request.headers['x-pathwatch-fragment'] === 'status-table') {
-      const etag = `"${createHash('sha1').update(svg).digest('base64url')}"`;
-      reply.header('etag', etag).header('vary', 'x-pathwatch-fragment');
-      if (request.headers['if-none-match'] === etag) return reply.code(304).send();
-      return reply.type('text/html; charset=utf-8').send(svg);
-    }
+    if (isRefresh(request)) return sendRefresh(request, reply, svg);
     return reply.type('text/html; charset=utf-8').send(
       renderConsolePage(page(request, language, 'mapTitle', 'map'), 'map', {
         svg,
@@ -326,6 +381,21 @@ export const consoleRoutes: FastifyPluginAsync<ConsoleRoutesOptions> = async (ap
         refreshMs: REFRESH_MS,
       }),
     );
+  });
+
+  // Captures (operators): slices and collections, signed one-file downloads, unfiltered requests.
+  registerCapturesPage(app, {
+    items: options.items,
+    locations: options.locations,
+    recorder: options.recorder,
+    artifacts: options.artifacts,
+    runsPerSeries: options.runsPerSeries,
+    tokens,
+    linkKey: options.linkKey,
+    requestCapture: options.requestCapture,
+    signedIn,
+    page: (request, language) => page(request, language, 'statusTitle', 'captures'),
+    languageOf,
   });
 
   const signInPage = (request: FastifyRequest, refused: boolean, next?: string, detail?: string) => {
@@ -366,6 +436,7 @@ export const consoleRoutes: FastifyPluginAsync<ConsoleRoutesOptions> = async (ap
       name: entry.name,
       role: entry.role,
       expiresAt: Date.now() + SESSION_TTL_MS,
+      tokenTag: tokenTagOf(entry),
     };
     const secure = request.protocol === 'https' ? '; Secure' : '';
     request.log.info({ token: entry.name, role: entry.role }, 'console sign-in');
@@ -383,20 +454,24 @@ export const consoleRoutes: FastifyPluginAsync<ConsoleRoutesOptions> = async (ap
       .redirect('/signin', 303),
   );
 
-  const asset = (file: string, type: string) => {
-    let cached: Promise<Buffer> | undefined;
-    return async (_request: FastifyRequest, reply: FastifyReply) => {
-      cached ??= readFile(file);
-      return reply
-        .type(type)
-        .header('cache-control', 'public, max-age=300')
-        .send(await cached);
-    };
-  };
-  app.get('/assets/console.css', asset(CONSOLE_CSS_FILE, 'text/css; charset=utf-8'));
-  app.get('/assets/console.js', asset(CONSOLE_JS_FILE, 'text/javascript; charset=utf-8'));
-  app.get('/assets/console-check.js', asset(CONSOLE_CHECK_JS_FILE, 'text/javascript; charset=utf-8'));
-  // uPlot, served from the installed package: no CDN.
-  app.get('/assets/uplot.iife.min.js', asset(UPLOT_JS_FILE, 'text/javascript; charset=utf-8'));
-  app.get('/assets/uplot.min.css', asset(UPLOT_CSS_FILE, 'text/css; charset=utf-8'));
+  // The stylesheet and scripts, and uPlot from its package (no CDN), sent by @fastify/static
+  // (ETag, Last-Modified, 304s) from one route per file of the allow-list (CONSOLE_ASSETS):
+  // no wildcard, so nothing else under those folders answers but 404. Its own scope: the
+  // `sendFile` it adds is seen by these routes alone (one already there is used instead).
+  await app.register(async (assets) => {
+    const typeOf = new Map(CONSOLE_ASSETS.map((asset) => [join(asset.root, asset.file), asset.type]));
+    await assets.register(fastifyStatic, {
+      root: CONSOLE_ASSETS[0].root,
+      serve: false,
+      decorateReply: !assets.hasReplyDecorator('sendFile'),
+      maxAge: 300_000,
+      // The type as the pages have always had it, whatever the mime table says of .js.
+      setHeaders: (response, path) => {
+        const type = typeOf.get(path);
+        if (type) response.header('content-type', type);
+      },
+    });
+    for (const { url, root, file } of CONSOLE_ASSETS)
+      assets.get(url, (_request, reply) => reply.sendFile(file, root));
+  });
 };

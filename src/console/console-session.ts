@@ -1,5 +1,6 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { API_ROLES, type ApiRole } from '../auth/api-role.ts';
+import type { ApiTokenEntry, TokenTable } from '../auth/token-table.ts';
 
 /** The cookie a signed-in browser sends; it holds who and until when, never the token. */
 export const SESSION_COOKIE = 'pathwatch_session';
@@ -13,6 +14,16 @@ export interface ConsoleSession {
   role: ApiRole;
   /** Epoch ms. */
   expiresAt: number;
+  /**
+   * A digest of the token's configured hash: a session lasts only as long as its token is in
+   * api.tokens unchanged (removed or replaced: every session made with it ends at once).
+   */
+  tokenTag: string;
+}
+
+/** What a session keeps of its token: 16 hex of a digest of the hash (never the token). */
+export function tokenTagOf(entry: ApiTokenEntry): string {
+  return createHash('sha256').update(`console-session-token.${entry.hash}`).digest('hex').slice(0, 16);
 }
 
 function mac(key: Buffer, payload: string): string {
@@ -21,9 +32,9 @@ function mac(key: Buffer, payload: string): string {
 
 /** `<payload>.<mac>`: the session, signed with the link key (one key, another purpose in the MAC). */
 export function signSession(key: Buffer, session: ConsoleSession): string {
-  const payload = Buffer.from(JSON.stringify([session.name, session.role, session.expiresAt])).toString(
-    'base64url',
-  );
+  const payload = Buffer.from(
+    JSON.stringify([session.name, session.role, session.expiresAt, session.tokenTag]),
+  ).toString('base64url');
   return `${payload}.${mac(key, payload)}`;
 }
 
@@ -40,14 +51,17 @@ export function verifySession(
   const given = Buffer.from(signature);
   if (expected.length !== given.length || !timingSafeEqual(expected, given)) return undefined;
   try {
-    const [name, role, expiresAt] = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as [
-      string,
-      ApiRole,
-      number,
-    ];
-    if (typeof name !== 'string' || !API_ROLES.includes(role) || typeof expiresAt !== 'number')
+    const [name, role, expiresAt, tokenTag] = JSON.parse(
+      Buffer.from(payload, 'base64url').toString('utf8'),
+    ) as [string, ApiRole, number, string];
+    if (
+      typeof name !== 'string' ||
+      !API_ROLES.includes(role) ||
+      typeof expiresAt !== 'number' ||
+      typeof tokenTag !== 'string'
+    )
       return undefined;
-    return expiresAt > now ? { name, role, expiresAt } : undefined;
+    return expiresAt > now ? { name, role, expiresAt, tokenTag } : undefined;
   } catch {
     return undefined;
   }
@@ -60,4 +74,21 @@ export function cookieValue(header: string | undefined, name: string): string | 
     if (key === name) return rest.join('=');
   }
   return undefined;
+}
+
+/**
+ * The token a signed-in browser stands for: its session cookie verified, and its token still
+ * in `table` unchanged, with the role the table gives it now.
+ */
+export function sessionTokenEntry(
+  key: Buffer,
+  table: TokenTable,
+  cookieHeader: string | undefined,
+  now = Date.now(),
+): { session: ConsoleSession; entry: ApiTokenEntry } | undefined {
+  const session = verifySession(key, cookieValue(cookieHeader, SESSION_COOKIE), now);
+  if (!session) return undefined;
+  const entry = table.named(session.name);
+  if (!entry || tokenTagOf(entry) !== session.tokenTag) return undefined;
+  return { session: { ...session, role: entry.role }, entry };
 }

@@ -1,17 +1,41 @@
 import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Eta } from 'eta';
 import type { PageLanguage } from '../evidence/run-page/messages.ts';
 import type { ConsoleTranslator } from './console-messages.ts';
 
-/** The console's stylesheet and its one script, served under /assets/. */
-export const CONSOLE_CSS_FILE = fileURLToPath(new URL('./console.css', import.meta.url));
-export const CONSOLE_JS_FILE = fileURLToPath(new URL('./console.js', import.meta.url));
-export const CONSOLE_CHECK_JS_FILE = fileURLToPath(new URL('./console-check.js', import.meta.url));
-const require = createRequire(import.meta.url);
-/** uPlot's browser build and stylesheet, from the installed package. */
-export const UPLOT_JS_FILE = require.resolve('uplot/dist/uPlot.iife.min.js');
-export const UPLOT_CSS_FILE = require.resolve('uplot/dist/uPlot.min.css');
+const CONSOLE_DIR = fileURLToPath(new URL('.', import.meta.url));
+/** uPlot's browser build and stylesheet, from the installed package (no CDN). */
+const UPLOT_DIR = dirname(createRequire(import.meta.url).resolve('uplot/dist/uPlot.iife.min.js'));
+
+/**
+ * Every file the console serves under /assets/: the allow-list. Only these have a route, so
+ * nothing else in these folders (the console's sources, its templates, the rest of the uPlot
+ * package) can be asked for. uPlot's URLs are lower case, as pages have always linked them.
+ */
+export const CONSOLE_ASSETS: ReadonlyArray<{ url: string; root: string; file: string; type: string }> = [
+  { url: '/assets/console.css', root: CONSOLE_DIR, file: 'console.css', type: 'text/css; charset=utf-8' },
+  {
+    url: '/assets/console.js',
+    root: CONSOLE_DIR,
+    file: 'console.js',
+    type: 'text/javascript; charset=utf-8',
+  },
+  {
+    url: '/assets/console-check.js',
+    root: CONSOLE_DIR,
+    file: 'console-check.js',
+    type: 'text/javascript; charset=utf-8',
+  },
+  {
+    url: '/assets/uplot.iife.min.js',
+    root: UPLOT_DIR,
+    file: 'uPlot.iife.min.js',
+    type: 'text/javascript; charset=utf-8',
+  },
+  { url: '/assets/uplot.min.css', root: UPLOT_DIR, file: 'uPlot.min.css', type: 'text/css; charset=utf-8' },
+];
 
 // autoEscape: every `<%= %>` is HTML-escaped; `<%~ %>` only ever takes HTML these templates made.
 const eta = new Eta({

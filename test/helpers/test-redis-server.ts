@@ -15,14 +15,21 @@ export interface TestRedisServer {
   stop(): Promise<void>;
 }
 
-/** A redis-server of the test's own on a free port, append-only with fsync on every write. */
-export async function startTestRedisServer(): Promise<TestRedisServer> {
+/**
+ * A redis-server of the test's own on a free port, append-only with fsync on every write.
+ * `host`: the address it binds (a test namespace's veth end, for workers inside it); then
+ * protected mode is off, since those workers connect from beyond loopback, to an address
+ * only the test's namespace reaches.
+ */
+export async function startTestRedisServer(options: { host?: string } = {}): Promise<TestRedisServer> {
+  const host = options.host ?? '127.0.0.1';
   const dir = mkdtempSync(join(tmpdir(), 'pathwatch-redis-'));
   const port = await freePort();
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir];
+  const args = ['--port', String(port), '--bind', host, '--dir', dir];
+  if (host !== '127.0.0.1') args.push('--protected-mode', 'no');
   args.push('--appendonly', 'yes', '--appendfsync', 'always', '--save', '');
   let server: ChildProcess = spawn('redis-server', args, { stdio: 'ignore' });
-  const url = `redis://127.0.0.1:${port}`;
+  const url = `redis://${host}:${port}`;
   const connection = createRedisConnection(url);
   connection.on('error', () => {}); // expected while the server is down
   const ready = async () => {

@@ -78,6 +78,10 @@ const TABLE: Array<[string, string, string, Need]> = [
   ['GET', '/map', '/map', 'viewer'],
   ['GET', '/reports', '/reports', 'viewer'],
   ['GET', '/checks/:id', '/checks/shop', 'viewer'],
+  // Captures: operators only (a signed one-file link also opens a file: console-captures.test.ts).
+  ['GET', '/captures', '/captures', 'operator'],
+  ['POST', '/captures', '/captures', 'operator'],
+  ['GET', '/captures/files/:source/:id/:name', '/captures/files/run/run1/capture.pcap', 'operator'],
   ['GET', '/assets/console-check.js', '/assets/console-check.js', 'open'],
   ['GET', '/assets/uplot.iife.min.js', '/assets/uplot.iife.min.js', 'open'],
   ['GET', '/assets/uplot.min.css', '/assets/uplot.min.css', 'open'],

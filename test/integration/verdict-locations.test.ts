@@ -5,17 +5,15 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import type { Redis } from 'ioredis';
 import { loadConfig } from '../../src/config/load-config.ts';
 import { type DemoShop, startDemoShop } from '../../src/demo-shop/demo-shop.ts';
-import { freePort } from '../../src/redis/private-redis-server.ts';
-import { createRedisConnection } from '../../src/redis/redis-connection.ts';
 import { ResultsRecorder } from '../../src/results/results-recorder.ts';
 import type { VerdictName } from '../../src/results/verdict.ts';
 import { createLogger } from '../../src/util/logger.ts';
 import { type RunningStack, startStack } from '../../workers/start-stack.ts';
 import { createTestNamespace } from '../helpers/network-namespace.ts';
 import { CLI, REPO_ROOT } from '../helpers/run-cli.ts';
+import { startTestRedisServer } from '../helpers/test-redis-server.ts';
 
 /**
  * Two locations, two processes: the inside worker on this host, the outside worker in a
@@ -35,32 +33,9 @@ test('verdict from two locations: a cut outside path, then a broken service', as
   });
 
   // Redis and the shop listen on the host's end of the veth pair, reachable from both sides.
-  const redisPort = await freePort();
-  const redisServer = spawn(
-    'redis-server',
-    [
-      '--port',
-      String(redisPort),
-      '--bind',
-      namespace.hostAddress,
-      // Bound only to the test's own veth address; protected mode would refuse the
-      // namespace's worker, which connects from outside loopback.
-      '--protected-mode',
-      'no',
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-    ],
-    {
-      stdio: 'ignore',
-    },
-  );
-  cleanups.push(async () => {
-    redisServer.kill('SIGTERM');
-    await once(redisServer, 'exit');
-  });
-  const redisUrl = `redis://${namespace.hostAddress}:${redisPort}`;
+  const redisServer = await startTestRedisServer({ host: namespace.hostAddress });
+  cleanups.push(() => redisServer.stop());
+  const redisUrl = redisServer.url;
   const shop: DemoShop = await startDemoShop({ host: namespace.hostAddress });
   cleanups.push(() => shop.close());
 
@@ -80,24 +55,7 @@ test('verdict from two locations: a cut outside path, then a broken service', as
     ].join('\n'),
   );
   const config = await loadConfig(configFile);
-  let redis: Redis | undefined;
-  for (let attempt = 0; attempt < 50 && !redis; attempt++) {
-    const candidate = createRedisConnection(redisUrl);
-    candidate.on('error', () => {});
-    try {
-      // Bounded: with maxRetriesPerRequest null a ping would otherwise wait forever.
-      await Promise.race([
-        candidate.ping(),
-        new Promise((_, reject) => setTimeout(() => reject(new Error('no answer')), 1000)),
-      ]);
-      redis = candidate;
-    } catch {
-      candidate.disconnect();
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
-  assert.ok(redis, 'the test redis-server answers');
-  cleanups.push(() => redis?.disconnect());
+  const redis = redisServer.connection;
   const recorder = new ResultsRecorder(redis, config);
 
   const inside: RunningStack = await startStack({
