@@ -1,4 +1,4 @@
-import { DelayedError, UnrecoverableError, Worker } from 'bullmq';
+import { DelayedError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { AlertChannel } from '../src/alerts/alert-channel.ts';
 import { type AlertContext, EMPTY_ALERT_CONTEXT } from '../src/alerts/alert-context.ts';
@@ -12,6 +12,7 @@ import {
   DEFAULT_ALERT_RETRY,
 } from '../src/alerts/alert-queue.ts';
 import type { AlertStatusStore } from '../src/alerts/alert-status-store.ts';
+import { attemptDelivery } from '../src/alerts/attempt-delivery.ts';
 import type { Logger } from '../src/util/logger.ts';
 
 export interface AlertWorkerOptions {
@@ -123,50 +124,34 @@ export function startAlertWorker(options: AlertWorkerOptions): Worker<AlertEvent
         return { response: `${decision.state}: ${decision.reason}`, alreadySent: false };
       }
       const event = decision.event;
-      const attempt = job.attemptsMade + 1;
-      const attempts = job.opts.attempts ?? 1;
-      let failure: { message: string; permanent: boolean } | undefined;
-      try {
-        const channel = channels.get(event.channel);
-        if (!channel)
-          throw Object.assign(new Error(`no ${event.channel} channel is configured`), { permanent: true });
-        const context = options.gather
-          ? await options.gather(event).catch((error: Error) => {
-              logger.warn(
-                { alert: event.key, err: error.message },
-                'the evidence of an alert could not be read',
-              );
-              return { ...EMPTY_ALERT_CONTEXT };
-            })
-          : { ...EMPTY_ALERT_CONTEXT };
-        const receipt = await channel.send(event, context);
-        if (receipt.accepted) {
-          await statuses.sent(event, receipt, attempt);
-          logger.info({ alert: event.key, attempt, response: receipt.response }, 'alert sent');
+      return attemptDelivery({
+        event,
+        attempt: job.attemptsMade + 1,
+        attempts: job.opts.attempts ?? 1,
+        policy,
+        statuses,
+        logger,
+        what: 'alert',
+        send: async () => {
+          const channel = channels.get(event.channel);
+          if (!channel)
+            throw Object.assign(new Error(`no ${event.channel} channel is configured`), { permanent: true });
+          const context = options.gather
+            ? await options.gather(event).catch((error: Error) => {
+                logger.warn(
+                  { alert: event.key, err: error.message },
+                  'the evidence of an alert could not be read',
+                );
+                return { ...EMPTY_ALERT_CONTEXT };
+              })
+            : { ...EMPTY_ALERT_CONTEXT };
+          return channel.send(event, context);
+        },
+        afterSent: async () => {
           await statuses.rememberTold(event);
           await queueFollowUps(event);
-          return { response: receipt.response, alreadySent: false };
-        }
-        failure = { message: `not accepted: ${receipt.response}`, permanent: true };
-      } catch (error) {
-        failure = {
-          message: (error as Error)?.message ?? String(error),
-          permanent: (error as { permanent?: unknown })?.permanent === true,
-        };
-      }
-      const last = failure.permanent || attempt >= attempts;
-      await statuses.attemptFailed(
-        event,
-        failure.message,
-        attempt,
-        last ? 'failed' : { at: Date.now() + alertRetryDelay(attempt, policy) },
-      );
-      logger.warn(
-        { alert: event.key, attempt, attempts, error: failure.message },
-        last ? 'alert failed; no more attempts' : 'alert not sent; will retry',
-      );
-      if (failure.permanent) throw new UnrecoverableError(failure.message);
-      throw new Error(failure.message);
+        },
+      });
     },
     {
       connection: options.connection,

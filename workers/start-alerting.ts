@@ -1,15 +1,13 @@
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
-import type { AlertChannel } from '../src/alerts/alert-channel.ts';
+import { alertChannelsOf } from '../src/alerts/alert-channels-of.ts';
 import { alertGateOf } from '../src/alerts/alert-gate-of.ts';
 import { AlertOutbox } from '../src/alerts/alert-outbox.ts';
 import { openAlertQueue } from '../src/alerts/alert-queue.ts';
 import type { AlertRouting } from '../src/alerts/alert-routing.ts';
-import { EmailChannel } from '../src/alerts/email-channel.ts';
 import { gatherAlertContext } from '../src/alerts/gather-alert-context.ts';
 import { startMaintenanceAnnouncer } from '../src/alerts/maintenance-announcer.ts';
 import { MaintenanceCalendar } from '../src/alerts/maintenance-calendar.ts';
-import { WebhookChannel } from '../src/alerts/webhook-channel.ts';
 import { loadLinkKey } from '../src/api/link-key.ts';
 import { FilesystemArtifactStore } from '../src/artifacts/filesystem-artifact-store.ts';
 import type { AlertingSettings } from '../src/config/alerting-schema.ts';
@@ -40,11 +38,7 @@ export interface StartAlertingOptions {
  */
 export async function startAlerting(options: StartAlertingOptions): Promise<() => Promise<void>> {
   const { config, alerting, routing, recorder, connect, prefix, logger } = options;
-  const channels: AlertChannel[] = [];
-  if (alerting.smtp) channels.push(new EmailChannel({ alerting, secrets: config.secrets }));
-  if (Object.values(alerting.lists).some((list) => list.webhook)) {
-    channels.push(new WebhookChannel({ alerting, secrets: config.secrets }));
-  }
+  const channels = alertChannelsOf(alerting, config.secrets);
   const redis = connect('alerting');
   const queue = openAlertQueue(connect('alert queue'), prefix);
   const outbox = new AlertOutbox(queue, recorder.alerts, routing, logger);
@@ -79,6 +73,7 @@ export async function startAlerting(options: StartAlertingOptions): Promise<() =
     ? await startMonthlyReportsOf({
         config,
         alerting,
+        channels,
         routing,
         recorder,
         redis,

@@ -12,6 +12,21 @@ export interface ChannelReceipt {
 }
 
 /**
+ * Something other than an alert, sent to a list through its channel (the monthly report):
+ * the mail its recipients read, and the JSON its webhook receives.
+ */
+export interface ChannelMessage {
+  mail: {
+    subject: string;
+    text: string;
+    html: string;
+    /** Attached files (not inline). */
+    attachments: Array<{ filename: string; content: string | Buffer; contentType: string }>;
+  };
+  json: unknown;
+}
+
+/**
  * Where alerts go: email, or a webhook beside it. `send` throws when the alert could not be
  * handed over (server unreachable, refused): the alert worker retries it. Throwing an error
  * with `permanent: true` says a retry cannot help. The event names its recipient list; the
@@ -20,6 +35,8 @@ export interface ChannelReceipt {
 export interface AlertChannel {
   readonly name: AlertEvent['channel'];
   send(event: AlertEvent, context: AlertContext): Promise<ChannelReceipt>;
+  /** A message of another kind to the event's list, with the same retries, key and failures as an alert. */
+  deliver(event: AlertEvent, message: ChannelMessage): Promise<ChannelReceipt>;
   /** Closes its connections; sends after close are refused. */
   close(): Promise<void>;
 }

@@ -13,21 +13,25 @@ import type { AlertLanguage } from '../config/alerting-schema.ts';
  * - `test` `pathwatch alerts test`;
  * - `report` the monthly availability report (src/reports/monthly-report-*.ts).
  */
-export type AlertEventKind =
-  | 'down'
-  | 'up'
-  | 'reminder'
-  | 'escalation'
-  | 'verdict'
-  | 'degraded'
-  | 'degraded-end'
-  | 'location-down'
-  | 'location-up'
-  | 'maintenance-start'
-  | 'maintenance-end'
-  | 'digest'
-  | 'test'
-  | 'report';
+/** Every kind of alert, in the order an incident meets them (and the monthly report). */
+export const ALERT_EVENT_KINDS = [
+  'down',
+  'up',
+  'reminder',
+  'escalation',
+  'verdict',
+  'degraded',
+  'degraded-end',
+  'location-down',
+  'location-up',
+  'maintenance-start',
+  'maintenance-end',
+  'digest',
+  'test',
+  'report',
+] as const;
+
+export type AlertEventKind = (typeof ALERT_EVENT_KINDS)[number];
 
 /** The kinds about one check or journey: they take the check's subject, routes and storm counting. */
 export const CHECK_ALERT_KINDS: readonly AlertEventKind[] = [

@@ -9,7 +9,16 @@ import type { AlertEvent } from './alert-event.ts';
  * `skipped` (nothing to say any more: recovered before a reminder, the probe host is at
  * fault, no down mail went to this list) and `folded` (into a storm digest).
  */
-export type AlertDeliveryState = 'queued' | 'retrying' | 'sent' | 'failed' | 'held' | 'skipped' | 'folded';
+export const ALERT_DELIVERY_STATES = [
+  'queued',
+  'retrying',
+  'sent',
+  'failed',
+  'held',
+  'skipped',
+  'folded',
+] as const;
+export type AlertDeliveryState = (typeof ALERT_DELIVERY_STATES)[number];
 
 /** States after which nothing more happens to an alert. */
 export const FINAL_ALERT_STATES: readonly AlertDeliveryState[] = [

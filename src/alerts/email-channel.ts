@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import nodemailer, { type Transporter } from 'nodemailer';
+import nodemailer, { type SendMailOptions, type Transporter } from 'nodemailer';
 import { type AlertingSettings, DEFAULT_LIST } from '../config/alerting-schema.ts';
 import type { SecretResolver } from '../config/secret-resolver.ts';
-import type { AlertChannel, ChannelReceipt } from './alert-channel.ts';
+import type { AlertChannel, ChannelMessage, ChannelReceipt } from './alert-channel.ts';
 import type { AlertContext } from './alert-context.ts';
 import type { AlertEvent } from './alert-event.ts';
 import { renderAlertMail } from './alert-message.ts';
@@ -78,27 +78,41 @@ export class EmailChannel implements AlertChannel {
   }
 
   async send(event: AlertEvent, context: AlertContext): Promise<ChannelReceipt> {
-    const { alerting } = this.options;
+    const mail = renderAlertMail(event, context);
+    return this.sendMail(event, {
+      subject: mail.subject,
+      text: mail.text,
+      html: mail.html,
+      // The screenshot and the like are shown in the body (CID), not offered as files.
+      attachments: mail.attachments.map((attachment) => ({
+        ...attachment,
+        contentDisposition: 'inline' as const,
+      })),
+      date: new Date(event.at),
+    });
+  }
+
+  async deliver(event: AlertEvent, message: ChannelMessage): Promise<ChannelReceipt> {
+    return this.sendMail(event, message.mail);
+  }
+
+  /** One mail to the event's list, its Message-ID made from the event's key. */
+  private async sendMail(
+    event: AlertEvent,
+    mail: Omit<SendMailOptions, 'from' | 'to'>,
+  ): Promise<ChannelReceipt> {
     const to = this.recipients(event);
     if (!to || to.length === 0) {
       throw new MailDeliveryError(`recipient list "${event.list}" has no mail recipients`, true);
     }
-    const from = alerting.from ?? '';
-    const mail = renderAlertMail(event, context);
+    const from = this.options.alerting.from ?? '';
     const messageId = messageIdOf(event.key, from);
     try {
       const info = await this.transport.sendMail({
+        ...mail,
         from,
         to,
-        subject: mail.subject,
-        text: mail.text,
-        html: mail.html,
-        attachments: mail.attachments.map((attachment) => ({
-          ...attachment,
-          contentDisposition: 'inline' as const,
-        })),
         messageId,
-        date: new Date(event.at),
         headers: { 'X-Pathwatch-Alert': event.key },
       });
       return { accepted: (info.accepted ?? []).length > 0, response: String(info.response ?? ''), messageId };

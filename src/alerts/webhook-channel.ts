@@ -3,7 +3,7 @@ import https from 'node:https';
 import type { AlertingSettings } from '../config/alerting-schema.ts';
 import type { SecretResolver } from '../config/secret-resolver.ts';
 import { PATHWATCH_VERSION } from '../version.ts';
-import type { AlertChannel, ChannelReceipt } from './alert-channel.ts';
+import type { AlertChannel, ChannelMessage, ChannelReceipt } from './alert-channel.ts';
 import { type AlertContext, EMPTY_ALERT_CONTEXT } from './alert-context.ts';
 import type { AlertEvent } from './alert-event.ts';
 import { alertSubject, stateOfKind } from './alert-subject.ts';
@@ -170,6 +170,15 @@ export class WebhookChannel implements AlertChannel {
   }
 
   async send(event: AlertEvent, context: AlertContext = EMPTY_ALERT_CONTEXT): Promise<ChannelReceipt> {
+    return this.postJson(event, webhookPayload(event, context));
+  }
+
+  async deliver(event: AlertEvent, message: ChannelMessage): Promise<ChannelReceipt> {
+    return this.postJson(event, message.json);
+  }
+
+  /** One signed POST of `payload` to the event's list's webhook. */
+  private async postJson(event: AlertEvent, payload: unknown): Promise<ChannelReceipt> {
     const hook = this.options.alerting.lists[event.list]?.webhook;
     if (!hook) {
       throw new WebhookDeliveryError(
@@ -186,7 +195,7 @@ export class WebhookChannel implements AlertChannel {
     const secret = this.secrets.get(event.list) ?? '';
     const mask = (text: string) => this.options.secrets.mask(text);
     // Masked before signing: a secret that reached an error text or a name never leaves.
-    const body = Buffer.from(mask(JSON.stringify(webhookPayload(event, context))), 'utf8');
+    const body = Buffer.from(mask(JSON.stringify(payload)), 'utf8');
     const timestamp = Math.floor(Date.now() / 1000);
     const timeout = AbortSignal.timeout(hook.timeout);
     const request = this.post(

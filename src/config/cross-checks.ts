@@ -99,6 +99,20 @@ export function crossCheckConfig(raw: unknown, secrets: SecretResolver): ConfigI
       });
     }
   }
+  // A month's report reads the month's hourly rollups, its first hours up to 31 + day days old
+  // when it is sent: kept fewer days, the report would leave out its first days unsaid.
+  const reportMail = asObject(asObject(root.reports)?.mail);
+  if (reportMail) {
+    const day = typeof reportMail.day === 'number' ? reportMail.day : 1;
+    const rollupDays = typeof root.rollupDays === 'number' ? root.rollupDays : 30;
+    const needed = 31 + day;
+    if (rollupDays < needed) {
+      issues.push({
+        path: 'rollupDays',
+        message: `is ${rollupDays}, but reports.mail sends each month's report on day ${day}, when the month's first hours are up to ${needed} days old: set rollupDays to at least ${needed}`,
+      });
+    }
+  }
   walkStrings(root, [], (text, path) => {
     for (const { ref, problem } of malformedSecretRefsIn(text)) {
       issues.push({ path: formatPath(path), message: `secret ${ref}: ${problem}` });

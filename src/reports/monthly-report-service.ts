@@ -1,7 +1,8 @@
-import { DelayedError, Queue, UnrecoverableError, Worker } from 'bullmq';
+import { DelayedError, Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { ALERT_BACKOFF_TYPE, alertRetryDelay, DEFAULT_ALERT_RETRY } from '../alerts/alert-queue.ts';
 import type { AlertStatusStore } from '../alerts/alert-status-store.ts';
+import { attemptDelivery } from '../alerts/attempt-delivery.ts';
 import { type AlertingSettings, DEFAULT_LIST } from '../config/alerting-schema.ts';
 import type { ReportMailSettings } from '../config/reports-schema.ts';
 import type { Logger } from '../util/logger.ts';
@@ -158,50 +159,36 @@ export function startMonthlyReports(options: MonthlyReportsOptions): MonthlyRepo
         await job.moveToDelayed(Date.now() + (current.at - clock()), token);
         throw new DelayedError();
       }
-      const attempt = job.attemptsMade + 1;
-      const attempts = job.opts.attempts ?? 1;
-      let failure: { message: string; permanent: boolean };
-      try {
-        const report = await sender.compute(queued.month);
-        const receipt = await sender.send(current, report);
-        if (receipt.accepted) {
+      const next = () =>
+        queueMonth(shiftMonth(queued.month, 1), false).catch((error: Error) => {
+          logger.warn({ err: error.message }, 'the next monthly report could not be queued');
+          return [];
+        });
+      return attemptDelivery({
+        event: current,
+        attempt: job.attemptsMade + 1,
+        attempts: job.opts.attempts ?? 1,
+        policy,
+        statuses,
+        logger,
+        what: 'monthly report',
+        send: async () => sender.send(current, await sender.compute(queued.month)),
+        beforeSent: async (receipt) => {
           await redis.set(
             sentKey(queued.key),
             receipt.response || 'accepted',
             'EX',
             REPORT_SENT_KEEP_SECONDS,
           );
-          await statuses.sent(current, receipt, attempt);
-          logger.info({ alert: queued.key, attempt, response: receipt.response }, 'monthly report sent');
-          await queueMonth(shiftMonth(queued.month, 1), false).catch((error: Error) =>
-            logger.warn({ err: error.message }, 'the next monthly report could not be queued'),
-          );
-          return { response: receipt.response, alreadySent: false };
-        }
-        failure = { message: `not accepted: ${receipt.response}`, permanent: true };
-      } catch (error) {
-        failure = {
-          message: (error as Error)?.message ?? String(error),
-          permanent: (error as { permanent?: unknown })?.permanent === true,
-        };
-      }
-      const last = failure.permanent || attempt >= attempts;
-      await statuses.attemptFailed(
-        current,
-        failure.message,
-        attempt,
-        last ? 'failed' : { at: Date.now() + alertRetryDelay(attempt, policy) },
-      );
-      logger.warn(
-        { alert: queued.key, attempt, attempts, error: failure.message },
-        last ? 'monthly report failed; no more attempts' : 'monthly report not sent; will retry',
-      );
-      if (last) {
+        },
+        afterSent: async () => {
+          await next();
+        },
         // Failed for good: the next month is still owed its report.
-        await queueMonth(shiftMonth(queued.month, 1), false).catch(() => []);
-      }
-      if (failure.permanent) throw new UnrecoverableError(failure.message);
-      throw new Error(failure.message);
+        onGiveUp: async () => {
+          await next();
+        },
+      });
     },
     {
       connection: options.workerConnection,
@@ -218,7 +205,6 @@ export function startMonthlyReports(options: MonthlyReportsOptions): MonthlyRepo
     async stop() {
       await worker.close();
       await queue.close();
-      await sender.close();
     },
   };
 }

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import type { AlertChannel } from '../alerts/alert-channel.ts';
 import type { AlertRouting } from '../alerts/alert-routing.ts';
 import type { MaintenanceCalendar } from '../alerts/maintenance-calendar.ts';
 import type { AlertingSettings } from '../config/alerting-schema.ts';
@@ -17,6 +18,8 @@ import { RollupReader } from './rollup-reader.ts';
 export interface MonthlyReportsOfOptions {
   config: LoadedConfig;
   alerting: AlertingSettings;
+  /** The alert channels the report goes through (the caller's, closed by it). */
+  channels: AlertChannel[];
   /** Its items are the ones the API reports (checks and journeys). */
   routing: Pick<AlertRouting, 'allItems'>;
   recorder: ResultsRecorder;
@@ -37,11 +40,10 @@ export function reportItemsOf(routing: Pick<AlertRouting, 'allItems'>): ReportIt
 
 /** A sender reading what the API reads: the rollups, the stored runs, the maintenance calendar. */
 export function monthlyReportSenderOf(options: Omit<MonthlyReportsOfOptions, 'workerConnection' | 'logger'>) {
-  const { config, alerting, recorder, redis, prefix, maintenance } = options;
+  const { config, recorder, redis, prefix, maintenance } = options;
   const { rollupDays, runsPerSeries, reports } = config.settings;
   return new MonthlyReportSender({
-    alerting,
-    secrets: config.secrets,
+    channels: options.channels,
     items: reportItemsOf(options.routing),
     sources: {
       reader: new RollupReader(redis, prefix, rollupDays),

@@ -8,9 +8,11 @@ import { Queue } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import { type ParsedMail, simpleParser } from 'mailparser';
+import { alertChannelsOf } from '../../src/alerts/alert-channels-of.ts';
 import { alertItems } from '../../src/alerts/alert-items.ts';
 import { MaintenanceCalendar } from '../../src/alerts/maintenance-calendar.ts';
 import { buildApp } from '../../src/api/build-app.ts';
+import { alertsListSchema } from '../../src/api/routes/alerts-routes.ts';
 import { type LoadedConfig, parseConfig } from '../../src/config/load-config.ts';
 import { createRedisConnection } from '../../src/redis/redis-connection.ts';
 import {
@@ -93,6 +95,7 @@ function configInput(smtpPort: number, hookUrl: string) {
   };
 }
 
+let queueConnection: Redis | undefined;
 before(async () => {
   redis = createRedisConnection(SHARED_REDIS_URL);
   smtp = await startSmtpServer({ closeTimeoutMs: 200 });
@@ -141,12 +144,15 @@ before(async () => {
           );
         }
   app = await buildApp({ config, recorder, redis });
-  queue = new Queue(REPORT_QUEUE_NAME, { connection: createRedisConnection(SHARED_REDIS_URL), prefix });
+  queueConnection = createRedisConnection(SHARED_REDIS_URL);
+  queue = new Queue(REPORT_QUEUE_NAME, { connection: queueConnection, prefix });
 });
 
 after(async () => {
   await app?.close();
   await queue?.close();
+  // BullMQ leaves a connection it was given open: it would keep the test process alive.
+  queueConnection?.disconnect();
   await smtp?.close();
   await hook?.close();
   await deleteKeysWithPrefix(prefix);
@@ -169,9 +175,11 @@ async function startAt(at: number): Promise<() => Promise<void>> {
   const offset = at - Date.now();
   const connection = createRedisConnection(SHARED_REDIS_URL);
   const workerConnection = createRedisConnection(SHARED_REDIS_URL);
+  const channels = alertChannelsOf(config.settings.alerting!, config.secrets);
   const reports = await startMonthlyReportsOf({
     config,
     alerting: config.settings.alerting!,
+    channels,
     routing: { allItems: alertItems(config) },
     recorder,
     redis: connection,
@@ -185,6 +193,7 @@ async function startAt(at: number): Promise<() => Promise<void>> {
   assert.ok(reports, 'reports.mail is set: the monthly report starts');
   return async () => {
     await reports.stop();
+    await Promise.all(channels.map((channel) => channel.close()));
     connection.disconnect();
     workerConnection.disconnect();
   };
@@ -274,6 +283,11 @@ test('at its moment the month’s report goes once to each list and channel, equ
     assert.equal(status?.kind, 'report');
   }
   assert.ok(await (await queue.getJob(`report.${shiftMonth(month, 1)}.ops.email`))?.isDelayed());
+  // GET /api/v1/alerts lists them as its documented schema says (it knew only down/up/test).
+  const listed = (await app.inject({ url: '/api/v1/alerts' })).json();
+  const checked = alertsListSchema.safeParse(listed);
+  assert.ok(checked.success, JSON.stringify(checked.error?.issues[0]));
+  assert.ok(listed.alerts.some((alert: { key: string }) => alert.key === `report.${month}.jp.webhook`));
 
   // A second scheduler start after the moment sends nothing again.
   const again = await startAt(moment + 60_000);
@@ -380,6 +394,17 @@ test('bad report mail settings: every problem at once, each naming its path and 
       PW_REPORT_HOOK: HOOK_SECRET,
     }),
     /reports\.mail\.dya: unknown key "dya"/,
+  );
+  // Rollups kept fewer days than a month's report reaches back: its first days would be missing.
+  await assert.rejects(
+    parseConfig(
+      { ...input, rollupDays: 30, reports: { mail: { lists: ['ops'], day: 3 } } },
+      join(dir, 'bad.yaml'),
+      {
+        PW_REPORT_HOOK: HOOK_SECRET,
+      },
+    ),
+    /rollupDays: is 30, but reports\.mail sends each month's report on day 3, when the month's first hours are up to 34 days old: set rollupDays to at least 34/,
   );
 });
 

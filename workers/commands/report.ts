@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { alertChannelsOf } from '../../src/alerts/alert-channels-of.ts';
 import { alertItems } from '../../src/alerts/alert-items.ts';
 import { MaintenanceCalendar } from '../../src/alerts/maintenance-calendar.ts';
 import { DEFAULT_LIST } from '../../src/config/alerting-schema.ts';
@@ -59,9 +60,11 @@ export function addReportCommand(program: Command): void {
       const redis = createRedisConnection(process.env.REDIS_URL as string);
       const prefix = config.settings.redis.prefix;
       const recorder = new ResultsRecorder(redis, config);
+      const channels = alertChannelsOf(alerting, config.secrets);
       const sender = monthlyReportSenderOf({
         config,
         alerting,
+        channels,
         routing: { allItems: alertItems(config, journeys) },
         recorder,
         redis,
@@ -96,7 +99,7 @@ export function addReportCommand(program: Command): void {
           }
         }
       } finally {
-        await sender.close();
+        await Promise.all(channels.map((channel) => channel.close()));
         redis.disconnect();
       }
       if (failed) throw new CliExit(EXIT_FAIL, 'pathwatch report send: not every channel took the report');

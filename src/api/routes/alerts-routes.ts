@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
-import type { AlertStatusStore } from '../../alerts/alert-status-store.ts';
+import { ALERT_EVENT_KINDS } from '../../alerts/alert-event.ts';
+import { ALERT_DELIVERY_STATES, type AlertStatusStore } from '../../alerts/alert-status-store.ts';
 import { integerParam, textParam } from '../query-params.ts';
 import { API_V1_ERRORS, errorResponses } from '../schemas/api-error-schema.ts';
 
@@ -13,11 +14,21 @@ const alertsQuery = z.object({
 export const alertsListSchema = z.strictObject({
   alerts: z.array(
     z.strictObject({
-      key: z.string().describe('Idempotency key: `<incidentId>.<kind>`'),
-      kind: z.enum(['down', 'up', 'test']),
-      checkId: z.string(),
-      incidentId: z.string(),
-      state: z.enum(['queued', 'retrying', 'sent', 'failed']),
+      key: z
+        .string()
+        .describe(
+          'Idempotency key: `<incidentId>.<kind>[.<n>].<list>.<channel>`, `report.<YYYY-MM>.<list>.<channel>`…',
+        ),
+      kind: z.enum(ALERT_EVENT_KINDS),
+      checkId: z
+        .string()
+        .optional()
+        .describe('The check or journey (none for a maintenance notice, digest or report)'),
+      incidentId: z.string().optional(),
+      list: z.string().describe('The recipient list'),
+      channel: z.enum(['email', 'webhook']),
+      state: z.enum(ALERT_DELIVERY_STATES),
+      reason: z.string().optional().describe('Why it was held, skipped or folded'),
       attempts: z.number().int().describe('Delivery attempts made so far'),
       lastError: z.string().optional().describe('Why the last attempt failed'),
       response: z.string().optional().describe("The mail server's reply once it accepted the alert"),
