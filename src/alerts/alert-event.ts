@@ -13,8 +13,7 @@ import type { AlertLanguage } from '../config/alerting-schema.ts';
  * - `test` `pathwatch alerts test`;
  * - `report` the monthly availability report (src/reports/monthly-report-*.ts).
  */
-/** Every kind of alert, in the order an incident meets them (and the monthly report). */
-export const ALERT_EVENT_KINDS = [
+const CHECK_KINDS = [
   'down',
   'up',
   'reminder',
@@ -22,6 +21,11 @@ export const ALERT_EVENT_KINDS = [
   'verdict',
   'degraded',
   'degraded-end',
+] as const;
+
+/** Every kind of alert: a check's, then a location's, maintenance's, the storm digest, a test and the monthly report. */
+export const ALERT_EVENT_KINDS = [
+  ...CHECK_KINDS,
   'location-down',
   'location-up',
   'maintenance-start',
@@ -34,15 +38,7 @@ export const ALERT_EVENT_KINDS = [
 export type AlertEventKind = (typeof ALERT_EVENT_KINDS)[number];
 
 /** The kinds about one check or journey: they take the check's subject, routes and storm counting. */
-export const CHECK_ALERT_KINDS: readonly AlertEventKind[] = [
-  'down',
-  'up',
-  'reminder',
-  'escalation',
-  'verdict',
-  'degraded',
-  'degraded-end',
-];
+export const CHECK_ALERT_KINDS: readonly AlertEventKind[] = CHECK_KINDS;
 
 export type AlertChannelName = 'email' | 'webhook';
 

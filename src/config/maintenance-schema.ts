@@ -1,6 +1,6 @@
 import { CronExpressionParser } from 'cron-parser';
 import { z } from 'zod';
-import { closestMatch } from '../util/closest-match.ts';
+import { timeZoneSetting } from './time-zone-setting.ts';
 import { duration, expected, identifier, showValue, strictObject } from './zod-helpers.ts';
 
 const isoTime = z.iso.datetime({
@@ -28,17 +28,6 @@ export function cronProblem(expression: string): string | undefined {
     return undefined;
   } catch (error) {
     return `not a valid cron expression: ${showValue(expression)} (${(error as Error).message}); expected ${CRON_EXPECTED}`;
-  }
-}
-
-/** Why `zone` is not an IANA time zone this Node knows, or undefined when it is one. */
-export function timezoneProblem(zone: string): string | undefined {
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: zone });
-    return undefined;
-  } catch {
-    const suggestion = closestMatch(zone, Intl.supportedValuesOf('timeZone'));
-    return `expected an IANA time zone such as "UTC", "Europe/Berlin" or "Asia/Tokyo", got ${showValue(zone)}${suggestion ? `, did you mean "${suggestion}"?` : ''}`;
   }
 }
 
@@ -87,14 +76,7 @@ export const maintenanceSchema = strictObject(
     duration: duration({ min: 60_000, max: 7 * 86_400_000 })
       .optional()
       .describe('Recurring: how long each occurrence lasts (1m to 7d). Default none.'),
-    timezone: z
-      .string({ error: expected('an IANA time zone such as "Asia/Tokyo"') })
-      .superRefine((zone, ctx) => {
-        const problem = timezoneProblem(zone);
-        if (problem) ctx.addIssue({ code: 'custom', message: problem });
-      })
-      .default('UTC')
-      .describe('IANA time zone the cron expression is read in ("Asia/Tokyo"). Default UTC.'),
+    timezone: timeZoneSetting('IANA time zone the cron expression is read in ("Asia/Tokyo"). Default UTC.'),
   },
   { what: 'a maintenance window (name, and start and end or cron and duration)' },
 ).superRefine((window, ctx) => {

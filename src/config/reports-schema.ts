@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { timezoneProblem } from './maintenance-schema.ts';
+import { timeZoneSetting } from './time-zone-setting.ts';
 import { expected, showValue, strictObject } from './zod-helpers.ts';
 
 /**
@@ -35,16 +35,9 @@ export const reportMailSchema = strictObject(
       })
       .default('08:00')
       .describe('Time of day (HH:MM, 24 h) it is sent at, in `timezone`. Default "08:00".'),
-    timezone: z
-      .string({ error: expected('an IANA time zone such as "Asia/Tokyo"') })
-      .superRefine((zone, ctx) => {
-        const problem = timezoneProblem(zone);
-        if (problem) ctx.addIssue({ code: 'custom', message: problem });
-      })
-      .default('UTC')
-      .describe(
-        'IANA time zone of `day` and `at`, and of the calendar month reported ("Asia/Tokyo"). Default UTC.',
-      ),
+    timezone: timeZoneSetting(
+      'IANA time zone of `day` and `at`, and of the calendar month reported ("Asia/Tokyo"). Default UTC.',
+    ),
   },
   { what: 'a report mail setting { lists, day, at, timezone }' },
 );

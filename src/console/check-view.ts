@@ -27,6 +27,8 @@ export interface CheckChartData {
   }>;
   /** The listed runs, oldest first: their start (epoch s) and each phase's or step's ms. */
   phases: { at: number[]; series: Array<{ name: string; values: Array<number | null> }> };
+  /** Missed slots (no run stored), as spans the charts shade: start and end epoch s. */
+  gaps: Array<{ location: string; start: number; end: number; count: number }>;
 }
 
 export interface CheckView {
@@ -240,6 +242,13 @@ export async function buildCheckView(
         p99: (rollups[index] ?? []).map((row) => (row.count > 0 ? (row.p99 ?? null) : null)),
       })),
       phases: phaseSeries(listed.slice(0, PHASE_RUNS)),
+      gaps: gaps.map((gap) => ({
+        location: gap.location,
+        start: Math.floor(gap.start / 1000),
+        // A gap of one slot has start = end: it spans its slot.
+        end: Math.floor(Math.max(gap.end, gap.start + 1000) / 1000),
+        count: gap.count,
+      })),
     },
     rangePercentiles: sums
       ? [

@@ -1,4 +1,5 @@
 import type { ReportMailSettings } from '../config/reports-schema.ts';
+import { wallClockIn } from '../evidence/zoned-time.ts';
 import { HOUR_MS, type ReportWindow } from './report-window.ts';
 
 /** A calendar month as the report names it: `2026-11`. */
@@ -28,40 +29,9 @@ export function shiftMonth(month: ReportMonth, step: number): ReportMonth {
   return format(Math.floor(zeroBased / 12), (zeroBased % 12) + 1);
 }
 
-const formats = new Map<string, Intl.DateTimeFormat>();
-
-/** The wall clock in `zone` at `ms`, as numbers. */
-function wallClock(ms: number, zone: string) {
-  let formatter = formats.get(zone);
-  if (!formatter) {
-    formatter = new Intl.DateTimeFormat('en-US', {
-      timeZone: zone,
-      year: 'numeric',
-      month: 'numeric',
-      day: 'numeric',
-      hour: 'numeric',
-      minute: 'numeric',
-      second: 'numeric',
-      hourCycle: 'h23',
-    });
-    formats.set(zone, formatter);
-  }
-  const part = Object.fromEntries(
-    formatter.formatToParts(new Date(ms)).map((entry) => [entry.type, Number(entry.value)]),
-  );
-  return {
-    year: part.year,
-    month: part.month,
-    day: part.day,
-    hour: part.hour,
-    minute: part.minute,
-    second: part.second,
-  };
-}
-
 /** How far `zone` is ahead of UTC at `ms`, in ms. */
 function offsetAt(ms: number, zone: string): number {
-  const wall = wallClock(ms, zone);
+  const wall = wallClockIn(ms, zone);
   const asUtc = Date.UTC(wall.year, wall.month - 1, wall.day, wall.hour, wall.minute, wall.second);
   return asUtc - (ms - (ms % 1000));
 }
@@ -86,7 +56,7 @@ export function zonedTime(
 
 /** The calendar month `ms` falls in, in `zone`. */
 export function monthAt(ms: number, zone: string): ReportMonth {
-  const wall = wallClock(ms, zone);
+  const wall = wallClockIn(ms, zone);
   return format(wall.year, wall.month);
 }
 

@@ -1,5 +1,6 @@
 import { escapeHtml } from '../alerts/alert-mail-html.ts';
 import type { AlertLanguage } from '../config/alerting-schema.ts';
+import { formatZonedMinute } from '../evidence/zoned-time.ts';
 import type { Report, ReportRow } from './compute-report.ts';
 import { reportCsv } from './report-csv.ts';
 import { REPORT_MAIL_MESSAGES } from './report-mail-messages.ts';
@@ -49,24 +50,6 @@ function summaryLines(report: Report, all: string): SummaryLine[] {
 const ms = (value: number | undefined) => (value === undefined ? '' : `${value} ms`);
 const percent = (value: number | undefined) => (value === undefined ? '' : `${value}%`);
 
-/** The wall clock in `zone`, `2026-11-01 00:00`. */
-function zonedMinute(at: number, zone: string): string {
-  const part = Object.fromEntries(
-    new Intl.DateTimeFormat('en-US', {
-      timeZone: zone,
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      hourCycle: 'h23',
-    })
-      .formatToParts(new Date(at))
-      .map((entry) => [entry.type, entry.value]),
-  );
-  return `${part.year}-${part.month}-${part.day} ${part.hour}:${part.minute}`;
-}
-
 /**
  * The monthly report as a mail: a summary table worst first (availability against the
  * target, error budget left, p50/p95/p99, runs, runs left out for maintenance) as HTML and
@@ -112,8 +95,8 @@ export function renderReportMail(report: Report, options: ReportMailOptions): Re
     String(line.row.excludedRuns),
   ];
   const intro = words.intro(
-    zonedMinute(report.from, options.timezone),
-    zonedMinute(report.to, options.timezone),
+    formatZonedMinute(report.from, options.timezone),
+    formatZonedMinute(report.to, options.timezone),
     options.timezone,
   );
   const notes = [words.worstFirst, words.maintenanceNote, words.percentileNote, words.attached(filename)];

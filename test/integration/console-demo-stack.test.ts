@@ -216,6 +216,9 @@ test('the console against a running stack watching the demo shop: states, verdic
     page.screenshot({ path: join(ARTIFACTS_DIR, `console-demo-${name}-${language}.png`), fullPage: true });
 
   // Sign in as a person does: the status page first answers with the sign-in form.
+  await page.goto(`${base}/?lang=ja`);
+  assert.equal(await page.textContent('h1'), consoleTranslator('ja')('signInTitle'));
+  await shot('signin', 'ja');
   await page.goto(`${base}/?lang=en`);
   await shot('signin', 'en');
   await page.fill('input[name=token]', operator.token);

@@ -87,6 +87,12 @@ before(async () => {
     for (const location of both) await record(id, location, 'pass', now - 1000);
   await record('shop', 'inside', 'pass', now - 1000);
   await record('shop', 'outside', 'fail', now - 500);
+  // Three slots missed at the outside six hours ago: the check page shades them on its charts.
+  const gapStart = Math.floor((now - 6 * 3_600_000) / 60_000) * 60_000;
+  await recorder.missedSlots.startSeries('shop', 'outside', gapStart - 60_000);
+  await recorder.missedSlots.recordSweep('shop', 'outside', gapStart - 60_000, gapStart + 120_000, 60_000, [
+    { start: gapStart, end: gapStart + 120_000, count: 3 },
+  ]);
   app = await buildApp({ config, recorder, redis, linkKey: Buffer.alloc(32, 3) });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address();
@@ -262,6 +268,9 @@ test('a check page: availability per location, latency and phase charts drawn by
     'p50, p95 and p99 at each location',
   );
   assert.match((await page.textContent('#phases-chart')) ?? '', /connect/);
+  // The missed slots are listed, and shaded on the latency chart where they fall.
+  assert.match((await page.textContent('ul.gaps')) ?? '', /outside: .* \(3\)/);
+  assert.equal(await page.getAttribute('#latency-chart', 'data-gaps-drawn'), '1');
   assert.equal(await page.locator('table.incidents tbody tr').count(), 1);
   assert.match((await page.textContent('table.incidents')) ?? '', /failing from outside only: the path/);
   await page.screenshot({ path: join(ARTIFACTS_DIR, 'console-check-en.png'), fullPage: true });
