@@ -121,16 +121,8 @@ export async function buildStatusView(
   );
   // A path is one location's view of a target: the others' columns would only distract.
   const shownLocations = pathFilter && pathLocation ? [pathLocation] : sources.locations;
-  const pairs = items.flatMap((item) => item.locations.map((location) => ({ id: item.id, location })));
-  const pairIndex = new Map(pairs.map((pair, index) => [`${pair.id}@${pair.location}`, index]));
-  const [allStates, sparks] = await Promise.all([
-    Promise.all(items.map((item) => recorder.states.forCheck(item.id, item.locations))),
-    recorder.rollups.hourlyCounts(
-      pairs.map(({ id, location }) => ({ checkId: id, location })),
-      SPARK_HOURS,
-      now,
-    ),
-  ]);
+  const allStates = await Promise.all(items.map((item) => recorder.states.forCheck(item.id, item.locations)));
+  const locationsOf = new Map(items.map((item) => [item.id, item.locations]));
   const rows: StatusRow[] = [];
   for (const [index, item] of items.entries()) {
     const states = allStates[index];
@@ -152,14 +144,6 @@ export async function buildStatusView(
     });
     const worst = STATE_ORDER.find((state) => cells.some((cell) => cell.state === state)) ?? 'UNKNOWN';
     if (filters.state && !cells.some((cell) => cell.state === filters.state)) continue;
-    const hourly = item.locations.map(
-      (location) => sparks[pairIndex.get(`${item.id}@${location}`) ?? -1] ?? [],
-    );
-    const spark = Array.from({ length: SPARK_HOURS }, (_, hour) => {
-      const count = hourly.reduce((sum, rows) => sum + (rows[hour]?.count ?? 0), 0);
-      const failures = hourly.reduce((sum, rows) => sum + (rows[hour]?.failures ?? 0), 0);
-      return count === 0 ? null : (count - failures) / count;
-    });
     rows.push({
       id: item.id,
       name: item.name ?? item.id,
@@ -169,7 +153,8 @@ export async function buildStatusView(
       verdict: verdict.verdict,
       verdictLabel: t(`verdict_${verdict.verdict}` as ConsoleMessageKey),
       cells,
-      spark,
+      // Filled in for the rows of the page shown (below): the rollups are the costly read.
+      spark: [],
     });
   }
   rows.sort(
@@ -199,6 +184,19 @@ export async function buildStatusView(
   const page = Math.min(Math.max(1, paging.page), pages);
   const first = (page - 1) * pageRows;
   const shown = rows.slice(first, first + pageRows);
+  const pairs = shown.flatMap((row) =>
+    (locationsOf.get(row.id) ?? []).map((location) => ({ checkId: row.id, location })),
+  );
+  const sparks = await recorder.rollups.hourlyCounts(pairs, SPARK_HOURS, now);
+  let next = 0;
+  for (const row of shown) {
+    const hourly = (locationsOf.get(row.id) ?? []).map(() => sparks[next++] ?? []);
+    row.spark = Array.from({ length: SPARK_HOURS }, (_, hour) => {
+      const count = hourly.reduce((sum, counts) => sum + (counts[hour]?.count ?? 0), 0);
+      const failures = hourly.reduce((sum, counts) => sum + (counts[hour]?.failures ?? 0), 0);
+      return count === 0 ? null : (count - failures) / count;
+    });
+  }
   const hrefOf = (target: number) => {
     const query = new URLSearchParams({ lang: language });
     for (const [name, value] of Object.entries(filters)) if (value) query.set(name, value);

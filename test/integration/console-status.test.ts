@@ -209,13 +209,19 @@ test('in Japanese: headings, states and verdicts are Japanese (test-artifacts/co
   await context.close();
 
   const headers = { authorization: `Bearer ${viewer.token}`, 'x-pathwatch-fragment': 'status-table' };
-  const first = await fetch(`${base}/?lang=en`, { headers });
-  assert.equal(first.status, 200);
-  assert.doesNotMatch(await first.text(), /<html/);
-  const etag = first.headers.get('etag');
-  assert.ok(etag);
-  const again = await fetch(`${base}/?lang=en`, { headers: { ...headers, 'if-none-match': etag } });
-  assert.equal(again.status, 304);
+  // "for 3 s" ticks every second: a second boundary between the two requests changes the
+  // table, so the pair is asked again (at most three times) until one falls in one second.
+  const statuses: number[] = [];
+  for (let attempt = 0; attempt < 3 && statuses.at(-1) !== 304; attempt++) {
+    const first = await fetch(`${base}/?lang=en`, { headers });
+    assert.equal(first.status, 200);
+    assert.doesNotMatch(await first.text(), /<html/);
+    const etag = first.headers.get('etag');
+    assert.ok(etag);
+    const again = await fetch(`${base}/?lang=en`, { headers: { ...headers, 'if-none-match': etag } });
+    statuses.push(again.status);
+  }
+  assert.equal(statuses.at(-1), 304, `refresh answers: ${statuses.join(', ')}`);
 });
 
 test('the map page draws the broken outside path in the page itself (an SVG whose paths are links), in both languages', async () => {
