@@ -87,7 +87,7 @@ function crossSiteOrigin(request: FastifyRequest): string | undefined {
  */
 export function registerCapturesPage(app: FastifyInstance, options: CapturesPageOptions): void {
   const { tokens } = options;
-  const html = (reply: FastifyReply, status: number, body: string) =>
+  const html = async (reply: FastifyReply, status: number, body: string | Promise<string>) =>
     reply
       .code(status)
       .header('cache-control', 'no-store')
@@ -95,10 +95,11 @@ export function registerCapturesPage(app: FastifyInstance, options: CapturesPage
       // posts; same-origin lets them name this origin, and still sends nothing elsewhere.
       .header('referrer-policy', 'same-origin')
       .type('text/html; charset=utf-8')
-      .send(body);
+      .send(await body);
   const render = (request: FastifyRequest, language: PageLanguage, data: object) => {
     const t = consoleTranslator(language);
     return renderConsolePage(
+      app,
       { ...options.page(request, language), pageTitle: t('capturesTitle') },
       'captures',
       {

@@ -31,7 +31,7 @@ import {
   signSession,
   tokenTagOf,
 } from './console-session.ts';
-import { CONSOLE_ASSETS, renderConsolePage, renderFragment } from './render-console.ts';
+import { CONSOLE_ASSETS, registerConsoleViews, renderConsolePage, renderFragment } from './render-console.ts';
 import { buildStatusView, type StatusFilters } from './status-view.ts';
 import { utcMinute } from './utc-minute.ts';
 
@@ -128,6 +128,7 @@ function sendRefresh(request: FastifyRequest, reply: FastifyReply, html: string)
  */
 export const consoleRoutes: FastifyPluginAsync<ConsoleRoutesOptions> = async (app, options) => {
   const { tokens } = options;
+  await registerConsoleViews(app);
   const targets = new Map(options.mapItems.map((item) => [item.id, targetOf(item).id]));
   const languageOf = (request: FastifyRequest) =>
     pageLanguage(
@@ -169,7 +170,7 @@ export const consoleRoutes: FastifyPluginAsync<ConsoleRoutesOptions> = async (ap
         .header('cache-control', 'no-store')
         .type('text/html; charset=utf-8')
         .send(
-          signInPage(
+          await signInPage(
             request,
             entry !== undefined,
             request.url,
@@ -246,17 +247,17 @@ export const consoleRoutes: FastifyPluginAsync<ConsoleRoutesOptions> = async (ap
         .header('cache-control', 'no-store')
         .type('text/html; charset=utf-8')
         .send(
-          renderConsolePage(page(request, language, 'statusTitle', 'status'), 'status', {
+          await renderConsolePage(app, page(request, language, 'statusTitle', 'status'), 'status', {
             view,
             error: `page: ${t('badPage', { value: pageText })}`,
           }),
         );
     }
-    const fragment = renderFragment('status-table', { view, t });
+    const fragment = await renderFragment(app, 'status-table', { view, t });
     reply.header('cache-control', 'no-store');
     if (isRefresh(request)) return sendRefresh(request, reply, fragment);
     return reply.type('text/html; charset=utf-8').send(
-      renderConsolePage(page(request, language, 'statusTitle', 'status'), 'status', {
+      await renderConsolePage(app, page(request, language, 'statusTitle', 'status'), 'status', {
         view,
         fragment,
         refreshMs: REFRESH_MS,
@@ -278,7 +279,7 @@ export const consoleRoutes: FastifyPluginAsync<ConsoleRoutesOptions> = async (ap
           .code(404)
           .type('text/html; charset=utf-8')
           .send(
-            renderConsolePage(page(request, language, 'statusTitle', 'status'), 'not-found', {
+            await renderConsolePage(app, page(request, language, 'statusTitle', 'status'), 'not-found', {
               what: request.params.id,
             }),
           );
@@ -300,7 +301,8 @@ export const consoleRoutes: FastifyPluginAsync<ConsoleRoutesOptions> = async (ap
           .header('cache-control', 'no-store')
           .type('text/html; charset=utf-8')
           .send(
-            renderConsolePage(
+            await renderConsolePage(
+              app,
               { ...page(request, language, 'statusTitle', 'status'), pageTitle: item.name ?? item.id },
               'check',
               {
@@ -323,7 +325,8 @@ export const consoleRoutes: FastifyPluginAsync<ConsoleRoutesOptions> = async (ap
         .header('cache-control', 'no-store')
         .type('text/html; charset=utf-8')
         .send(
-          renderConsolePage(
+          await renderConsolePage(
+            app,
             { ...page(request, language, 'statusTitle', 'status'), pageTitle: item.name ?? item.id },
             'check',
             {
@@ -353,7 +356,7 @@ export const consoleRoutes: FastifyPluginAsync<ConsoleRoutesOptions> = async (ap
       .header('cache-control', 'no-store')
       .type('text/html; charset=utf-8')
       .send(
-        renderConsolePage(page(request, language, 'reportsTitle', 'reports'), 'reports', {
+        await renderConsolePage(app, page(request, language, 'reportsTitle', 'reports'), 'reports', {
           report,
           period,
           periods: REPORT_PERIODS,
@@ -375,7 +378,7 @@ export const consoleRoutes: FastifyPluginAsync<ConsoleRoutesOptions> = async (ap
     reply.header('cache-control', 'no-store');
     if (isRefresh(request)) return sendRefresh(request, reply, svg);
     return reply.type('text/html; charset=utf-8').send(
-      renderConsolePage(page(request, language, 'mapTitle', 'map'), 'map', {
+      await renderConsolePage(app, page(request, language, 'mapTitle', 'map'), 'map', {
         svg,
         help: t('mapHelp'),
         refreshMs: REFRESH_MS,
@@ -404,7 +407,7 @@ export const consoleRoutes: FastifyPluginAsync<ConsoleRoutesOptions> = async (ap
       next ??
       (request.query as { next?: unknown })?.next ??
       (request.body as { next?: unknown } | undefined)?.next;
-    return renderConsolePage(page(request, language, 'signInTitle', 'signin'), 'signin', {
+    return renderConsolePage(app, page(request, language, 'signInTitle', 'signin'), 'signin', {
       refused,
       detail,
       next: safeNext(asked),
@@ -416,7 +419,7 @@ export const consoleRoutes: FastifyPluginAsync<ConsoleRoutesOptions> = async (ap
     reply
       .header('cache-control', 'no-store')
       .type('text/html; charset=utf-8')
-      .send(signInPage(request, false)),
+      .send(await signInPage(request, false)),
   );
 
   app.post('/signin', { config: { query: LANG_QUERY } }, async (request, reply) => {
@@ -430,7 +433,7 @@ export const consoleRoutes: FastifyPluginAsync<ConsoleRoutesOptions> = async (ap
         .code(422)
         .header('cache-control', 'no-store')
         .type('text/html; charset=utf-8')
-        .send(signInPage(request, true));
+        .send(await signInPage(request, true));
     }
     const session: ConsoleSession = {
       name: entry.name,

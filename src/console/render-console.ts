@@ -1,7 +1,9 @@
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import fastifyView from '@fastify/view';
 import { Eta } from 'eta';
+import type { FastifyInstance } from 'fastify';
 import type { PageLanguage } from '../evidence/run-page/messages.ts';
 import type { ConsoleTranslator } from './console-messages.ts';
 
@@ -37,12 +39,21 @@ export const CONSOLE_ASSETS: ReadonlyArray<{ url: string; root: string; file: st
   { url: '/assets/uplot.min.css', root: UPLOT_DIR, file: 'uPlot.min.css', type: 'text/css; charset=utf-8' },
 ];
 
-// autoEscape: every `<%= %>` is HTML-escaped; `<%~ %>` only ever takes HTML these templates made.
-const eta = new Eta({
-  views: fileURLToPath(new URL('./templates', import.meta.url)),
-  autoEscape: true,
-  cache: true,
-});
+const TEMPLATES_DIR = fileURLToPath(new URL('./templates', import.meta.url));
+
+/**
+ * The console's templates through @fastify/view (Eta): `production` keeps each compiled
+ * template in memory instead of reading its file on every page. autoEscape: every `<%= %>` is
+ * HTML-escaped; `<%~ %>` only ever takes HTML these templates made. Registered inside the
+ * console's plugin, so `view` exists there alone.
+ */
+export async function registerConsoleViews(app: FastifyInstance): Promise<void> {
+  await app.register(fastifyView, {
+    engine: { eta: new Eta({ autoEscape: true, cache: true }) },
+    templates: TEMPLATES_DIR,
+    production: true,
+  });
+}
 
 export interface ConsolePage {
   language: PageLanguage;
@@ -54,13 +65,16 @@ export interface ConsolePage {
 }
 
 /** A template's HTML alone (a fragment the page swaps in). */
-export function renderFragment(template: string, data: object): string {
-  return eta.render(`./${template}`, data);
+export function renderFragment(app: FastifyInstance, template: string, data: object): Promise<string> {
+  return app.view(template, data);
 }
 
-/** A whole page: the layout around a template. */
-export function renderConsolePage(page: ConsolePage, template: string, data: object): string {
-  const body = eta.render(`./${template}`, { ...page, ...data });
-  const { scripts, styles } = data as { scripts?: string[]; styles?: string[] };
-  return eta.render('./layout', { ...page, body, scripts, styles });
+/** A whole page: the layout around a template (its `scripts` and `styles` go in the head). */
+export function renderConsolePage(
+  app: FastifyInstance,
+  page: ConsolePage,
+  template: string,
+  data: object,
+): Promise<string> {
+  return app.view(template, { ...page, ...data }, { layout: 'layout' });
 }
