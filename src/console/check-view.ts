@@ -163,7 +163,8 @@ export async function buildCheckView(
       item.locations.map((location) => recorder.rollups.hourly(item.id, location, hourCount, lastHour)),
     ),
     sources.rollups?.sums(series.map((one) => ({ series: one, hours: range.hourStarts }))),
-    recorder.incidents.list(item.id, 20),
+    // Those that overlap the range: started before its end (here), not ended before its start (below).
+    recorder.incidents.list(item.id, 20, { startedBefore: range.to }),
     recorder.alerts.list(500, item.id),
     recorder.runs.listRuns(item.id, { location: query.location, limit: runsToRead }),
   ]);
@@ -207,17 +208,24 @@ export async function buildCheckView(
         runs: count,
       };
     }),
-    incidents: incidents.map((incident) => ({
-      id: incident.id,
-      start: utcMinute(incident.start),
-      end: incident.end === undefined ? undefined : utcMinute(incident.end),
-      locations: incident.locations.join(', '),
-      verdict: incident.verdict ? t(`verdict_${incident.verdict}` as ConsoleMessageKey) : '',
-      firstError: incident.firstError,
-      alerts: alerts
-        .filter((alert) => alert.incidentId === incident.id)
-        .map((alert) => ({ kind: alert.kind, list: alert.list, channel: alert.channel, state: alert.state })),
-    })),
+    incidents: incidents
+      .filter((incident) => incident.end === undefined || incident.end >= range.from)
+      .map((incident) => ({
+        id: incident.id,
+        start: utcMinute(incident.start),
+        end: incident.end === undefined ? undefined : utcMinute(incident.end),
+        locations: incident.locations.join(', '),
+        verdict: incident.verdict ? t(`verdict_${incident.verdict}` as ConsoleMessageKey) : '',
+        firstError: incident.firstError,
+        alerts: alerts
+          .filter((alert) => alert.incidentId === incident.id)
+          .map((alert) => ({
+            kind: alert.kind,
+            list: alert.list,
+            channel: alert.channel,
+            state: alert.state,
+          })),
+      })),
     runs: runs.slice(0, 50).map((run) => ({
       runId: run.runId,
       at: utcMinute(run.startedAt),

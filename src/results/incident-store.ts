@@ -162,8 +162,16 @@ export class IncidentStore {
     return text ? (JSON.parse(text) as Incident) : undefined;
   }
 
-  async list(checkId: string, limit = 20): Promise<Incident[]> {
-    const ids = await this.redis.zrevrange(`${this.prefix}:incidents:${checkId}`, 0, limit - 1);
+  /**
+   * The check's incidents, newest start first; with `startedBefore`, only those that started
+   * before it (a range's end: the page of a past range lists that range's incidents).
+   */
+  async list(checkId: string, limit = 20, options: { startedBefore?: number } = {}): Promise<Incident[]> {
+    const key = `${this.prefix}:incidents:${checkId}`;
+    const ids =
+      options.startedBefore === undefined
+        ? await this.redis.zrevrange(key, 0, limit - 1)
+        : await this.redis.zrevrangebyscore(key, `(${options.startedBefore}`, '-inf', 'LIMIT', 0, limit);
     const incidents = await Promise.all(ids.map((id) => this.get(id)));
     return incidents.filter((incident): incident is Incident => incident !== undefined);
   }

@@ -129,6 +129,12 @@ test('a custom range narrows the runs, the charts and the availability, shows it
   const errors: string[] = [];
   page.on('pageerror', (error) => errors.push(error.message));
 
+  // ...and not over the last six hours, long after it ended (the page listed the latest 20
+  // whatever the range).
+  await page.goto(`${base}/checks/shop?lang=en&from=${inputValue(now - 6 * HOUR_MS)}&to=${inputValue(now)}`);
+  assert.equal(await page.locator('table.incidents tbody tr').count(), 0);
+  assert.match((await page.textContent('main')) ?? '', /No incident\./);
+
   // The last day first: none of the runs of 50 hours ago.
   await page.goto(`${base}/checks/shop?lang=en`);
   const dayRuns = await page.$$eval('table.runs tbody tr', (rows) =>
@@ -152,6 +158,8 @@ test('a custom range narrows the runs, the charts and the availability, shows it
   await page.waitForSelector('#latency-chart .uplot');
   assert.equal(await page.textContent('tr[data-location=inside] .availability-value'), '100.000 %');
   assert.equal(await page.textContent('tr[data-location=outside] .availability-value'), '0.000 %');
+  // The outside's incident opened in this hour (it ended 23 hours ago): listed here...
+  assert.equal(await page.locator('table.incidents tbody tr').count(), 1);
   // p50/p95/p99 of the range, from the rollups' histograms (bucket bounds: 1 s, 5 s).
   const percentiles = await page.$$eval('table.percentiles tbody tr', (rows) =>
     rows.map((row) => [
