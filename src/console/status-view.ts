@@ -3,7 +3,7 @@ import type { MonitoredItem } from '../api/routes/checks-routes.ts';
 import type { PageLanguage } from '../evidence/run-page/messages.ts';
 import type { LocationView, ResultsRecorder } from '../results/results-recorder.ts';
 import type { CheckState } from '../results/state-store.ts';
-import { type ConsoleMessageKey, consoleTranslator } from './console-messages.ts';
+import { type ConsoleMessageKey, type ConsoleTranslator, consoleTranslator } from './console-messages.ts';
 import { utcMinute } from './utc-minute.ts';
 
 /** Hours a row's sparkline covers. */
@@ -95,6 +95,14 @@ function stateOf(state: CheckState | undefined, view: LocationView | undefined):
 }
 
 /**
+ * How long a state has lasted, to the minute: a table whose text ticked every second would
+ * never answer its refresh with 304, and a wall screen would fetch it whole every 5 s.
+ */
+function lastingDuration(ms: number, language: PageLanguage, t: ConsoleTranslator): string {
+  return ms < 60_000 ? t('underAMinute') : humanDuration(ms - (ms % 60_000), language);
+}
+
+/**
  * The status page's content: every check and journey × location with its state, how long it
  * has been so, the verdict across locations and a 24-hour sparkline, worst first, filtered.
  */
@@ -137,7 +145,7 @@ export async function buildStatusView(
         label: t(`state${name}` as ConsoleMessageKey),
         since: since ? t('since', { time: utcMinute(since) }) : undefined,
         lasting: since
-          ? t('for', { duration: humanDuration(Math.max(0, now - since), language) })
+          ? t('for', { duration: lastingDuration(Math.max(0, now - since), language, t) })
           : undefined,
         lastError: name === 'DOWN' || name === 'DEGRADED' ? state?.lastError : undefined,
       };

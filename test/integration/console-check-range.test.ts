@@ -312,7 +312,7 @@ test('the status table shows 200 rows a page, worst first, with a pager that kee
   await context.close();
 
   // The refresh asks for the URL it is on: page two stays page two, and 304s when unchanged
-  // (the bulk checks' page two: no row there says "for 12 s", which changes every second).
+  // (the bulk checks' page two).
   const headers = { ...auth, 'x-pathwatch-fragment': 'status-table' };
   const fragment = await fetch(`${base}/?lang=en&page=2`, { headers });
   const html = await fragment.text();

@@ -205,12 +205,14 @@ test('in Japanese: headings, states and verdicts are Japanese (test-artifacts/co
   assert.equal(await page.textContent('h1'), '状態');
   assert.equal(await page.textContent('tr[data-check=shop] [data-location=outside] strong'), '停止');
   assert.equal(await page.textContent('tr[data-check=shop] .verdict'), '外部からのみ失敗：経路');
+  // How long, to the minute: the table's text must not tick every second (its refresh's 304).
+  assert.equal(await page.textContent('tr[data-check=shop] [data-location=outside] small'), '1 分未満 継続');
   await page.screenshot({ path: join(ARTIFACTS_DIR, 'console-status-ja.png'), fullPage: true });
   await context.close();
 
   const headers = { authorization: `Bearer ${viewer.token}`, 'x-pathwatch-fragment': 'status-table' };
-  // "for 3 s" ticks every second: a second boundary between the two requests changes the
-  // table, so the pair is asked again (at most three times) until one falls in one second.
+  // The table's text changes when a minute turns ("for 5 min", "Updated 14:02"): should one
+  // turn between the two requests, the pair is asked again (at most three times).
   const statuses: number[] = [];
   for (let attempt = 0; attempt < 3 && statuses.at(-1) !== 304; attempt++) {
     const first = await fetch(`${base}/?lang=en`, { headers });
