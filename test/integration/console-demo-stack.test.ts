@@ -1,6 +1,4 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,8 +13,9 @@ import type { VerdictName } from '../../src/results/verdict.ts';
 import { createLogger } from '../../src/util/logger.ts';
 import { type RunningStack, startStack } from '../../workers/start-stack.ts';
 import { launchLoopbackChromium } from '../helpers/loopback-browser.ts';
+import { startWorkerInNamespace } from '../helpers/namespace-worker.ts';
 import { createTestNamespace } from '../helpers/network-namespace.ts';
-import { CLI, REPO_ROOT } from '../helpers/run-cli.ts';
+import { parseCsv } from '../helpers/parse-csv.ts';
 import { startTestRedisServer } from '../helpers/test-redis-server.ts';
 
 /**
@@ -30,37 +29,6 @@ import { startTestRedisServer } from '../helpers/test-redis-server.ts';
  */
 const ARTIFACTS_DIR = join(process.cwd(), 'test-artifacts');
 const LOCATIONS = ['inside', 'outside'];
-
-/** RFC 4180: quoted fields, doubled quotes, CRLF line ends. */
-function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const char = text[i];
-    if (quoted) {
-      if (char === '"' && text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (char === '"') quoted = false;
-      else field += char;
-    } else if (char === '"') quoted = true;
-    else if (char === ',') {
-      row.push(field);
-      field = '';
-    } else if (char === '\r' && text[i + 1] === '\n') {
-      row.push(field);
-      rows.push(row);
-      row = [];
-      field = '';
-      i++;
-    } else field += char;
-  }
-  assert.ok(!quoted, 'the CSV ends inside a quoted field');
-  assert.equal(row.length + field.length, 0, 'every CSV line ends with CRLF');
-  return rows;
-}
 
 test('the console against a running stack watching the demo shop: states, verdicts, the broken outside path, reports equal to the API, a CSV that parses; every page in English and Japanese', async (t) => {
   const namespace = createTestNamespace();
@@ -144,32 +112,12 @@ test('the console against a running stack watching the demo shop: states, verdic
   });
   cleanups.push(() => stack.stop());
   const base = String(stack.apiUrl).replace(/\/$/, '');
-  const outside: ChildProcess = spawn(
-    'ip',
-    [
-      'netns',
-      'exec',
-      namespace.name,
-      process.execPath,
-      CLI,
-      'worker',
-      '--location',
-      'outside',
-      '--config',
-      configFile,
-    ],
-    {
-      cwd: REPO_ROOT,
-      env: { ...process.env, REDIS_URL: redisServer.url, PATHWATCH_LOG_LEVEL: 'silent' },
-      stdio: 'ignore',
-    },
-  );
-  cleanups.push(async () => {
-    if (outside.exitCode === null) {
-      outside.kill('SIGTERM');
-      await once(outside, 'exit');
-    }
+  const outside = startWorkerInNamespace(namespace, {
+    location: 'outside',
+    configFile,
+    redisUrl: redisServer.url,
   });
+  cleanups.push(() => outside.stop());
 
   // Until every check has been judged as the shops make it: then the pages have something to say.
   const wanted: Record<string, { verdict: VerdictName; states: Record<string, CheckStateName> }> = {

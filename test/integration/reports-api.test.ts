@@ -10,6 +10,7 @@ import { parseConfig } from '../../src/config/load-config.ts';
 import { createRedisConnection } from '../../src/redis/redis-connection.ts';
 import { ResultsRecorder } from '../../src/results/results-recorder.ts';
 import type { RunResult } from '../../src/results/run-result.ts';
+import { parseCsv } from '../helpers/parse-csv.ts';
 import { deleteKeysWithPrefix, SHARED_REDIS_URL, uniquePrefix } from '../helpers/redis-test-prefix.ts';
 
 /**
@@ -276,36 +277,6 @@ test('the day summaries kept by the first report give the same figures the next 
   assert.equal(week.from, base + DAY - 7 * DAY);
   assertExpected(week);
 });
-
-/** RFC 4180 records: quoted fields may hold commas, doubled quotes and line breaks. */
-function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let index = 0; index < text.length; index++) {
-    const char = text[index];
-    if (quoted) {
-      if (char === '"' && text[index + 1] === '"') {
-        field += '"';
-        index++;
-      } else if (char === '"') quoted = false;
-      else field += char;
-    } else if (char === '"') quoted = true;
-    else if (char === ',') {
-      row.push(field);
-      field = '';
-    } else if (char === '\r' && text[index + 1] === '\n') {
-      row.push(field);
-      rows.push(row);
-      row = [];
-      field = '';
-      index++;
-    } else field += char;
-  }
-  assert.equal(field, '', 'the CSV ends with CRLF');
-  return rows;
-}
 
 test('the CSV download parses (RFC 4180) and says what the JSON says', async () => {
   const end = iso(base + DAY);

@@ -1,6 +1,4 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,8 +9,8 @@ import { ResultsRecorder } from '../../src/results/results-recorder.ts';
 import type { VerdictName } from '../../src/results/verdict.ts';
 import { createLogger } from '../../src/util/logger.ts';
 import { type RunningStack, startStack } from '../../workers/start-stack.ts';
+import { startWorkerInNamespace } from '../helpers/namespace-worker.ts';
 import { createTestNamespace } from '../helpers/network-namespace.ts';
-import { CLI, REPO_ROOT } from '../helpers/run-cli.ts';
 import { startTestRedisServer } from '../helpers/test-redis-server.ts';
 
 /**
@@ -65,36 +63,8 @@ test('verdict from two locations: a cut outside path, then a broken service', as
     redisUrl,
   });
   cleanups.push(() => inside.stop());
-  const outside: ChildProcess = spawn(
-    'ip',
-    [
-      'netns',
-      'exec',
-      namespace.name,
-      process.execPath,
-      CLI,
-      'worker',
-      '--location',
-      'outside',
-      '--config',
-      configFile,
-    ],
-    {
-      cwd: REPO_ROOT,
-      env: {
-        ...process.env,
-        REDIS_URL: redisUrl,
-        PATHWATCH_LOG_LEVEL: process.env.DEBUG_OUTSIDE ? 'info' : 'silent',
-      },
-      stdio: process.env.DEBUG_OUTSIDE ? 'inherit' : 'ignore',
-    },
-  );
-  cleanups.push(async () => {
-    if (outside.exitCode === null) {
-      outside.kill('SIGTERM');
-      await once(outside, 'exit');
-    }
-  });
+  const outside = startWorkerInNamespace(namespace, { location: 'outside', configFile, redisUrl: redisUrl });
+  cleanups.push(() => outside.stop());
 
   const waitForVerdict = async (wanted: VerdictName, seconds: number) => {
     let last = '';

@@ -2,28 +2,15 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import nodemailer from 'nodemailer';
 import type { AlertContext } from '../../src/alerts/alert-context.ts';
-import type { AlertEvent, AlertEventKind } from '../../src/alerts/alert-event.ts';
+import { ALERT_EVENT_KINDS, type AlertEvent, type AlertEventKind } from '../../src/alerts/alert-event.ts';
 import { ALERT_MESSAGES } from '../../src/alerts/alert-mail-messages.ts';
 import { humanDuration, renderAlertMail } from '../../src/alerts/alert-message.ts';
 import { alertRetryDelay, DEFAULT_ALERT_RETRY } from '../../src/alerts/alert-queue.ts';
 import { alertSubject } from '../../src/alerts/alert-subject.ts';
 import { mailHeader } from '../helpers/mail-headers.ts';
 
-const KINDS: AlertEventKind[] = [
-  'down',
-  'up',
-  'reminder',
-  'escalation',
-  'verdict',
-  'degraded',
-  'degraded-end',
-  'location-down',
-  'location-up',
-  'maintenance-start',
-  'maintenance-end',
-  'digest',
-  'test',
-];
+// Every kind an alert mail is rendered for: all but the monthly report (report-mail.ts).
+const KINDS: AlertEventKind[] = ALERT_EVENT_KINDS.filter((kind) => kind !== 'report');
 
 const AT = Date.UTC(2026, 11, 7, 3, 12, 0);
 /** A tiny real PNG (1×1), as a screenshot would be stored. */
