@@ -109,7 +109,9 @@ export function startAlertWorker(options: AlertWorkerOptions): Worker<AlertEvent
       const earlier = await statuses.sentResponse(queued.key);
       if (earlier !== undefined) {
         logger.info({ alert: queued.key }, 'alert already sent; not sending it again');
-        // Its follow-ups may not have been queued (a crash right after the mark): again, by their ids.
+        // What follows a send may not have happened (a crash right after the mark): again,
+        // both idempotent (the follow-ups by their job ids).
+        await statuses.rememberTold(queued);
         await queueFollowUps(queued);
         return { response: earlier, alreadySent: true };
       }

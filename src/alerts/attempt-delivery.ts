@@ -36,22 +36,28 @@ export async function attemptDelivery(
   delivery: DeliveryAttempt,
 ): Promise<{ response: string; alreadySent: false }> {
   const { event, attempt, attempts, statuses, logger, what } = delivery;
-  let failure: { message: string; permanent: boolean };
+  // The attempt: delivered (and recorded so), or why not.
+  let sent: ChannelReceipt | undefined;
+  let failure = { message: '', permanent: false };
   try {
     const receipt = await delivery.send();
     if (receipt.accepted) {
       await delivery.beforeSent?.(receipt);
       await statuses.sent(event, receipt, attempt);
       logger.info({ alert: event.key, attempt, response: receipt.response }, `${what} sent`);
-      await delivery.afterSent?.(receipt);
-      return { response: receipt.response, alreadySent: false };
-    }
-    failure = { message: `not accepted: ${receipt.response}`, permanent: true };
+      sent = receipt;
+    } else failure = { message: `not accepted: ${receipt.response}`, permanent: true };
   } catch (error) {
     failure = {
       message: (error as Error)?.message ?? String(error),
       permanent: (error as { permanent?: unknown })?.permanent === true,
     };
+  }
+  if (sent) {
+    // Outside the attempt: it was delivered, whatever happens next. Should this throw, the
+    // job is retried, finds the sent mark and redoes only this (the caller's "already sent").
+    await delivery.afterSent?.(sent);
+    return { response: sent.response, alreadySent: false };
   }
   const last = failure.permanent || attempt >= attempts;
   await statuses.attemptFailed(
