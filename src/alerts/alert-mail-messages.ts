@@ -1,5 +1,8 @@
 import type { AlertLanguage } from '../config/alerting-schema.ts';
-import { fillIn } from '../evidence/run-page/messages.ts';
+import { PHASE_LABELS } from '../results/phase-labels.ts';
+import { VERDICT_LABELS } from '../results/verdict-labels.ts';
+import { fillIn } from '../util/fill-in.ts';
+import { prefixKeys } from '../util/prefix-keys.ts';
 
 /**
  * Every string an alert mail shows, in English. `{name}` marks a value put in by fillIn();
@@ -85,12 +88,7 @@ const en = {
   'state.UNKNOWN': 'UNKNOWN',
   'state.NO WORKER': 'NO WORKER',
   // Verdicts, in a sentence (the subject has the short label).
-  'verdict.service': 'Failing from every location ({down}): the service itself.',
-  'verdict.outside-path':
-    'Failing only from outside ({down}) while inside passes: the path between the outside and us.',
-  'verdict.inside-path':
-    'Failing only from inside ({down}) while outside passes: the path inside the data centre.',
-  'verdict.partial': 'Failing from {down} only.',
+  ...prefixKeys('verdict.', VERDICT_LABELS.en.sentence),
   'verdict.probe-host': 'The probe host at {faults} is at fault (its control check is down), not the target.',
   'verdict.ok': 'Passing from every location that reports.',
   'verdict.no-data': 'No location with a live worker has reported yet.',
@@ -100,12 +98,7 @@ const en = {
   timingsThisRun: 'This run',
   timingsUsual: 'Usual (median, last day)',
   timingsNoUsual: 'no passing run in the last day',
-  'phase.dns': 'DNS lookup',
-  'phase.connect': 'TCP connect',
-  'phase.tls': 'TLS handshake',
-  'phase.firstByte': 'First byte',
-  'phase.download': 'Download',
-  'phase.total': 'Total',
+  ...prefixKeys('phase.', PHASE_LABELS.en),
   'phase.step': 'Step "{name}"',
   ms: '{ms} ms',
   // Evidence.
@@ -206,12 +199,7 @@ const ja: Record<AlertMessageKey, string> = {
   'state.DEGRADED': 'DEGRADED（低下）',
   'state.UNKNOWN': '不明',
   'state.NO WORKER': 'ワーカーなし',
-  'verdict.service': 'すべてのロケーション（{down}）で失敗しています。サービス自体の障害です。',
-  'verdict.outside-path':
-    '外部（{down}）からのみ失敗し、内部からは成功しています。外部からこちらまでの経路の問題です。',
-  'verdict.inside-path':
-    '内部（{down}）からのみ失敗し、外部からは成功しています。データセンター内部の経路の問題です。',
-  'verdict.partial': '{down} からのみ失敗しています。',
+  ...prefixKeys('verdict.', VERDICT_LABELS.ja.sentence),
   'verdict.probe-host':
     '{faults} の監視ホストの障害です（コントロールチェックが停止しています）。監視対象の問題ではありません。',
   'verdict.ok': '結果を報告しているすべてのロケーションで成功しています。',
@@ -221,12 +209,7 @@ const ja: Record<AlertMessageKey, string> = {
   timingsThisRun: 'この実行',
   timingsUsual: '通常（直近 1 日の中央値）',
   timingsNoUsual: '直近 1 日に成功した実行なし',
-  'phase.dns': 'DNS 解決',
-  'phase.connect': 'TCP 接続',
-  'phase.tls': 'TLS ハンドシェイク',
-  'phase.firstByte': '最初の 1 バイト',
-  'phase.download': 'ダウンロード',
-  'phase.total': '合計',
+  ...prefixKeys('phase.', PHASE_LABELS.ja),
   'phase.step': 'ステップ「{name}」',
   ms: '{ms} ms',
   screenshotHeading: '失敗したステップのスクリーンショット',

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { AlertLanguage } from '../config/alerting-schema.ts';
+import { PHASE_LABELS } from '../results/phase-labels.ts';
 import type { AlertContext, AlertLocationRow } from './alert-context.ts';
 import type { AlertEvent, AlertEventKind } from './alert-event.ts';
 import { type AlertMessageKey, type AlertTranslate, alertTranslator } from './alert-mail-messages.ts';
@@ -253,14 +254,21 @@ function errorSection(event: AlertEvent, context: AlertContext, t: AlertTranslat
   return rows.length > 0 ? { type: 'facts', name: 'error', heading: t('errorHeading'), rows } : undefined;
 }
 
+/** A table of one row per item, or no section at all where there is no item. */
+function tableSection<Item>(
+  head: { name: string; heading: string; columns: string[] },
+  items: readonly Item[],
+  row: (item: Item) => MailCell[],
+): MailSection | undefined {
+  return items.length === 0 ? undefined : { type: 'table', ...head, rows: items.map(row) };
+}
+
 function stateTableSection(context: AlertContext, t: AlertTranslate): MailSection | undefined {
-  if (context.locations.length === 0) return undefined;
-  return {
-    type: 'table',
-    name: 'locations',
-    heading: t('tableHeading'),
-    columns: [t('tableLocation'), t('tableSide'), t('tableState'), t('tableSince'), t('tableLastError')],
-    rows: context.locations.map((row) => [
+  const columns = [t('tableLocation'), t('tableSide'), t('tableState'), t('tableSince'), t('tableLastError')];
+  return tableSection(
+    { name: 'locations', heading: t('tableHeading'), columns },
+    context.locations,
+    (row) => [
       { text: row.description ? `${row.id} — ${row.description}` : row.id },
       { text: t(`side.${row.side}` as AlertMessageKey) },
       {
@@ -270,21 +278,19 @@ function stateTableSection(context: AlertContext, t: AlertTranslate): MailSectio
       { text: row.since ? utcTime(row.since) : '' },
       // An UP location's last error is history, not news: shown only where it is not passing.
       { text: row.state === 'UP' ? '' : (row.lastError ?? '') },
-    ]),
-  };
+    ],
+  );
 }
 
 function timingsSection(context: AlertContext, t: AlertTranslate): MailSection | undefined {
-  if (context.timings.length === 0) return undefined;
-  return {
-    type: 'table',
-    name: 'timings',
-    heading: t('timingsHeading'),
-    columns: [t('timingsPhase'), t('timingsThisRun'), t('timingsUsual')],
-    rows: context.timings.map((timing) => {
+  const columns = [t('timingsPhase'), t('timingsThisRun'), t('timingsUsual')];
+  return tableSection(
+    { name: 'timings', heading: t('timingsHeading'), columns },
+    context.timings,
+    (timing) => {
       const label = timing.phase.startsWith('step:')
         ? t('phase.step', { name: timing.phase.slice('step:'.length) })
-        : ['dns', 'connect', 'tls', 'firstByte', 'download', 'total'].includes(timing.phase)
+        : Object.hasOwn(PHASE_LABELS.en, timing.phase)
           ? t(`phase.${timing.phase}` as AlertMessageKey)
           : timing.phase;
       // Twice the usual and 50 ms more: slow enough to be part of the story.
@@ -295,8 +301,8 @@ function timingsSection(context: AlertContext, t: AlertTranslate): MailSection |
         { text: millis(timing.ms, t), tone: slow ? 'bad' : undefined },
         { text: timing.medianMs === undefined ? t('timingsNoUsual') : millis(timing.medianMs, t) },
       ];
-    }),
-  };
+    },
+  );
 }
 
 function linksSection(context: AlertContext, t: AlertTranslate): MailSection | undefined {
@@ -318,14 +324,17 @@ function linksSection(context: AlertContext, t: AlertTranslate): MailSection | u
 }
 
 function digestSection(event: AlertEvent, t: AlertTranslate): MailSection | undefined {
-  const entries = event.digest ?? [];
-  if (entries.length === 0) return undefined;
-  return {
-    type: 'table',
-    name: 'digest',
-    heading: t('digestHeading'),
-    columns: [t('digestTime'), t('digestWhat'), t('digestItem'), t('digestLocations'), t('digestDetail')],
-    rows: entries.map((entry) => [
+  const columns = [
+    t('digestTime'),
+    t('digestWhat'),
+    t('digestItem'),
+    t('digestLocations'),
+    t('digestDetail'),
+  ];
+  return tableSection(
+    { name: 'digest', heading: t('digestHeading'), columns },
+    event.digest ?? [],
+    (entry) => [
       { text: utcTime(entry.at) },
       { text: stateOfKind(entry.kind), tone: TONE_OF_KIND[entry.kind] },
       {
@@ -336,8 +345,8 @@ function digestSection(event: AlertEvent, t: AlertTranslate): MailSection | unde
       },
       { text: entry.locations.join(', ') },
       { text: [verdictLabel(entry.verdict, event.language), entry.firstError].filter(Boolean).join(' — ') },
-    ]),
-  };
+    ],
+  );
 }
 
 /** Everything an alert mail says, in order, in the event's language. */

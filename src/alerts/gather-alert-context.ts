@@ -1,6 +1,7 @@
 import { runEvidenceLinks } from '../api/run-links.ts';
 import { artifactKindOf } from '../artifacts/artifact-kind.ts';
 import type { ArtifactStore } from '../artifacts/artifact-store.ts';
+import { readArtifactCapped } from '../artifacts/read-artifact-capped.ts';
 import { signLink } from '../auth/signed-link.ts';
 import type { AlertLanguage } from '../config/alerting-schema.ts';
 import type { LoadedConfig } from '../config/load-config.ts';
@@ -256,26 +257,6 @@ function nameOf(ref: ArtifactRef): string {
   return ref.key.slice(ref.key.lastIndexOf('/') + 1);
 }
 
-async function readCapped(artifacts: ArtifactStore, key: string, cap: number): Promise<Buffer | undefined> {
-  const read = await artifacts.get(key);
-  if (!read) return undefined;
-  if (read.info.bytes > cap) {
-    read.stream.destroy();
-    return undefined;
-  }
-  const chunks: Buffer[] = [];
-  let bytes = 0;
-  for await (const chunk of read.stream) {
-    bytes += (chunk as Buffer).length;
-    if (bytes > cap) {
-      read.stream.destroy();
-      return undefined;
-    }
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
-}
-
 /** The failing run's screenshot (`failure.png` first, else its last one), unless larger than MAX_SCREENSHOT_BYTES. */
 async function screenshotOf(
   run: RunResult,
@@ -285,7 +266,7 @@ async function screenshotOf(
   const images = (run.artifacts ?? []).filter((ref) => artifactKindOf(ref.key) === 'screenshots');
   const ref = images.find((image) => nameOf(image) === 'failure.png') ?? images.at(-1);
   if (!ref || (ref.bytes ?? 0) > MAX_SCREENSHOT_BYTES) return undefined;
-  const content = await readCapped(artifacts, ref.key, MAX_SCREENSHOT_BYTES);
+  const content = await readArtifactCapped(artifacts, ref.key, MAX_SCREENSHOT_BYTES);
   if (!content) return undefined;
   const name = nameOf(ref);
   const contentType =
@@ -301,7 +282,7 @@ async function analysisDiagnosisOf(
 ): Promise<string | undefined> {
   const ref = run.artifacts?.find((artifact) => artifact.key.endsWith('-analysis.json'));
   if (!ref || !artifacts) return undefined;
-  const content = await readCapped(artifacts, ref.key, MAX_ANALYSIS_BYTES);
+  const content = await readArtifactCapped(artifacts, ref.key, MAX_ANALYSIS_BYTES);
   return content ? parseCaptureFlows(content.toString('utf8'))?.diagnosis : undefined;
 }
 

@@ -1,6 +1,7 @@
 import { CronExpressionParser } from 'cron-parser';
 import { z } from 'zod';
 import { timeZoneSetting } from './time-zone-setting.ts';
+import { uniqueNames } from './unique-names.ts';
 import { duration, expected, identifier, showValue, strictObject } from './zod-helpers.ts';
 
 const isoTime = z.iso.datetime({
@@ -131,16 +132,10 @@ export type MaintenanceWindowInput = z.input<typeof maintenanceSchema>;
  * The config's list of windows: each valid, and each name used once (the API refuses a name
  * the config or the API already has, so a name always means one window).
  */
-export const maintenanceListSchema = z.array(maintenanceSchema).superRefine((windows, ctx) => {
-  const firstIndex = new Map<string, number>();
-  for (const [index, window] of windows.entries()) {
-    const first = firstIndex.get(window.name);
-    if (first === undefined) firstIndex.set(window.name, index);
-    else
-      ctx.addIssue({
-        code: 'custom',
-        path: [index, 'name'],
-        message: `duplicate maintenance window name "${window.name}", already used by maintenance[${first}]`,
-      });
-  }
-});
+export const maintenanceListSchema = z
+  .array(maintenanceSchema)
+  .superRefine(
+    uniqueNames(
+      (name, first) => `duplicate maintenance window name "${name}", already used by maintenance[${first}]`,
+    ),
+  );

@@ -14,15 +14,11 @@ import type { RunResult } from '../results/run-result.ts';
 import { CAPTURE_LINK_TTL_MS, type CaptureFile, verifyCaptureFile } from './capture-file-link.ts';
 import { buildCapturesView, CAPTURES_PAGE_LIMIT, parseCaptureFilters } from './captures-view.ts';
 import { consoleTranslator } from './console-messages.ts';
+import { optionalText } from './optional-text.ts';
 import { type ConsolePage, renderConsolePage } from './render-console.ts';
 
-// Empty is allowed: the filter form sends every field, "all" as an empty value. Values are
-// checked by parseCaptureFilters, so a bad one is a line on the page, not a JSON refusal.
-const text = (max: number) =>
-  z
-    .string()
-    .max(max, { error: `must be at most ${max} characters` })
-    .optional();
+// Values are checked by parseCaptureFilters, so a bad one is a line on the page, not a JSON refusal.
+const text = optionalText;
 const CAPTURES_QUERY = z.object({
   lang: text(5),
   check: text(200),

@@ -1,4 +1,7 @@
 import type { PageLanguage } from '../evidence/run-page/messages.ts';
+import { VERDICT_LABELS } from '../results/verdict-labels.ts';
+import { fillIn } from '../util/fill-in.ts';
+import { prefixKeys } from '../util/prefix-keys.ts';
 
 /** Every word the console's pages show, in each language they are written in. */
 const EN = {
@@ -83,13 +86,7 @@ const EN = {
   stateDEGRADED: 'DEGRADED',
   stateUNKNOWN: 'UNKNOWN',
   'stateNO WORKER': 'NO WORKER',
-  verdict_ok: 'passing',
-  verdict_service: 'failing from everywhere: the service',
-  'verdict_outside-path': 'failing from outside only: the path',
-  'verdict_inside-path': 'failing from inside only: the path',
-  verdict_partial: 'failing from some locations',
-  'verdict_probe-host': 'a probe host is at fault',
-  'verdict_no-data': 'no data yet',
+  ...prefixKeys('verdict_', VERDICT_LABELS.en.phrase),
   sparkTitle: 'Availability per hour, last 24 hours (grey: no runs)',
   language: 'Language',
   range24h: 'Last day',
@@ -235,13 +232,7 @@ const JA: Record<ConsoleMessageKey, string> = {
   stateDEGRADED: '劣化',
   stateUNKNOWN: '不明',
   'stateNO WORKER': 'ワーカーなし',
-  verdict_ok: '正常',
-  verdict_service: '全拠点で失敗：サービス側',
-  'verdict_outside-path': '外部からのみ失敗：経路',
-  'verdict_inside-path': '内部からのみ失敗：経路',
-  verdict_partial: '一部の拠点で失敗',
-  'verdict_probe-host': '監視ホストの障害',
-  'verdict_no-data': 'データなし',
+  ...prefixKeys('verdict_', VERDICT_LABELS.ja.phrase),
   sparkTitle: '1 時間ごとの可用性（過去 24 時間、灰色：実行なし）',
   language: '言語',
   range24h: '過去 1 日',
@@ -305,8 +296,5 @@ export type ConsoleTranslator = (key: ConsoleMessageKey, values?: Record<string,
 /** `t('since', { time })`: the message in the page's language, `{name}` filled in. */
 export function consoleTranslator(language: PageLanguage): ConsoleTranslator {
   const table = TABLES[language];
-  return (key, values = {}) =>
-    table[key].replace(/\{(\w+)\}/g, (whole, name: string) =>
-      name in values ? String(values[name]) : whole,
-    );
+  return (key, values) => fillIn(table[key], values);
 }

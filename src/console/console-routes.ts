@@ -21,7 +21,7 @@ import type { ResultsRecorder } from '../results/results-recorder.ts';
 import type { RunResult } from '../results/run-result.ts';
 import { mayOpenCaptures, registerCapturesPage } from './captures-page-routes.ts';
 import { parseCheckRange } from './check-range.ts';
-import { buildCheckView, checkRangeView } from './check-view.ts';
+import { buildCheckView, type CheckRangeView, checkRangeView } from './check-view.ts';
 import { consoleTranslator } from './console-messages.ts';
 import {
   type ConsoleSession,
@@ -31,37 +31,39 @@ import {
   signSession,
   tokenTagOf,
 } from './console-session.ts';
+import { optionalText } from './optional-text.ts';
 import { CONSOLE_ASSETS, registerConsoleViews, renderConsolePage, renderFragment } from './render-console.ts';
 import { buildStatusView, type StatusFilters } from './status-view.ts';
 import { utcMinute } from './utc-minute.ts';
 
-// Empty is allowed: a filter form sends every field, "all" as an empty value.
-const optionalText = (max: number) =>
-  z
-    .string()
-    .max(max, { error: `must be at most ${max} characters` })
-    .optional();
-const LANG_QUERY = z.object({ lang: optionalText(5) });
-const SIGNIN_QUERY = z.object({ lang: optionalText(5), next: optionalText(2000) });
-const CHECK_QUERY = z.object({
+/** Every query parameter the console's pages read, with the longest value each takes. */
+const QUERY_PARAMETERS = z.object({
   lang: optionalText(5),
+  next: optionalText(2000),
   hours: optionalText(4),
   // A custom range: ISO 8601, UTC unless a zone is named (what datetime-local inputs send).
   from: optionalText(40),
   to: optionalText(40),
   location: optionalText(100),
   status: optionalText(20),
-});
-const REPORTS_QUERY = z.object({ lang: optionalText(5), period: optionalText(10) });
-const STATUS_QUERY = z.object({
-  lang: optionalText(5),
+  period: optionalText(10),
   path: optionalText(600),
   tag: optionalText(200),
   kind: optionalText(50),
   state: optionalText(20),
-  location: optionalText(100),
   page: optionalText(10),
 });
+type QueryParameter = keyof typeof QUERY_PARAMETERS.shape;
+/** The query of one page: the parameters it reads, as QUERY_PARAMETERS bounds them. */
+const queryOf = <Name extends QueryParameter>(...names: Name[]) =>
+  QUERY_PARAMETERS.pick(
+    Object.fromEntries(names.map((name) => [name, true])) as Partial<Record<QueryParameter, true>>,
+  );
+const LANG_QUERY = queryOf('lang');
+const SIGNIN_QUERY = queryOf('lang', 'next');
+const CHECK_QUERY = queryOf('lang', 'hours', 'from', 'to', 'location', 'status');
+const REPORTS_QUERY = queryOf('lang', 'period');
+const STATUS_QUERY = queryOf('lang', 'path', 'tag', 'kind', 'state', 'location', 'page');
 
 /** How often the status page asks whether its table changed. */
 const REFRESH_MS = 5000;
@@ -293,11 +295,9 @@ export const consoleRoutes: FastifyPluginAsync<ConsoleRoutesOptions> = async (ap
       };
       const filters = { location: query.location || undefined, status: query.status || undefined };
       const chosen = parseCheckRange(query, options.config.settings.rollupDays);
-      if ('error' in chosen) {
-        // The page's head with the range form as typed, and one line saying what is wrong.
-        const { field, key, values } = chosen.error;
-        return reply
-          .code(400)
+      // The check's page: its head (the range form), then what it shows (or why not).
+      const send = async (range: CheckRangeView, content: object) =>
+        reply
           .header('cache-control', 'no-store')
           .type('text/html; charset=utf-8')
           .send(
@@ -305,13 +305,16 @@ export const consoleRoutes: FastifyPluginAsync<ConsoleRoutesOptions> = async (ap
               app,
               { ...page(request, language, 'statusTitle', 'status'), pageTitle: item.name ?? item.id },
               'check',
-              {
-                head: { item, language, filters, range: checkRangeView(undefined, query, language) },
-                error: { field, line: `${field}: ${t(key, values)}` },
-                t,
-              },
+              { head: { item, language, filters, range }, ...content, t },
             ),
           );
+      if ('error' in chosen) {
+        // The range form as typed, and one line saying what is wrong.
+        const { field, key, values } = chosen.error;
+        reply.code(400);
+        return send(checkRangeView(undefined, query, language), {
+          error: { field, line: `${field}: ${t(key, values)}` },
+        });
       }
       const view = await buildCheckView(
         { recorder: options.recorder, rollups: options.rollups, runsPerSeries: options.runsPerSeries },
@@ -321,24 +324,12 @@ export const consoleRoutes: FastifyPluginAsync<ConsoleRoutesOptions> = async (ap
       );
       // Embedded as data (never run): `<` escaped so no text in it can close the script element.
       const chartJson = JSON.stringify(view.chart).replaceAll('<', '\\u003c');
-      return reply
-        .header('cache-control', 'no-store')
-        .type('text/html; charset=utf-8')
-        .send(
-          await renderConsolePage(
-            app,
-            { ...page(request, language, 'statusTitle', 'status'), pageTitle: item.name ?? item.id },
-            'check',
-            {
-              head: { item, language, filters, range: view.range },
-              view,
-              chartJson,
-              scripts: ['/assets/uplot.iife.min.js', '/assets/console-check.js'],
-              styles: ['/assets/uplot.min.css'],
-              t,
-            },
-          ),
-        );
+      return send(view.range, {
+        view,
+        chartJson,
+        scripts: ['/assets/uplot.iife.min.js', '/assets/console-check.js'],
+        styles: ['/assets/uplot.min.css'],
+      });
     },
   );
 

@@ -1,9 +1,13 @@
 import type { CheckStateName } from '../results/state-store.ts';
 import type { VerdictName } from '../results/verdict.ts';
+import { VERDICT_LABELS } from '../results/verdict-labels.ts';
+import { fillIn } from '../util/fill-in.ts';
+import { prefixKeys } from '../util/prefix-keys.ts';
+import { UI_LANGUAGES, type UiLanguage } from '../util/ui-language.ts';
 
 /** The languages the map is drawn in. */
-export const MAP_LANGUAGES = ['en', 'ja'] as const;
-export type MapLanguage = (typeof MAP_LANGUAGES)[number];
+export const MAP_LANGUAGES = UI_LANGUAGES;
+export type MapLanguage = UiLanguage;
 
 /** Every word the map draws, in English; `{name}` is filled in by fillIn(). */
 const en = {
@@ -27,13 +31,7 @@ const en = {
   'state.DEGRADED': 'degraded',
   'state.UNKNOWN': 'unknown',
   'state.DOWN': 'down',
-  'verdict.ok': 'ok',
-  'verdict.service': 'service down',
-  'verdict.outside-path': 'outside path broken',
-  'verdict.inside-path': 'inside path broken',
-  'verdict.partial': 'failing from some locations',
-  'verdict.probe-host': 'probe host at fault',
-  'verdict.no-data': 'no data',
+  ...prefixKeys('verdict.', VERDICT_LABELS.en.short),
   empty: 'No check or journey is configured yet.',
 };
 
@@ -61,13 +59,7 @@ const ja: Record<MapMessageKey, string> = {
   'state.DEGRADED': '低下',
   'state.UNKNOWN': '不明',
   'state.DOWN': '停止',
-  'verdict.ok': '正常',
-  'verdict.service': 'サービス障害',
-  'verdict.outside-path': '外部経路の障害',
-  'verdict.inside-path': '内部経路の障害',
-  'verdict.partial': '一部の拠点で失敗',
-  'verdict.probe-host': '監視ホストの障害',
-  'verdict.no-data': 'データなし',
+  ...prefixKeys('verdict.', VERDICT_LABELS.ja.short),
   empty: 'チェックもジャーニーもまだ設定されていません。',
 };
 
@@ -79,9 +71,7 @@ export function mapMessage(
   key: MapMessageKey,
   values: Record<string, string | number> = {},
 ): string {
-  return TABLES[language][key].replace(/\{(\w+)\}/g, (whole, name: string) =>
-    name in values ? String(values[name]) : whole,
-  );
+  return fillIn(TABLES[language][key], values);
 }
 
 export function stateLabel(language: MapLanguage, state: CheckStateName): string {

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { ArtifactStore } from '../../artifacts/artifact-store.ts';
+import { readArtifactCapped } from '../../artifacts/read-artifact-capped.ts';
 import { roleAllows } from '../../auth/api-role.ts';
 import { signLink } from '../../auth/signed-link.ts';
 import { type CaptureFlows, parseCaptureFlows } from '../../evidence/run-page/capture-flows.ts';
@@ -84,18 +85,6 @@ async function attemptsOf(recorder: ResultsRecorder, run: RunResult): Promise<Ru
   return [...attempts, run].sort((a, b) => a.attempt - b.attempt);
 }
 
-async function readText(artifacts: ArtifactStore, key: string): Promise<string | undefined> {
-  const read = await artifacts.get(key);
-  if (!read) return undefined;
-  if (read.info.bytes > MAX_ANALYSIS_BYTES) {
-    read.stream.destroy();
-    return undefined;
-  }
-  const chunks: Buffer[] = [];
-  for await (const chunk of read.stream) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
-}
-
 /** The stored capture analyses of `runs` (their flow tables), by run id. */
 async function analysesOf(artifacts: ArtifactStore | undefined, runs: RunResult[]) {
   const analyses = new Map<string, CaptureFlows>();
@@ -103,7 +92,11 @@ async function analysesOf(artifacts: ArtifactStore | undefined, runs: RunResult[
   await Promise.all(
     runs.map(async (run) => {
       const ref = run.artifacts?.find((artifact) => artifact.key.endsWith('-analysis.json'));
-      const text = ref ? await readText(artifacts, ref.key).catch(() => undefined) : undefined;
+      const text = ref
+        ? await readArtifactCapped(artifacts, ref.key, MAX_ANALYSIS_BYTES)
+            .then((bytes) => bytes?.toString('utf8'))
+            .catch(() => undefined)
+        : undefined;
       const parsed = text === undefined ? undefined : parseCaptureFlows(text);
       if (parsed) analyses.set(run.runId, parsed);
     }),

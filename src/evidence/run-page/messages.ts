@@ -1,8 +1,13 @@
 import type { ErrorCode } from '../../results/error-codes.ts';
+import { PHASE_LABELS } from '../../results/phase-labels.ts';
+import { VERDICT_LABELS } from '../../results/verdict-labels.ts';
+import { fillIn } from '../../util/fill-in.ts';
+import { prefixKeys } from '../../util/prefix-keys.ts';
+import { UI_LANGUAGES, type UiLanguage } from '../../util/ui-language.ts';
 
 /** The languages the run page is written in. */
-export const PAGE_LANGUAGES = ['en', 'ja'] as const;
-export type PageLanguage = (typeof PAGE_LANGUAGES)[number];
+export const PAGE_LANGUAGES = UI_LANGUAGES;
+export type PageLanguage = UiLanguage;
 
 /**
  * Every string the run page and its refusal pages show, in English. `{name}` marks a value
@@ -31,12 +36,7 @@ const en = {
   operatorOnlyNote: 'Traces, HAR files, packet captures and bundles are shown to operators only.',
   verdictHeading: 'Verdict across locations for this slot',
   'verdict.ok': 'Passing from every location that ran this slot.',
-  'verdict.service': 'Failing from every location ({down}): the service itself.',
-  'verdict.outside-path':
-    'Failing only from outside ({down}) while inside passes: the path between the outside and us.',
-  'verdict.inside-path':
-    'Failing only from inside ({down}) while outside passes: the path inside the data centre.',
-  'verdict.partial': 'Failing from {down} only.',
+  ...prefixKeys('verdict.', VERDICT_LABELS.en.sentence),
   'verdict.probe-host': 'The probe host at {down} is at fault, not the target.',
   'verdict.no-data': 'No location has a counted run in this slot.',
   slotLocation: 'Location',
@@ -62,12 +62,7 @@ const en = {
   errorMessage: 'Message',
   errorAction: 'What to do',
   phasesHeading: 'Phase timings',
-  'phase.dns': 'DNS lookup',
-  'phase.connect': 'TCP connect',
-  'phase.tls': 'TLS handshake',
-  'phase.firstByte': 'First byte',
-  'phase.download': 'Download',
-  'phase.total': 'Total',
+  ...prefixKeys('phase.', PHASE_LABELS.en),
   peersHeading: 'Peers',
   peersNone: 'No remote peer was reached.',
   assertionsHeading: 'Assertions',
@@ -159,12 +154,7 @@ const ja: Record<MessageKey, string> = {
   operatorOnlyNote: 'トレース、HAR ファイル、パケットキャプチャ、バンドルはオペレーターにのみ表示されます。',
   verdictHeading: 'この実行枠のロケーション横断判定',
   'verdict.ok': 'この実行枠を実行したすべてのロケーションで成功しています。',
-  'verdict.service': 'すべてのロケーション（{down}）で失敗しています。サービス自体の障害です。',
-  'verdict.outside-path':
-    '外部（{down}）からのみ失敗し、内部からは成功しています。外部からこちらまでの経路の問題です。',
-  'verdict.inside-path':
-    '内部（{down}）からのみ失敗し、外部からは成功しています。データセンター内部の経路の問題です。',
-  'verdict.partial': '{down} からのみ失敗しています。',
+  ...prefixKeys('verdict.', VERDICT_LABELS.ja.sentence),
   'verdict.probe-host': '{down} のプローブホスト側の問題であり、監視対象の問題ではありません。',
   'verdict.no-data': 'この実行枠で判定に数えられる実行がありません。',
   slotLocation: 'ロケーション',
@@ -190,12 +180,7 @@ const ja: Record<MessageKey, string> = {
   errorMessage: 'メッセージ',
   errorAction: '対処方法',
   phasesHeading: 'フェーズ別の所要時間',
-  'phase.dns': 'DNS 解決',
-  'phase.connect': 'TCP 接続',
-  'phase.tls': 'TLS ハンドシェイク',
-  'phase.firstByte': '最初の 1 バイト',
-  'phase.download': 'ダウンロード',
-  'phase.total': '合計',
+  ...prefixKeys('phase.', PHASE_LABELS.ja),
   peersHeading: '通信先',
   peersNone: '通信先に到達していません。',
   assertionsHeading: 'アサーション',
@@ -334,13 +319,6 @@ export const JA_ACTIONS: Partial<Record<ErrorCode, string>> = {
 };
 
 export const MESSAGES: Record<PageLanguage, Record<MessageKey, string>> = { en, ja };
-
-/** `template` with each `{name}` replaced by `values[name]` (left as is when not given). */
-export function fillIn(template: string, values: Record<string, string | number> = {}): string {
-  return template.replace(/\{(\w+)\}/g, (whole, name: string) =>
-    values[name] === undefined ? whole : String(values[name]),
-  );
-}
 
 /** A translator for one language: `t('attemptOf', { attempt: 2, count: 3 })`. */
 export function translatorFor(language: PageLanguage) {
