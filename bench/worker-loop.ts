@@ -1,8 +1,10 @@
 /**
  * Child process of bench/probes.ts, "worker" mode: the whole production path for `count`
  * runs of one check — BullMQ job fetched from Redis, probe run, result stored in Redis.
- * Jobs are queued before the measurement starts; the CPU printed is this process's only
- * (Redis's own CPU is measured by the parent from /proc).
+ * Jobs are queued before the measurement starts, and the first WARM_UP runs are not measured
+ * (JIT compilation, as the probe loop's and the exporter's warm-up): the CPU printed is this
+ * process's only, over `count` runs in steady state (Redis's own CPU is measured by the
+ * parent from /proc).
  * Usage: tsx bench/worker-loop.ts '<check json>' <count> <concurrency> <redisUrl>
  */
 import { randomBytes } from 'node:crypto';
@@ -16,6 +18,7 @@ import { startRunWorker } from '../workers/run-worker.ts';
 
 const [checkJson, countText, concurrencyText, redisUrl] = process.argv.slice(2);
 const count = Number(countText);
+const WARM_UP = 500;
 const prefix = `pwbench-${randomBytes(4).toString('hex')}`;
 const config = await parseConfig(
   { locations: { bench: {} }, checks: [JSON.parse(checkJson)], redis: { prefix } },
@@ -23,13 +26,14 @@ const config = await parseConfig(
 );
 const connection = createRedisConnection(redisUrl);
 const queue = new Queue<RunJobData>(queueName('runs', 'bench'), { connection, prefix });
-const jobs = Array.from({ length: count }, () => ({
+const jobs = Array.from({ length: WARM_UP + count }, () => ({
   name: 'run',
   // As the scheduler and "run now" make them: the nonce is set where the job is made.
   data: { checkId: 'bench', location: 'bench', runNonce: newRunNonce() },
   opts: { removeOnComplete: true },
 }));
 for (let index = 0; index < jobs.length; index += 1000) await queue.addBulk(jobs.slice(index, index + 1000));
+let warmed = 0;
 let done = 0;
 let passed = 0;
 let cpuBefore = process.cpuUsage();
@@ -43,9 +47,13 @@ const finished = new Promise<void>((resolve) => {
     logger: createLogger('bench', 'silent'),
     concurrency: Number(concurrencyText),
     onResult: (result) => {
-      if (done === 0) {
-        cpuBefore = process.cpuUsage();
-        wallBefore = performance.now();
+      warmed++;
+      if (warmed <= WARM_UP) {
+        if (warmed === WARM_UP) {
+          cpuBefore = process.cpuUsage();
+          wallBefore = performance.now();
+        }
+        return;
       }
       done++;
       if (result.status === 'pass') passed++;

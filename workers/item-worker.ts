@@ -108,15 +108,24 @@ export class ItemWorker<Item extends WorkerItem> extends Worker<RunJobData, JobO
    * which moves no state; then what the worker holds (its browser) is closed.
    */
   override async close(force = false): Promise<void> {
-    this.shutdown.abort(new RunCancelledError('shutdown'));
+    const reason = new RunCancelledError('shutdown');
+    this.shutdown.abort(reason);
+    // The jobs in flight hold BullMQ's signals (see jobSignal): abort those with the same
+    // reason. BullMQ types the reason as a string; any value reaches the signal as it is.
+    this.cancelAllJobs(reason as unknown as string);
     await super.close(force);
     await this.resource?.close();
   }
 }
 
-/** The job's one signal: BullMQ's (present when the processor declares it) and the worker's stop. */
+/**
+ * The job's one signal. BullMQ's own (present when the processor declares it), which the
+ * worker's stop aborts through cancelAllJobs (see close); a job that starts once the stop
+ * has begun gets the stop's signal, already aborted. Not AbortSignal.any of the two: that
+ * made a third signal and two listeners for every job, a cost every run paid for a stop.
+ */
 function jobSignal(bullmqSignal: AbortSignal | undefined, shutdown: AbortSignal): AbortSignal {
-  return bullmqSignal ? AbortSignal.any([bullmqSignal, shutdown]) : shutdown;
+  return bullmqSignal && !shutdown.aborted ? bullmqSignal : shutdown;
 }
 
 async function runItemJob<Item extends WorkerItem>(

@@ -40,18 +40,28 @@ export async function runCheck(check: ResolvedCheck, options: RunCheckOptions): 
   // The run's own resolver: tokens the probe receives are masked in this result too.
   const secrets = options.secrets.forRun();
   // One signal for the probe: the check's deadline or the caller's abort, whichever first.
+  // Once it is cut, the probe has PROBE_GRACE_MS to end by itself before the run ends without
+  // it: one timer per run until then (a second one per run, armed from the start, cost every
+  // run for the rare probe that hangs).
   const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(new Error('timeout')), check.timeout);
-  let graceTimer: NodeJS.Timeout | undefined;
-  let cancelGraceTimer: NodeJS.Timeout | undefined;
   let endHard: (outcome: ProbeOutcome) => void = () => {};
-  const onOuterAbort = () => {
-    controller.abort(options.signal?.reason);
-    cancelGraceTimer = setTimeout(
-      () => endHard({ status: 'error', phases: { total: Date.now() - startedAt }, peers: [] }),
-      PROBE_GRACE_MS,
-    );
+  let graceTimer: NodeJS.Timeout | undefined;
+  const cut = (reason: unknown, outcomeAfterGrace: () => ProbeOutcome) => {
+    controller.abort(reason);
+    graceTimer ??= setTimeout(() => endHard(outcomeAfterGrace()), PROBE_GRACE_MS);
   };
+  const timer = setTimeout(
+    () =>
+      cut(new Error('timeout'), () => ({
+        status: 'fail',
+        phases: { total: Date.now() - startedAt },
+        peers: [],
+        error: timeoutError(undefined, check.id, check.timeout),
+      })),
+    check.timeout,
+  );
+  const onOuterAbort = () =>
+    cut(options.signal?.reason, () => ({ status: 'error', phases: { total: Date.now() - startedAt }, peers: [] }));
   // An abort before the probe starts cancels it before it sends anything.
   if (options.signal?.aborted) onOuterAbort();
   else options.signal?.addEventListener('abort', onOuterAbort, { once: true });
@@ -67,16 +77,6 @@ export async function runCheck(check: ResolvedCheck, options: RunCheckOptions): 
     });
     const hardStop = new Promise<ProbeOutcome>((resolve) => {
       endHard = resolve;
-      graceTimer = setTimeout(
-        () =>
-          resolve({
-            status: 'fail',
-            phases: { total: Date.now() - startedAt },
-            peers: [],
-            error: timeoutError(undefined, check.id, check.timeout),
-          }),
-        check.timeout + PROBE_GRACE_MS,
-      );
     });
     outcome = await Promise.race([probeRun, hardStop]);
   } catch (error) {
@@ -92,7 +92,6 @@ export async function runCheck(check: ResolvedCheck, options: RunCheckOptions): 
   } finally {
     clearTimeout(timer);
     clearTimeout(graceTimer);
-    clearTimeout(cancelGraceTimer);
     options.signal?.removeEventListener('abort', onOuterAbort);
   }
   // A run the caller cut is not the target's failure: it is stored as cancelled, with the

@@ -73,6 +73,27 @@ test('maskDeep masks every string of a result, however deep, and leaves the rest
   assert.equal(result.assertions[0].actual, 'Bearer s3cr3t-token', 'the original is left alone');
 });
 
+test('maskDeep copies only what it changes: a result with nothing to mask is returned as it is, a masked one shares its untouched parts', () => {
+  const masker = new SecretMasker();
+  masker.add('s3cr3t-token');
+  const clean = { status: 'pass', phases: { total: 3 }, peers: [{ ip: '127.0.0.1', port: 80 }], details: { a: ['x'] } };
+  assert.equal(maskDeep(clean, (text) => masker.mask(text)), clean);
+  const dirty = { phases: { total: 3 }, details: { url: 'http://h/?t=s3cr3t-token', other: { n: 1 } }, peers: [{ ip: 'h' }] };
+  const masked = maskDeep(dirty, (text) => masker.mask(text));
+  assert.notEqual(masked, dirty);
+  assert.notEqual(masked.details, dirty.details);
+  assert.equal(masked.details.url, 'http://h/?t=***');
+  assert.equal(masked.details.other, dirty.details.other, 'an untouched branch is shared, not copied');
+  assert.equal(masked.phases, dirty.phases);
+  assert.equal(dirty.details.url, 'http://h/?t=s3cr3t-token', 'the original is left alone');
+  // A secret in a key, and a cycle, still make a copy: the key masked, the cycle cut.
+  const keyed: Record<string, unknown> = { 's3cr3t-token': 1, keep: 2 };
+  keyed.self = keyed;
+  const maskedKeyed = maskDeep(keyed, (text) => masker.mask(text));
+  assert.deepEqual(Object.keys(maskedKeyed), ['***', 'keep', 'self']);
+  assert.equal(maskedKeyed.self, undefined);
+});
+
 test("a result's own ids are never masked, even when a secret's text turns up in them", () => {
   const masker = new SecretMasker();
   masker.add('Ab3xYz');
