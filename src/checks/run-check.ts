@@ -61,7 +61,11 @@ export async function runCheck(check: ResolvedCheck, options: RunCheckOptions): 
     check.timeout,
   );
   const onOuterAbort = () =>
-    cut(options.signal?.reason, () => ({ status: 'error', phases: { total: Date.now() - startedAt }, peers: [] }));
+    cut(options.signal?.reason, () => ({
+      status: 'error',
+      phases: { total: Date.now() - startedAt },
+      peers: [],
+    }));
   // An abort before the probe starts cancels it before it sends anything.
   if (options.signal?.aborted) onOuterAbort();
   else options.signal?.addEventListener('abort', onOuterAbort, { once: true });

@@ -4,7 +4,7 @@ import type { LoadedConfig } from '../config/load-config.ts';
 import { SecretResolver } from '../config/secret-resolver.ts';
 import { BrowserPool } from '../journeys/browser-pool.ts';
 import { type BrowserSettings, DEFAULT_BROWSER_SETTINGS } from '../journeys/browser-settings.ts';
-import { loadJourney } from '../journeys/load-journey.ts';
+import { type LoadedJourney, loadJourneyFile } from '../journeys/load-journey.ts';
 import { runJourney } from '../journeys/run-journey.ts';
 import type { RunResult } from '../results/run-result.ts';
 
@@ -17,6 +17,8 @@ export interface RunJourneyCommandOptions {
   json?: boolean;
   /** Appended to Chromium's arguments (tests keep Chromium on loopback with these). */
   extraBrowserArgs?: string[];
+  /** `--param k=v` values: laid over each journey's own `params`. @defaultValue `{}` */
+  params?: Record<string, unknown>;
 }
 
 function seconds(ms: number): string {
@@ -24,11 +26,25 @@ function seconds(ms: number): string {
 }
 
 /**
- * `pathwatch run journeys/x.journey.ts`: what QA use before a journey goes live. Steps
- * are printed as they run, then the verdict and where every artifact is.
+ * `pathwatch run journeys/x.journey.ts`: every journey the file exports, as
+ * runJourneysCommand runs them.
  */
-export async function runJourneyCommand(file: string, options: RunJourneyCommandOptions): Promise<RunResult> {
-  const journey = await loadJourney(resolve(file));
+export async function runJourneyCommand(
+  file: string,
+  options: RunJourneyCommandOptions,
+): Promise<RunResult[]> {
+  return runJourneysCommand(await loadJourneyFile(resolve(file)), options);
+}
+
+/**
+ * What QA use before a journey goes live: each journey once, one after the other on one
+ * browser. Steps are printed as they run, then the verdict, the peers and where every
+ * artifact is; several journeys end with one line each and a total.
+ */
+export async function runJourneysCommand(
+  journeys: LoadedJourney[],
+  options: RunJourneyCommandOptions,
+): Promise<RunResult[]> {
   const settings: BrowserSettings = {
     ...(options.config?.settings.browser ?? DEFAULT_BROWSER_SETTINGS),
     ...(options.headed ? { headless: false } : {}),
@@ -40,33 +56,66 @@ export async function runJourneyCommand(file: string, options: RunJourneyCommand
   const print = (line: string) => {
     if (!options.json) console.log(line);
   };
-  print(`${journey.id} (journey) at ${options.location}: ${relative(process.cwd(), journey.file)}`);
-  let result: RunResult;
+  const results: RunResult[] = [];
   try {
-    result = await runJourney(journey, {
-      pool,
-      artifacts: new FilesystemArtifactStore(artifactsDir),
-      secrets: options.config?.secrets ?? new SecretResolver(process.env),
-      settings,
-      location: options.location,
-      onStep: (event) => {
-        if (event.type === 'end') {
-          const mark = event.step.status === 'pass' ? 'ok  ' : 'FAIL';
-          print(
-            `  ${mark} ${event.index} ${event.step.name.padEnd(24)} ${seconds(event.step.durationMs).padStart(8)}${event.step.error ? `  ${event.step.error}` : ''}`,
-          );
-        }
-      },
-    });
+    for (const [index, loaded] of journeys.entries()) {
+      const journey = options.params
+        ? { ...loaded, params: { ...loaded.params, ...options.params } }
+        : loaded;
+      if (index > 0) print('');
+      print(`${journey.id} (journey) at ${options.location}: ${relative(process.cwd(), journey.file)}`);
+      const result = await runJourney(journey, {
+        pool,
+        artifacts: new FilesystemArtifactStore(artifactsDir),
+        secrets: options.config?.secrets ?? new SecretResolver(process.env),
+        settings,
+        location: options.location,
+        onStep: (event) => {
+          if (event.type === 'end') {
+            const mark = event.step.status === 'pass' ? 'ok  ' : 'FAIL';
+            print(
+              `  ${mark} ${event.index} ${event.step.name.padEnd(24)} ${seconds(event.step.durationMs).padStart(8)}${event.step.error ? `  ${event.step.error}` : ''}`,
+            );
+          }
+        },
+      });
+      results.push(result);
+      printOutcome(result, settings, artifactsDir, print);
+    }
   } finally {
     await pool.close();
   }
   if (options.json) {
-    console.log(JSON.stringify(result, null, 2));
-    return result;
+    console.log(JSON.stringify(results.length === 1 ? results[0] : results, null, 2));
+    return results;
   }
+  if (results.length > 1) {
+    print('');
+    for (const result of results) {
+      const reason = result.error ? `  ${result.error.message}` : '';
+      print(
+        `${result.status.toUpperCase().padEnd(8)} ${result.checkId} in ${seconds(result.phases.total)}${reason}`,
+      );
+    }
+    const passed = results.filter(
+      (result) => result.status === 'pass' || result.status === 'degraded',
+    ).length;
+    print(`${results.length} journeys: ${passed} passed, ${results.length - passed} failed`);
+  }
+  return results;
+}
+
+function printOutcome(
+  result: RunResult,
+  settings: BrowserSettings,
+  artifactsDir: string,
+  print: (line: string) => void,
+): void {
   const reason = result.error ? ` (${result.error.class}) ${result.error.message}` : '';
   print(`${result.status.toUpperCase()} in ${seconds(result.phases.total)}${reason}`);
+  // Which servers answered: what a network team asks first.
+  if (result.peers.length > 0)
+    print(`  peers ${result.peers.map((peer) => `${peer.ip}:${peer.port}`).join(', ')}`);
   for (const artifact of result.artifacts ?? []) {
     print(`  ${artifact.kind.padEnd(10)} ${relative(process.cwd(), join(artifactsDir, artifact.key))}`);
   }
@@ -77,5 +126,4 @@ export async function runJourneyCommand(file: string, options: RunJourneyCommand
     );
   else if (settings.trace === 'retain-on-failure')
     print('  trace: kept on failure only (--trace on keeps it always)');
-  return result;
 }

@@ -4,7 +4,7 @@ import type { Browser, BrowserContext, Page } from 'playwright';
 import { tokensInHeader } from '../checks/received-tokens.ts';
 import type { SecretResolver } from '../config/secret-resolver.ts';
 import type { BrowserSettings } from './browser-settings.ts';
-import { harFromTraceNetwork } from './har-from-trace.ts';
+import { harFromTraceNetwork, withApiEntries } from './har-from-trace.ts';
 import type { PageObservations } from './page-observations.ts';
 import { removeTraceFiles } from './remove-trace-files.ts';
 import type { RunArtifacts } from './run-artifacts.ts';
@@ -72,6 +72,7 @@ export async function collectJourneyEvidence(options: JourneyEvidenceOptions): P
   options.onContextClosed();
   if (settings.har) {
     if (!options.harFromTrace) harText = await readFile(options.harPath, 'utf8').catch(() => undefined);
+    harText = withApiEntries(harText, options.observations.apiHarEntries, options.browser.version());
     if (harText) await artifacts.storeHar(harText);
   }
 }

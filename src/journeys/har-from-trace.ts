@@ -71,3 +71,25 @@ export function harFromTraceNetwork(networkText: string, browserVersion: string)
     },
   });
 }
+
+/**
+ * The run's HAR with the entries of its `page.request` / `context.request` calls added
+ * (observe-api-requests.ts), in time order: neither Playwright's HAR recorder nor its trace
+ * logs them. A HAR that already has API entries (a Playwright that logs them) is kept as is.
+ */
+export function withApiEntries(
+  harText: string | undefined,
+  apiEntries: Array<Record<string, unknown>>,
+  browserVersion: string,
+): string | undefined {
+  if (apiEntries.length === 0) return harText;
+  const har = JSON.parse(harText ?? harFromTraceNetwork('', browserVersion)) as {
+    log: { entries?: TraceHarEntry[] };
+  };
+  const entries = har.log.entries ?? [];
+  if (entries.some((entry) => entry._apiRequestRef !== undefined)) return harText;
+  har.log.entries = [...entries, ...(apiEntries as TraceHarEntry[])].sort((a, b) =>
+    String(a.startedDateTime).localeCompare(String(b.startedDateTime)),
+  );
+  return JSON.stringify(har);
+}

@@ -37,6 +37,51 @@ export interface JourneyContext<Params extends Record<string, unknown> = Record<
   signal: AbortSignal;
 }
 
+/**
+ * How the run's browser context is made, with Playwright's own option names (as in
+ * Playwright Test's `use`). Unset options keep Playwright's defaults.
+ */
+export interface JourneyContextOptions {
+  /** Prefix of relative URLs in `page.goto('/cart')` and `page.request.get('/api')`, e.g. `"https://shop.example"`. */
+  baseURL?: string;
+  /**
+   * Cookies and local storage the context starts with: a file written by
+   * `context.storageState({ path })`, relative to the journey file (checked at load), or the object itself.
+   */
+  storageState?: string | JourneyStorageState;
+  /** Page size in CSS pixels; default 1280×720. */
+  viewport?: { width: number; height: number };
+  /** `navigator.language` and `Accept-Language`, e.g. `"de-DE"`; default the browser's. */
+  locale?: string;
+  /** Time zone of the page, e.g. `"Europe/Berlin"`; default the machine's. */
+  timezoneId?: string;
+  /**
+   * HTTP authentication (basic) answered for every origin. The password is a secret
+   * reference (`"${env:SHOP_BASIC_PASSWORD}"`), masked in results and evidence.
+   */
+  httpCredentials?: { username: string; password: string };
+  /**
+   * Headers sent with every request of the context. A value may hold secret references
+   * (`"Bearer ${env:API_TOKEN}"`): the resolved value is masked like a secret.
+   */
+  extraHTTPHeaders?: Record<string, string>;
+}
+
+/** Playwright's storage state object (`context.storageState()`'s result). */
+export interface JourneyStorageState {
+  cookies: Array<{
+    name: string;
+    value: string;
+    domain: string;
+    path: string;
+    expires: number;
+    httpOnly: boolean;
+    secure: boolean;
+    sameSite: 'Strict' | 'Lax' | 'None';
+  }>;
+  origins: Array<{ origin: string; localStorage: Array<{ name: string; value: string }> }>;
+}
+
 /** A journey as QA write it in `journeys/<name>.journey.ts`. */
 export interface JourneyDefinition<Params extends Record<string, unknown> = Record<string, unknown>> {
   /** Stable id: used in keys, URLs and alert subjects (letters, digits, `-`, `_`, `.`). */
@@ -64,13 +109,28 @@ export interface JourneyDefinition<Params extends Record<string, unknown> = Reco
   params?: Params;
   /** Name → secret reference (`"${env:SHOP_PASSWORD}"`); the body gets the values in `secrets`. */
   secrets?: Record<string, string>;
+  /** Options of the run's browser context: baseURL, storageState, viewport, locale, … */
+  use?: JourneyContextOptions;
   /** The customer's path, step by step. */
   run(context: JourneyContext<Params>): Promise<void>;
 }
 
-/** Marks a journey definition (typed, so editors complete every option) for export. */
+/**
+ * Marks a journey definition (typed, so editors complete every option) for export. A file
+ * may export several: `export default [journey({…}), journey({…})]`, named exports, or
+ * `journey.each(list, (p) => ({ id: `login-${p.region}`, params: p, … }))`.
+ */
 export function journey<Params extends Record<string, unknown> = Record<string, unknown>>(
   definition: JourneyDefinition<Params>,
 ): JourneyDefinition<Params> {
   return definition;
 }
+
+/**
+ * One journey per entry of `list`: a parameterised journey. Each must get its own `id`
+ * (ids are unique across all journeys), e.g. `` id: `login-${p.region}` ``.
+ */
+journey.each = <Item, Params extends Record<string, unknown> = Record<string, unknown>>(
+  list: readonly Item[],
+  make: (item: Item, index: number) => JourneyDefinition<Params>,
+): JourneyDefinition<Params>[] => list.map((item, index) => make(item, index));

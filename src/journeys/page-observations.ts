@@ -12,7 +12,11 @@ const MAX_KEPT = 50;
  */
 export class PageObservations {
   readonly consoleErrors: string[] = [];
-  readonly failedRequests: Array<{ url: string; error: string }> = [];
+  readonly failedRequests: Array<{ method: string; url: string; error: string }> = [];
+  /** HAR entries of `page.request` / `context.request` calls, which Playwright's HAR and trace leave out. */
+  readonly apiHarEntries: Array<Record<string, unknown>> = [];
+  /** When each failed request failed (epoch ms), for the failure reason of the step after it. */
+  private readonly failures: Array<{ at: number; text: string }> = [];
   readonly peers: Peer[] = [];
   /** Navigations of the main frame, oldest first: a step takes the last one it caused. */
   readonly navigations: NonNullable<JourneyStepResult['navigation']>[] = [];
@@ -21,8 +25,35 @@ export class PageObservations {
 
   constructor(private readonly secrets: SecretResolver) {}
 
+  /** A request of the page or of its API context that got no response (refused, reset, DNS, …). */
+  recordFailedRequest(method: string, url: string, error: string): void {
+    // A request cancelled by a navigation or a closed page is no fault of the target.
+    if (error === 'net::ERR_ABORTED') return;
+    if (this.failedRequests.length >= MAX_KEPT) return;
+    const shownUrl = this.secrets.mask(url);
+    const shownError = this.secrets.mask(error);
+    this.failedRequests.push({ method, url: shownUrl, error: shownError });
+    this.failures.push({ at: Date.now(), text: `${method} ${shownUrl} failed: ${shownError}` });
+  }
+
+  /** Records a peer once (ip:port). */
+  addPeer(ip: string, port: number): void {
+    if (!this.peers.some((peer) => peer.ip === ip && peer.port === port)) this.peers.push({ ip, port });
+  }
+
+  /**
+   * The requests that failed since `since` (epoch ms), oldest first, at most `max`, masked:
+   * what a step that fails after them is likely failing because of.
+   */
+  failuresSince(since: number, max = 3): string[] {
+    return this.failures
+      .filter((failure) => failure.at >= since)
+      .slice(0, max)
+      .map((failure) => failure.text);
+  }
+
   observe(page: Page): void {
-    const { secrets, consoleErrors, failedRequests, navigations, peers, peerLookups } = this;
+    const { secrets, consoleErrors, navigations, peerLookups } = this;
     page.on('console', (message) => {
       if (message.type() === 'error' && consoleErrors.length < MAX_KEPT)
         consoleErrors.push(secrets.mask(message.text()));
@@ -31,12 +62,7 @@ export class PageObservations {
       if (consoleErrors.length < MAX_KEPT) consoleErrors.push(secrets.mask(error.message));
     });
     page.on('requestfailed', (request) => {
-      if (failedRequests.length < MAX_KEPT) {
-        failedRequests.push({
-          url: secrets.mask(request.url()),
-          error: request.failure()?.errorText ?? 'failed',
-        });
-      }
+      this.recordFailedRequest(request.method(), request.url(), request.failure()?.errorText ?? 'failed');
     });
     // Navigation timings come from events Playwright already sends (the document's
     // response timing, then DOMContentLoaded and load), not from a page.evaluate per step.
@@ -68,12 +94,7 @@ export class PageObservations {
         response
           .serverAddr()
           .then((address) => {
-            if (
-              address &&
-              !peers.some((peer) => peer.ip === address.ipAddress && peer.port === address.port)
-            ) {
-              peers.push({ ip: address.ipAddress, port: address.port });
-            }
+            if (address) this.addPeer(address.ipAddress, address.port);
           })
           .catch(() => {}),
       );

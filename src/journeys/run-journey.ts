@@ -2,10 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect } from '@playwright/test';
-import type { Browser, BrowserContext, Page } from 'playwright';
-import type { ArtifactStore } from '../artifacts/artifact-store.ts';
+import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playwright';
 import { RunCancelledError } from '../checks/run-cancelled-error.ts';
-import { SecretError, type SecretResolver } from '../config/secret-resolver.ts';
+import { SecretError } from '../config/secret-resolver.ts';
 import { errorOf } from '../results/error-codes.ts';
 import type { RunResult } from '../results/run-result.ts';
 import { processTempDir } from '../util/process-temp-dir.ts';
@@ -16,31 +15,20 @@ import { collectReceivedTokens } from './collect-received-tokens.ts';
 import { createStepFunction } from './create-step-function.ts';
 import { describeJourneyFailure, type JourneyFailure } from './describe-journey-failure.ts';
 import { finishJourneyRun, type JourneyRunRecord } from './finish-journey-run.ts';
+import type { JourneyAttemptOptions } from './journey-attempt-options.ts';
+import { browserContextOptionsOf } from './journey-context-options.ts';
 import { JourneyCut } from './journey-cut.ts';
-import type { JourneyStepResult, StepEvent } from './journey-step-result.ts';
+import type { JourneyStepResult } from './journey-step-result.ts';
 import type { LoadedJourney } from './load-journey.ts';
+import { observeApiRequests } from './observe-api-requests.ts';
 import { PageObservations } from './page-observations.ts';
 import { removeTraceFiles } from './remove-trace-files.ts';
 import { RunArtifacts } from './run-artifacts.ts';
 import { EVIDENCE_TIMEOUT_MS, withTimeout } from './with-timeout.ts';
 
-export interface RunJourneyOptions {
+export interface RunJourneyOptions extends JourneyAttemptOptions {
   pool: BrowserPool;
-  artifacts: ArtifactStore;
-  secrets: SecretResolver;
   settings: Pick<BrowserSettings, 'trace' | 'traceScreenshots' | 'har' | 'screenshots'>;
-  location: string;
-  runId?: string;
-  scheduledAt?: number;
-  attempt?: number;
-  /** Called as steps start and end: `pathwatch run` prints them live. */
-  onStep?: (event: StepEvent) => void;
-  /**
-   * The caller's signal (the worker's job). When it aborts, the page's context is closed at
-   * once so the body's Playwright calls reject, the body is awaited (bounded), no evidence is
-   * collected, and the run ends as status `error` with the abort reason ("cancelled by shutdown").
-   */
-  signal?: AbortSignal;
 }
 
 /**
@@ -113,10 +101,12 @@ async function runJourneyIn(
   }
 
   let resolvedSecrets: Record<string, string>;
+  let contextOptions: BrowserContextOptions;
   try {
     resolvedSecrets = Object.fromEntries(
       Object.entries(journey.secretRefs).map(([name, ref]) => [name, secrets.interpolate(ref)]),
     );
+    contextOptions = browserContextOptionsOf(journey.use, secrets);
   } catch (error) {
     if (error instanceof SecretError)
       return finishJourneyRun(run, 'error', errorOf('CONFIG', `journey "${journey.id}": ${error.message}`));
@@ -156,9 +146,10 @@ async function runJourneyIn(
     let failure: JourneyFailure | undefined;
     let page: Page | undefined;
     try {
-      context = await browser.newContext(
-        settings.har && !harFromTrace ? { recordHar: { path: harPath, content: 'omit' } } : {},
-      );
+      context = await browser.newContext({
+        ...contextOptions,
+        ...(settings.har && !harFromTrace ? { recordHar: { path: harPath, content: 'omit' } } : {}),
+      });
       if (tracing)
         await context.tracing.start({
           // The screencast costs ~15% CPU per run; DOM snapshots already render every action
@@ -172,6 +163,7 @@ async function runJourneyIn(
       collectReceivedTokens(context, secrets, tokenReads);
       page = await context.newPage();
       observations.observe(page);
+      observeApiRequests(context.request, observations);
       const step = createStepFunction({
         steps,
         cut,
@@ -196,7 +188,10 @@ async function runJourneyIn(
       bodyEnded = body.catch(() => {}); // a body cut by the deadline may still reject later
       await Promise.race([body, cut.interrupted]);
     } catch (error) {
-      failure = describeJourneyFailure(journey.id, error);
+      failure = describeJourneyFailure(journey.id, error, {
+        steps,
+        failuresSince: (since) => observations.failuresSince(since),
+      });
     } finally {
       cut.clearDeadline();
     }
