@@ -8,6 +8,7 @@ import { addAlertsCommand } from './commands/alerts.ts';
 import { addAnalyzeCommand } from './commands/analyze.ts';
 import { addCaptureCommand } from './commands/capture.ts';
 import { addDemoShopCommand } from './commands/demo-shop.ts';
+import { addInitCommand } from './commands/init.ts';
 import { addReportCommand } from './commands/report.ts';
 import { addRunCommand } from './commands/run.ts';
 import { addServerCommand } from './commands/server.ts';
@@ -30,6 +31,7 @@ const program = new Command('pathwatch')
 
 // In the order `--help` lists them.
 for (const addCommand of [
+  addInitCommand,
   addValidateCommand,
   addRunCommand,
   addStartCommand,
