@@ -4,6 +4,7 @@ import { isApiTokenHash } from '../auth/api-token.ts';
 import { checkSettings } from '../checks/check-base.ts';
 import { checkSchema } from '../checks/registry.ts';
 import { browserSettingsSchema } from '../journeys/browser-settings.ts';
+import { playwrightSuiteSchema } from '../journeys/specs/playwright-suite-schema.ts';
 import { alertingSchema } from './alerting-schema.ts';
 import { artifactsSchema } from './artifacts-schema.ts';
 import { maintenanceListSchema } from './maintenance-schema.ts';
@@ -12,6 +13,7 @@ import { rateLimitSchema } from './rate-limit-schema.ts';
 import { reportsSchema } from './reports-schema.ts';
 import { retentionSchema } from './retention-schema.ts';
 import { secretRef } from './secret-resolver.ts';
+import { uniqueNames } from './unique-names.ts';
 import { byteSize, duration, identifier, strictObject } from './zod-helpers.ts';
 
 const locationSchema = strictObject({
@@ -79,20 +81,13 @@ const apiSchema = strictObject({
    */
   tokens: z
     .array(apiTokenEntrySchema)
-    .superRefine((tokens, context) => {
-      // Audit lines and console sessions name a token: two of one name would be one person.
-      const first = new Map<string, number>();
-      tokens.forEach((token, index) => {
-        const earlier = first.get(token.name);
-        if (earlier === undefined) first.set(token.name, index);
-        else
-          context.addIssue({
-            code: 'custom',
-            path: [index, 'name'],
-            message: `"${token.name}" is already the name of api.tokens[${earlier}]; each token needs its own name (logs and console sessions name it)`,
-          });
-      });
-    })
+    // Audit lines and console sessions name a token: two of one name would be one person.
+    .superRefine(
+      uniqueNames(
+        (name, first) =>
+          `"${name}" is already the name of api.tokens[${first}]; each token needs its own name (logs and console sessions name it)`,
+      ),
+    )
     .default([])
     .describe(
       'Who may call the API: `{ name, hash, role }` per token, the token by its SHA-256 hash as `pathwatch token create` prints it. None (or only `worker` tokens) means the API is open to readers (bind it to localhost); an upload always needs a `worker` token. Default none.',
@@ -218,6 +213,12 @@ export const configSchema = strictObject({
     .optional()
     .describe(
       'Glob(s) of journey files relative to the config, e.g. "journeys/*.journey.ts" (`*`, `**`, `{a,b}`; node_modules is never searched; a glob that matches nothing is a problem). Default none.',
+    ),
+  playwright: z
+    .array(playwrightSuiteSchema)
+    .optional()
+    .describe(
+      'Playwright Test suites monitored as they are: each test their config lists becomes a journey (see "Playwright Test specs as monitors"). Default none.',
     ),
   alerting: alertingSchema
     .optional()

@@ -2,7 +2,8 @@ import type { ConfigIssue } from '../config/config-error.ts';
 import type { LoadedConfig } from '../config/load-config.ts';
 import { type ItemSettings, resolveItemSettings } from '../config/resolve-item-settings.ts';
 import { globFiles } from '../util/glob-files.ts';
-import { JourneyLoadError, type LoadedJourney, loadJourney } from './load-journey.ts';
+import { JourneyLoadError, type LoadedJourney, loadJourneyFile } from './load-journey.ts';
+import { loadSpecJourneys } from './specs/load-spec-journeys.ts';
 
 /**
  * A journey with the config's defaults applied, exactly as a check's are
@@ -34,8 +35,15 @@ export async function loadJourneys(
   }
   const checkIds = new Set(config.checks.map((check) => check.id));
   for (const file of [...files].sort()) {
+    let loaded: LoadedJourney[];
     try {
-      const journey = await loadJourney(file);
+      loaded = await loadJourneyFile(file);
+    } catch (error) {
+      if (!(error instanceof JourneyLoadError)) throw error;
+      issues.push({ path: error.file, message: error.message.slice(error.file.length + 2) });
+      continue;
+    }
+    for (const journey of loaded) {
       const resolved: ResolvedJourney = {
         ...journey,
         kind: 'journey',
@@ -53,10 +61,14 @@ export async function loadJourneys(
         issues.push({ path: `journey ${journey.id}`, message: `duplicate id "${journey.id}" (${file})` });
       }
       journeys.push(resolved);
-    } catch (error) {
-      if (!(error instanceof JourneyLoadError)) throw error;
-      issues.push({ path: error.file, message: error.message.slice(error.file.length + 2) });
     }
   }
+  // Playwright Test suites (`playwright`): each listed test is a journey too.
+  const specs = await loadSpecJourneys(
+    config,
+    new Set([...checkIds, ...journeys.map((journey) => journey.id)]),
+  );
+  journeys.push(...specs.journeys);
+  issues.push(...specs.issues);
   return { journeys, issues };
 }
