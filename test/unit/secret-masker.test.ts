@@ -76,9 +76,21 @@ test('maskDeep masks every string of a result, however deep, and leaves the rest
 test('maskDeep copies only what it changes: a result with nothing to mask is returned as it is, a masked one shares its untouched parts', () => {
   const masker = new SecretMasker();
   masker.add('s3cr3t-token');
-  const clean = { status: 'pass', phases: { total: 3 }, peers: [{ ip: '127.0.0.1', port: 80 }], details: { a: ['x'] } };
-  assert.equal(maskDeep(clean, (text) => masker.mask(text)), clean);
-  const dirty = { phases: { total: 3 }, details: { url: 'http://h/?t=s3cr3t-token', other: { n: 1 } }, peers: [{ ip: 'h' }] };
+  const clean = {
+    status: 'pass',
+    phases: { total: 3 },
+    peers: [{ ip: '127.0.0.1', port: 80 }],
+    details: { a: ['x'] },
+  };
+  assert.equal(
+    maskDeep(clean, (text) => masker.mask(text)),
+    clean,
+  );
+  const dirty = {
+    phases: { total: 3 },
+    details: { url: 'http://h/?t=s3cr3t-token', other: { n: 1 } },
+    peers: [{ ip: 'h' }],
+  };
   const masked = maskDeep(dirty, (text) => masker.mask(text));
   assert.notEqual(masked, dirty);
   assert.notEqual(masked.details, dirty.details);
