@@ -8,6 +8,9 @@
  * the child's and its Chromium's (reaped children, from /proc/self/stat) minus the child's
  * own start-up (module loading, paid once per worker, not per run), so the demo shop in
  * this process is billed to neither. Rounds alternate the variants to cancel drift.
+ * `spec` runs the same steps as a Playwright Test suite (bench/checkout-suite) through
+ * pathwatch's spec runner: Playwright Test's runner and worker processes and a Chromium
+ * start for every run (their CPU is reaped into the child's), the spec compiled once.
  *
  *   npx tsx bench/journeys.ts [--runs 20] [--rounds 2]
  */
@@ -63,6 +66,7 @@ const totals: Record<string, { wall: number; cpu: number; failures: number }> = 
   'bare-evidence': { wall: 0, cpu: 0, failures: 0 },
   pathwatch: { wall: 0, cpu: 0, failures: 0 },
   'pathwatch-first-retry': { wall: 0, cpu: 0, failures: 0 },
+  spec: { wall: 0, cpu: 0, failures: 0 },
 };
 try {
   const perRound = Math.ceil(RUNS / ROUNDS);
@@ -101,4 +105,12 @@ console.log(
 );
 console.log(
   `ratio pathwatch / bare-evidence (what pathwatch adds to the same evidence): ${ratio('pathwatch', 'bare-evidence')}`,
+);
+console.log(
+  `ratio spec / bare-evidence (the same steps as a Playwright Test spec, same evidence): ${ratio('spec', 'bare-evidence')} (goal: within 1.10x)`,
+);
+const perRun = (variant: string, peer: string) =>
+  `wall ${((totals[variant].wall - totals[peer].wall) / runs).toFixed(2)} s, cpu ${((totals[variant].cpu - totals[peer].cpu) / runs).toFixed(2)} s`;
+console.log(
+  `what the test runner costs per run (spec minus pathwatch journey): ${perRun('spec', 'pathwatch')}`,
 );
