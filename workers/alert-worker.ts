@@ -12,7 +12,7 @@ import {
   DEFAULT_ALERT_RETRY,
 } from '../src/alerts/alert-queue.ts';
 import type { AlertStatusStore } from '../src/alerts/alert-status-store.ts';
-import { attemptDelivery } from '../src/alerts/attempt-delivery.ts';
+import { deliveryAttempts } from '../src/alerts/delivery-attempts.ts';
 import type { Logger } from '../src/util/logger.ts';
 
 export interface AlertWorkerOptions {
@@ -74,6 +74,7 @@ export function startAlertWorker(options: AlertWorkerOptions): Worker<AlertEvent
   const { statuses, logger, gate, outbox } = options;
   const channels = new Map(options.channels.map((channel) => [channel.name, channel]));
   const policy = { ...DEFAULT_ALERT_RETRY, ...options.retry };
+  const attempt = deliveryAttempts({ policy, statuses, logger, what: 'alert' });
 
   /** Reminders and escalations of a down alert, the next reminder of a reminder. */
   const queueFollowUps = async (event: AlertEvent) => {
@@ -126,14 +127,8 @@ export function startAlertWorker(options: AlertWorkerOptions): Worker<AlertEvent
         return { response: `${decision.state}: ${decision.reason}`, alreadySent: false };
       }
       const event = decision.event;
-      return attemptDelivery({
+      return attempt(job, {
         event,
-        attempt: job.attemptsMade + 1,
-        attempts: job.opts.attempts ?? 1,
-        policy,
-        statuses,
-        logger,
-        what: 'alert',
         send: async () => {
           const channel = channels.get(event.channel);
           if (!channel)

@@ -13,15 +13,7 @@ import type { AlertLanguage } from '../config/alerting-schema.ts';
  * - `test` `pathwatch alerts test`;
  * - `report` the monthly availability report (src/reports/monthly-report-*.ts).
  */
-const CHECK_KINDS = [
-  'down',
-  'up',
-  'reminder',
-  'escalation',
-  'verdict',
-  'degraded',
-  'degraded-end',
-] as const;
+const CHECK_KINDS = ['down', 'up', 'reminder', 'escalation', 'verdict', 'degraded', 'degraded-end'] as const;
 
 /** Every kind of alert: a check's, then a location's, maintenance's, the storm digest, a test and the monthly report. */
 export const ALERT_EVENT_KINDS = [

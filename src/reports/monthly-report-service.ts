@@ -2,7 +2,7 @@ import { DelayedError, Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { ALERT_BACKOFF_TYPE, alertRetryDelay, DEFAULT_ALERT_RETRY } from '../alerts/alert-queue.ts';
 import type { AlertStatusStore } from '../alerts/alert-status-store.ts';
-import { attemptDelivery } from '../alerts/attempt-delivery.ts';
+import { deliveryAttempts } from '../alerts/delivery-attempts.ts';
 import { type AlertingSettings, DEFAULT_LIST } from '../config/alerting-schema.ts';
 import type { ReportMailSettings } from '../config/reports-schema.ts';
 import type { Logger } from '../util/logger.ts';
@@ -97,6 +97,7 @@ export function startMonthlyReports(options: MonthlyReportsOptions): MonthlyRepo
   const { redis, prefix, mail, alerting, sender, statuses, logger } = options;
   const clock = options.clock ?? Date.now;
   const policy = { ...DEFAULT_ALERT_RETRY, ...options.retry };
+  const attempt = deliveryAttempts({ policy, statuses, logger, what: 'monthly report' });
   const queue = new Queue<MonthlyReportJob>(REPORT_QUEUE_NAME, { connection: redis, prefix });
   const sentKey = (key: string) => `${prefix}:report-sent:${key}`;
   const sinceKey = `${prefix}:report-since`;
@@ -164,14 +165,8 @@ export function startMonthlyReports(options: MonthlyReportsOptions): MonthlyRepo
           logger.warn({ err: error.message }, 'the next monthly report could not be queued');
           return [];
         });
-      return attemptDelivery({
+      return attempt(job, {
         event: current,
-        attempt: job.attemptsMade + 1,
-        attempts: job.opts.attempts ?? 1,
-        policy,
-        statuses,
-        logger,
-        what: 'monthly report',
         send: async () => sender.send(current, await sender.compute(queued.month)),
         beforeSent: async (receipt) => {
           await redis.set(

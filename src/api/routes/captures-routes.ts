@@ -5,12 +5,13 @@ import { listCaptures } from '../../evidence/list-captures.ts';
 import type { ResultsRecorder } from '../../results/results-recorder.ts';
 import { ApiRequestError, apiError, quoteInput } from '../api-error.ts';
 import { integerParam, textParam } from '../query-params.ts';
-import { API_V1_ERRORS, errorResponses, fileResponse } from '../schemas/api-error-schema.ts';
+import { fileResponse } from '../schemas/api-error-schema.ts';
 import { capturesListSchema } from '../schemas/capture-schemas.ts';
 import type { MonitoredItem } from './checks-routes.ts';
 import { segmentParam } from './path-params.ts';
 import { sendArtifact } from './send-artifact.ts';
 import { timeParam } from './time-param.ts';
+import { v1Route } from './v1-route.ts';
 
 const capturesQuery = z.object({
   check: textParam(100).optional(),
@@ -52,15 +53,13 @@ export const capturesRoutes: FastifyPluginAsync<CapturesRoutesOptions> = async (
 
   app.get<{ Querystring: z.output<typeof capturesQuery> }>(
     '/api/v1/captures',
-    {
-      config: { role: 'operator' },
-      schema: {
-        tags: TAGS,
-        summary: 'Packet captures (run slices and periodic collections), newest first (operator)',
-        querystring: capturesQuery,
-        response: { 200: capturesListSchema, ...errorResponses(API_V1_ERRORS) },
-      },
-    },
+    v1Route({
+      role: 'operator',
+      tags: TAGS,
+      summary: 'Packet captures (run slices and periodic collections), newest first (operator)',
+      querystring: capturesQuery,
+      answers: { 200: capturesListSchema },
+    }),
     async (request) => {
       const { check, location, from, to, limit } = request.query;
       const item = check === undefined ? undefined : items.find((candidate) => candidate.id === check);
@@ -97,23 +96,17 @@ export const capturesRoutes: FastifyPluginAsync<CapturesRoutesOptions> = async (
 
   app.get<{ Params: { id: string; file: string } }>(
     '/api/v1/captures/collections/:id/:file',
-    {
-      config: { role: 'operator' },
-      schema: {
-        tags: TAGS,
-        summary: 'A file of a periodic collection, whole or the one byte range asked (operator)',
-        params: collectionParams,
-        response: {
-          200: fileResponse('The capture', 'application/vnd.tcpdump.pcap'),
-          206: fileResponse('The byte range the Range header asked', 'application/vnd.tcpdump.pcap'),
-          ...errorResponses({
-            ...API_V1_ERRORS,
-            404: 'The collection has no such file (CAPTURE_NOT_FOUND)',
-            416: true,
-          }),
-        },
+    v1Route({
+      role: 'operator',
+      tags: TAGS,
+      summary: 'A file of a periodic collection, whole or the one byte range asked (operator)',
+      params: collectionParams,
+      answers: {
+        200: fileResponse('The capture', 'application/vnd.tcpdump.pcap'),
+        206: fileResponse('The byte range the Range header asked', 'application/vnd.tcpdump.pcap'),
       },
-    },
+      errors: { 404: 'The collection has no such file (CAPTURE_NOT_FOUND)', 416: true },
+    }),
     async (request, reply) => {
       const { id: collection, file } = request.params;
       const sent = artifacts

@@ -15,13 +15,13 @@ import { identifier } from '../../config/zod-helpers.ts';
 import { formatDuration } from '../../util/duration.ts';
 import { ApiRequestError, apiError } from '../api-error.ts';
 import { zodValidatorCompiler } from '../schema-compilers.ts';
-import { API_V1_ERRORS, errorResponses } from '../schemas/api-error-schema.ts';
 import {
   maintenanceListSchema,
   maintenanceRemovedSchema,
   maintenanceWindowSchema,
 } from '../schemas/maintenance-schemas.ts';
 import { timeParam } from './time-param.ts';
+import { v1Route } from './v1-route.ts';
 
 const DAY_MS = 86_400_000;
 /** How far before and after now GET looks for occurrences when not told. */
@@ -106,15 +106,14 @@ export const maintenanceRoutes: FastifyPluginAsync<MaintenanceRoutesOptions> = a
 
   app.get<{ Querystring: z.output<typeof maintenanceQuery> }>(
     '/api/v1/maintenance',
-    {
-      config: { role: 'viewer' },
-      schema: {
-        tags: TAGS,
-        summary: 'Maintenance windows, those running now, and their occurrences in a range',
-        querystring: maintenanceQuery,
-        response: { 200: maintenanceListSchema, ...errorResponses({ ...API_V1_ERRORS, ...UNAVAILABLE }) },
-      },
-    },
+    v1Route({
+      role: 'viewer',
+      tags: TAGS,
+      summary: 'Maintenance windows, those running now, and their occurrences in a range',
+      querystring: maintenanceQuery,
+      answers: { 200: maintenanceListSchema },
+      errors: UNAVAILABLE,
+    }),
     async (request) => {
       const windows = needCalendar();
       const now = Date.now();
@@ -146,22 +145,19 @@ export const maintenanceRoutes: FastifyPluginAsync<MaintenanceRoutesOptions> = a
   app.post<{ Body: MaintenanceWindowInput }>(
     '/api/v1/maintenance',
     {
-      config: { role: 'admin' },
-      validatorCompiler: bodyCheckedByHandler,
-      schema: {
+      ...v1Route({
+        role: 'admin',
         tags: TAGS,
         summary: 'Add a maintenance window, one-off or recurring, as the config writes one (admin)',
         body: maintenanceSchema,
-        response: {
-          201: maintenanceWindowSchema,
-          ...errorResponses({
-            ...API_V1_ERRORS,
-            400: 'The window is not valid: one line per problem, each with its field and what was expected',
-            409: 'A window of that name exists, in the config or made through the API (MAINTENANCE_NAME_TAKEN)',
-            ...UNAVAILABLE,
-          }),
+        answers: { 201: maintenanceWindowSchema },
+        errors: {
+          400: 'The window is not valid: one line per problem, each with its field and what was expected',
+          409: 'A window of that name exists, in the config or made through the API (MAINTENANCE_NAME_TAKEN)',
+          ...UNAVAILABLE,
         },
-      },
+      }),
+      validatorCompiler: bodyCheckedByHandler,
     },
     async (request, reply) => {
       const windows = needCalendar();
@@ -183,23 +179,18 @@ export const maintenanceRoutes: FastifyPluginAsync<MaintenanceRoutesOptions> = a
 
   app.delete<{ Params: z.output<typeof nameParams> }>(
     '/api/v1/maintenance/:name',
-    {
-      config: { role: 'admin' },
-      schema: {
-        tags: TAGS,
-        summary: 'Remove a maintenance window made through the API (admin)',
-        params: nameParams,
-        response: {
-          200: maintenanceRemovedSchema,
-          ...errorResponses({
-            ...API_V1_ERRORS,
-            404: 'No window of that name (MAINTENANCE_NOT_FOUND)',
-            409: 'The window is set in the config file: remove it there (MAINTENANCE_IN_CONFIG)',
-            ...UNAVAILABLE,
-          }),
-        },
+    v1Route({
+      role: 'admin',
+      tags: TAGS,
+      summary: 'Remove a maintenance window made through the API (admin)',
+      params: nameParams,
+      answers: { 200: maintenanceRemovedSchema },
+      errors: {
+        404: 'No window of that name (MAINTENANCE_NOT_FOUND)',
+        409: 'The window is set in the config file: remove it there (MAINTENANCE_IN_CONFIG)',
+        ...UNAVAILABLE,
       },
-    },
+    }),
     async (request, reply) => {
       const windows = needCalendar();
       const { name } = request.params;

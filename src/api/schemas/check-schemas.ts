@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { runResultSchema, runStatusSchema } from './run-result-schema.ts';
+import { runResultSchema } from './run-result-schema.ts';
 
 /** The shapes the /api/v1/checks routes answer (checks-routes.ts), for validation and the document. */
 
@@ -29,13 +29,10 @@ export const verdictSchema = z.strictObject({
   awaiting: z.array(z.string()),
 });
 
-const latestRunSchema = z.strictObject({
-  runId: z.string(),
-  status: runStatusSchema,
-  startedAt: z.number(),
-  durationMs: z.number(),
-  error: z.string().optional(),
-});
+/** A run in brief: its id, status and start as in a run, then how long it took and its error message. */
+const latestRunSchema = runResultSchema
+  .pick({ runId: true, status: true, startedAt: true })
+  .extend({ durationMs: z.number(), error: z.string().optional() });
 
 export const checkSchema = z.strictObject({
   id: z.string(),

@@ -18,6 +18,11 @@ const errorClass = z.enum([
   'internal',
 ]);
 
+/** An optional list of objects of `shape`, no other field allowed: a run's assertions, steps, artifacts. */
+function optionalListOf<Shape extends z.ZodRawShape>(shape: Shape) {
+  return z.array(z.strictObject(shape)).optional();
+}
+
 export const runStatusSchema = z.enum(['pass', 'degraded', 'fail', 'error']);
 
 const runErrorSchema = z.strictObject({
@@ -47,39 +52,27 @@ export const runResultSchema = z.strictObject({
     .describe('Milliseconds per phase (dns, connect, tls, firstByte, download, …); total always'),
   peers: z.array(z.strictObject({ ip: z.string(), port: z.number().int() })),
   error: runErrorSchema.optional(),
-  assertions: z
-    .array(
-      z.strictObject({
-        name: z.string(),
-        ok: z.boolean(),
-        expected: z.unknown().optional(),
-        actual: z.unknown().optional(),
-        degraded: z.boolean().optional(),
-      }),
-    )
-    .optional(),
+  assertions: optionalListOf({
+    name: z.string(),
+    ok: z.boolean(),
+    expected: z.unknown().optional(),
+    actual: z.unknown().optional(),
+    degraded: z.boolean().optional(),
+  }),
   details: z.record(z.string(), z.unknown()).optional().describe('Kind-specific facts'),
-  steps: z
-    .array(
-      z.strictObject({
-        name: z.string(),
-        startedAt: z.number(),
-        durationMs: z.number(),
-        status: z.enum(['pass', 'fail', 'skipped']),
-        error: z.string().optional(),
-      }),
-    )
-    .optional(),
-  artifacts: z
-    .array(
-      z.strictObject({
-        kind: z.string(),
-        key: z.string(),
-        bytes: z.number().optional(),
-        contentType: z.string().optional(),
-      }),
-    )
-    .optional(),
+  steps: optionalListOf({
+    name: z.string(),
+    startedAt: z.number(),
+    durationMs: z.number(),
+    status: z.enum(['pass', 'fail', 'skipped']),
+    error: z.string().optional(),
+  }),
+  artifacts: optionalListOf({
+    kind: z.string(),
+    key: z.string(),
+    bytes: z.number().optional(),
+    contentType: z.string().optional(),
+  }),
 });
 
 // A field added to RunResult and not here (or the other way) fails the type check.
