@@ -84,7 +84,8 @@ export class ItemWorker<Item extends WorkerItem> extends Worker<RunJobData, JobO
     super(
       name,
       // Three parameters: BullMQ hands a processor its abort signal only when it declares one.
-      (job, _token, signal) => runItemJob(options, name, itemsById, job, jobSignal(signal, shutdown.signal)),
+      (job, _token, signal) =>
+        runItemJob(options, name, itemsById, job, jobSignal(signal, shutdown.signal), shutdown.signal),
       {
         connection: options.connection,
         prefix: options.config.settings.redis.prefix,
@@ -134,6 +135,7 @@ async function runItemJob<Item extends WorkerItem>(
   itemsById: Map<string, Item>,
   job: Job<RunJobData>,
   signal: AbortSignal,
+  stopSignal: AbortSignal,
 ): Promise<JobOutcome> {
   const item = itemsById.get(job.data.checkId);
   if (!item) {
@@ -162,6 +164,7 @@ async function runItemJob<Item extends WorkerItem>(
     policy: item,
     locations: item.locations,
     signal,
+    stopSignal,
     recorder: options.recorder,
     logger: options.logger,
     capture: options.capture,

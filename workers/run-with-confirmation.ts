@@ -35,6 +35,13 @@ export interface ConfirmationOptions {
    * attempt in flight, given the same signal, ends as "cancelled by shutdown".
    */
   signal?: AbortSignal;
+  /**
+   * The worker's stop. What a run leaves running after its job ends (its capture slice,
+   * waiting for the other locations' runs) ends with it: the job's own signal is no longer
+   * aborted by a stop once the job is done.
+   * @defaultValue `signal`
+   */
+  stopSignal?: AbortSignal;
   /** The schedule slot the job fills (scheduler jobs only; run-now jobs fill none). */
   slot?: { at: number; interval: number };
   onResult?: (result: RunResult) => void;
@@ -75,7 +82,13 @@ export async function runWithConfirmation(options: ConfirmationOptions): Promise
       },
       'run finished',
     );
-    attachCaptureInBackground(options.capture, result, recorder, logger, options.signal);
+    attachCaptureInBackground(
+      options.capture,
+      result,
+      recorder,
+      logger,
+      options.stopSignal ?? options.signal,
+    );
     options.onResult?.(result);
     // A cancelled job stops here: its last attempt is stored, and a retry would only be cancelled too.
     if (counted || options.signal?.aborted) return result;

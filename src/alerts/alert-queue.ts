@@ -1,5 +1,6 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { backoffDelay, type RetryBackoff } from '../util/retry-backoff.ts';
 import type { AlertEvent } from './alert-event.ts';
 
 /** The one queue of alert events, shared by every location (BullMQ forbids ":" in names). */
@@ -8,22 +9,13 @@ export const ALERT_QUEUE_NAME = 'alerts';
 /** The name of alert jobs' backoff, computed by the alert worker (alertRetryDelay). */
 export const ALERT_BACKOFF_TYPE = 'alert-backoff';
 
-export interface AlertRetryPolicy {
+/** How an alert is retried: `attempts` in all, waiting as `RetryBackoff` says between them. */
+export interface AlertRetryPolicy extends RetryBackoff {
   /**
    * Delivery attempts before an alert is `failed`.
    * @defaultValue 40
    */
   attempts: number;
-  /**
-   * Wait before the first retry; each next wait doubles.
-   * @defaultValue 15000 (15 s)
-   */
-  firstDelayMs: number;
-  /**
-   * The longest wait between two attempts.
-   * @defaultValue 900000 (15 min)
-   */
-  maxDelayMs: number;
 }
 
 /**
@@ -37,10 +29,9 @@ export const DEFAULT_ALERT_RETRY: AlertRetryPolicy = {
   maxDelayMs: 900_000,
 };
 
-/** The wait before attempt `attemptsMade + 1`: doubling from firstDelayMs, capped at maxDelayMs. */
+/** The wait before attempt `attemptsMade + 1`: doubling from firstDelayMs (15 s), capped at maxDelayMs (15 min). */
 export function alertRetryDelay(attemptsMade: number, policy: AlertRetryPolicy): number {
-  const doublings = Math.min(Math.max(attemptsMade - 1, 0), 30);
-  return Math.min(policy.firstDelayMs * 2 ** doublings, policy.maxDelayMs);
+  return backoffDelay(attemptsMade, policy);
 }
 
 export function openAlertQueue(connection: Redis, prefix: string): Queue<AlertEvent> {

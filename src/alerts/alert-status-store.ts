@@ -1,5 +1,5 @@
-import type { Redis } from 'ioredis';
 import { processSecretMasker } from '../config/secret-masker.ts';
+import { RedisKeyspace } from '../redis/redis-keyspace.ts';
 import type { ChannelReceipt } from './alert-channel.ts';
 import type { AlertEvent } from './alert-event.ts';
 
@@ -68,22 +68,17 @@ const KEEP_SECONDS = 30 * 86_400;
  * The mark is its own key (`alert-sent:<key>`), written once, right after the server
  * accepted; the alert worker reads it before every send.
  */
-export class AlertStatusStore {
-  constructor(
-    private readonly redis: Redis,
-    private readonly prefix: string,
-  ) {}
-
+export class AlertStatusStore extends RedisKeyspace {
   private statusKey(key: string): string {
-    return `${this.prefix}:alert:${key}`;
+    return this.keyOf('alert', key);
   }
 
   private sentKey(key: string): string {
-    return `${this.prefix}:alert-sent:${key}`;
+    return this.keyOf('alert-sent', key);
   }
 
   private get indexKey(): string {
-    return `${this.prefix}:alerts`;
+    return this.keyOf('alerts');
   }
 
   /**
@@ -198,7 +193,7 @@ export class AlertStatusStore {
   }
 
   private toldKey(event: AlertEvent): string {
-    return `${this.prefix}:alert-verdict:${event.incidentId ?? event.key}.${event.list}.${event.channel}`;
+    return this.keyOf('alert-verdict', `${event.incidentId ?? event.key}.${event.list}.${event.channel}`);
   }
 
   /** The verdict a list was last told about an incident (by any alert of it sent or folded). */

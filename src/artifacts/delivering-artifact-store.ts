@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { Logger } from '../util/logger.ts';
+import { backoffDelay, type RetryBackoff } from '../util/retry-backoff.ts';
 import type { ArtifactRead, ArtifactStore, ByteRangeRequest, StoredArtifact } from './artifact-store.ts';
 import { type UploadAnswer, type UploadTarget, uploadArtifact } from './upload-artifact.ts';
 
@@ -9,10 +10,11 @@ export interface DeliveringArtifactStoreOptions {
   /** Where spooled artifacts go (`artifacts.deliverTo`). */
   target: UploadTarget;
   logger?: Logger;
-  /** First pause after a failed delivery; it doubles up to `maxRetryDelayMs`. Default 1 s. */
-  firstRetryDelayMs?: number;
-  /** Longest pause between two tries while the API is unreachable. Default 1 min. */
-  maxRetryDelayMs?: number;
+  /**
+   * Pauses after failed deliveries while the API is unreachable.
+   * @defaultValue `{ firstDelayMs: 1000, maxDelayMs: 60000 }` (1 s doubling to 1 min)
+   */
+  retry?: Partial<RetryBackoff>;
 }
 
 /** How long a delivered artifact is still listed here (a crashed run lists its evidence). */
@@ -42,8 +44,7 @@ export class DeliveringArtifactStore implements ArtifactStore {
   readonly #spool: ArtifactStore;
   readonly #target: UploadTarget;
   readonly #logger?: Logger;
-  readonly #firstDelayMs: number;
-  readonly #maxDelayMs: number;
+  readonly #backoff: RetryBackoff;
   /** Keys to deliver, oldest first; `#queued` holds the same keys for lookups. */
   readonly #queue: string[] = [];
   readonly #queued = new Set<string>();
@@ -66,8 +67,7 @@ export class DeliveringArtifactStore implements ArtifactStore {
     this.#spool = options.spool;
     this.#target = options.target;
     this.#logger = options.logger;
-    this.#firstDelayMs = options.firstRetryDelayMs ?? 1000;
-    this.#maxDelayMs = options.maxRetryDelayMs ?? 60_000;
+    this.#backoff = { firstDelayMs: 1000, maxDelayMs: 60_000, ...options.retry };
   }
 
   /** Queues what an earlier process left in the spool (oldest first) and starts delivering. */
@@ -184,7 +184,8 @@ export class DeliveringArtifactStore implements ArtifactStore {
   }
 
   async #run(): Promise<void> {
-    let delayMs = this.#firstDelayMs;
+    // Failed deliveries in a row: the pause after each doubles, and a delivery resets it.
+    let failures = 0;
     while (!this.#closing) {
       const key = this.#queue.find((candidate) => !this.#refused.has(candidate));
       if (key === undefined) {
@@ -204,11 +205,11 @@ export class DeliveringArtifactStore implements ArtifactStore {
             'artifact delivery is failing; artifacts stay in the local spool and are retried with backoff',
           );
         }
-        await this.#pause(delayMs);
-        delayMs = Math.min(delayMs * 2, this.#maxDelayMs);
+        failures++;
+        await this.#pause(backoffDelay(failures, this.#backoff));
         continue;
       }
-      delayMs = this.#firstDelayMs;
+      failures = 0;
       if (this.#failingSince !== undefined) {
         this.#logger?.info(
           { to: this.#target.url, outageMs: Date.now() - this.#failingSince, spooled: this.#queue.length },

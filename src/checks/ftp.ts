@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import { authSettings } from '../config/auth-settings.ts';
+import { loginBlock } from '../config/auth-settings.ts';
 import { expected, strictObject } from '../config/zod-helpers.ts';
 import { checkSchemaOf } from './check-base.ts';
 import { FtpSession } from './ftp/ftp-session.ts';
 import { hostTlsBlock } from './host-tls-block.ts';
 import type { Probe } from './probe.ts';
-import { hostAddress, portNumber } from './remote-endpoint.ts';
+import { serverShape } from './remote-endpoint.ts';
 
 const remotePath = () =>
   z
@@ -27,10 +27,10 @@ const remotePath = () =>
 /** The `ftp:` block: the server, whether it is FTPS, and what to list and download. */
 export const ftpSettingsSchema = strictObject(
   {
-    host: hostAddress().describe('The FTP server: host name or IP address, no scheme or port. Required.'),
-    port: portNumber()
-      .optional()
-      .describe('Control connection port. Default 21, or 990 when `secure` is `implicit`.'),
+    ...serverShape(
+      'The FTP server',
+      'Control connection port. Default 21, or 990 when `secure` is `implicit`.',
+    ),
     secure: z
       .literal([false, 'explicit', 'implicit'], {
         error: (issue) => `expected false, "explicit" or "implicit", got ${JSON.stringify(issue.input)}`,
@@ -88,11 +88,11 @@ export const ftpCheckSchema = checkSchemaOf('ftp', {
   settings: ftpSettingsSchema,
   tlsUse: { speaks: (ftp) => ftp.secure !== false, because: 'ftp.secure is false', fix: 'set ftp.secure' },
   tls: hostTlsBlock('ftp', 'How FTPS is spoken when `ftp.secure` is set'),
-  auth: authSettings({ kind: 'ftp', bearer: false, passwordOptional: true })
-    .optional()
-    .describe(
-      'Login `{ username, password }`. Default anonymous (basic-ftp then sends the password "guest", as anonymous FTP expects).',
-    ),
+  auth: loginBlock(
+    'ftp',
+    'Login `{ username, password }`. Default anonymous (basic-ftp then sends the password "guest", as anonymous FTP expects).',
+    { passwordOptional: true },
+  ),
 });
 
 export type FtpCheck = z.output<typeof ftpCheckSchema>;

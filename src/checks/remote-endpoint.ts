@@ -62,6 +62,17 @@ export function endpointShape<Port extends z.ZodType>(port: Port, verb: string) 
   };
 }
 
+/**
+ * The server fields of a kind that speaks one protocol to one named server (smtp, ftp):
+ * `host`, said to be `server`, and an optional `port` whose default `port` describes.
+ */
+export function serverShape(server: string, port: string) {
+  return {
+    host: hostAddress().describe(`${server}: host name or IP address, no scheme or port. Required.`),
+    port: portNumber().optional().describe(port),
+  };
+}
+
 /** `127.0.0.1:443` or `[::1]:443`. */
 export function formatTarget(address: string, port: number): string {
   return isIP(address) === 6 ? `[${address}]:${port}` : `${address}:${port}`;

@@ -1,11 +1,11 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
-import { authSettings } from '../config/auth-settings.ts';
+import { loginBlock } from '../config/auth-settings.ts';
 import { expected, strictObject } from '../config/zod-helpers.ts';
 import { checkSchemaOf } from './check-base.ts';
 import { hostTlsBlock } from './host-tls-block.ts';
 import type { Probe } from './probe.ts';
-import { hostAddress, portNumber } from './remote-endpoint.ts';
+import { serverShape } from './remote-endpoint.ts';
 import { mailbox } from './smtp/mailbox.ts';
 import { SmtpDialogue } from './smtp/smtp-dialogue.ts';
 
@@ -22,10 +22,10 @@ import { SmtpDialogue } from './smtp/smtp-dialogue.ts';
 /** The `smtp:` block: the server, how the connection is encrypted, and the optional test message. */
 export const smtpSettingsSchema = strictObject(
   {
-    host: hostAddress().describe('The mail server: host name or IP address, no scheme or port. Required.'),
-    port: portNumber()
-      .optional()
-      .describe('TCP port. Default 25, or 465 when `tls` is `implicit` (submission is usually 587).'),
+    ...serverShape(
+      'The mail server',
+      'TCP port. Default 25, or 465 when `tls` is `implicit` (submission is usually 587).',
+    ),
     tls: z
       .enum(['starttls', 'opportunistic', 'implicit', 'none'], {
         error: (issue) =>
@@ -66,11 +66,10 @@ export const smtpCheckSchema = checkSchemaOf('smtp', {
   settings: smtpSettingsSchema,
   tlsUse: { speaks: (smtp) => smtp.tls !== 'none', because: 'smtp.tls is "none"', fix: 'set smtp.tls' },
   tls: hostTlsBlock('smtp', 'How STARTTLS or implicit TLS is spoken'),
-  auth: authSettings({ kind: 'smtp', bearer: false })
-    .optional()
-    .describe(
-      'Log in with AUTH PLAIN (or LOGIN when only that is offered) after STARTTLS. Default no login.',
-    ),
+  auth: loginBlock(
+    'smtp',
+    'Log in with AUTH PLAIN (or LOGIN when only that is offered) after STARTTLS. Default no login.',
+  ),
 });
 
 export type SmtpCheck = z.output<typeof smtpCheckSchema>;

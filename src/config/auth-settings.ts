@@ -62,6 +62,16 @@ export function authSettings(rules: AuthSettingsRules) {
 }
 export type AuthSettings = z.output<ReturnType<typeof authSettings>>;
 
+/**
+ * The optional `auth` key of a kind that logs in with a user name and password only (smtp,
+ * ftp): `how` says how the login is used and what no block means.
+ */
+export function loginBlock(kind: string, how: string, options: { passwordOptional?: boolean } = {}) {
+  return authSettings({ kind, bearer: false, ...options })
+    .optional()
+    .describe(how);
+}
+
 /** The `auth` key of a kind that never logs in. */
 export function noAuthBlock(kind: string, instead: string) {
   return z

@@ -1,5 +1,3 @@
-import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect } from '@playwright/test';
 import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playwright';
@@ -7,23 +5,20 @@ import { RunCancelledError } from '../checks/run-cancelled-error.ts';
 import { SecretError } from '../config/secret-resolver.ts';
 import { errorOf } from '../results/error-codes.ts';
 import type { RunResult } from '../results/run-result.ts';
-import { processTempDir } from '../util/process-temp-dir.ts';
 import type { BrowserPool } from './browser-pool.ts';
 import type { BrowserSettings } from './browser-settings.ts';
 import { collectJourneyEvidence } from './collect-journey-evidence.ts';
 import { collectReceivedTokens } from './collect-received-tokens.ts';
 import { createStepFunction } from './create-step-function.ts';
 import { describeJourneyFailure, type JourneyFailure } from './describe-journey-failure.ts';
-import { finishJourneyRun, type JourneyRunRecord } from './finish-journey-run.ts';
+import { finishJourneyRun } from './finish-journey-run.ts';
 import type { JourneyAttemptOptions } from './journey-attempt-options.ts';
 import { browserContextOptionsOf } from './journey-context-options.ts';
 import { JourneyCut } from './journey-cut.ts';
-import type { JourneyStepResult } from './journey-step-result.ts';
 import type { LoadedJourney } from './load-journey.ts';
 import { observeApiRequests } from './observe-api-requests.ts';
-import { PageObservations } from './page-observations.ts';
 import { removeTraceFiles } from './remove-trace-files.ts';
-import { RunArtifacts } from './run-artifacts.ts';
+import { inRunWorkDir, startJourneyRun, tracesAttempt } from './start-journey-run.ts';
 import { EVIDENCE_TIMEOUT_MS, withTimeout } from './with-timeout.ts';
 
 export interface RunJourneyOptions extends JourneyAttemptOptions {
@@ -43,13 +38,7 @@ const BODY_STOP_TIMEOUT_MS = 3000;
  * screenshot, HAR) is stored as artifacts of the run, with credentials masked.
  */
 export async function runJourney(journey: LoadedJourney, options: RunJourneyOptions): Promise<RunResult> {
-  // The run's HAR and raw trace.zip (secrets not yet masked) go, however the run ends.
-  const workDir = await mkdtemp(join(processTempDir(), 'journey-'));
-  try {
-    return await runJourneyIn(workDir, journey, options);
-  } finally {
-    await rm(workDir, { recursive: true, force: true });
-  }
+  return inRunWorkDir('journey-', (workDir) => runJourneyIn(workDir, journey, options));
 }
 
 async function runJourneyIn(
@@ -57,39 +46,11 @@ async function runJourneyIn(
   journey: LoadedJourney,
   options: RunJourneyOptions,
 ): Promise<RunResult> {
-  const runId = options.runId ?? randomUUID();
-  const startedAt = Date.now();
-  const t0 = performance.now();
+  const run = startJourneyRun(journey, options);
+  const { runId } = run.identity;
+  const { secrets, steps, observations, artifacts } = run;
   const { settings } = options;
-  // The run's own resolver: tokens the journey receives are masked in this run's result
-  // and evidence like the secrets it was given.
-  const secrets = options.secrets.forRun();
-  // on-first-retry: only the confirmation attempt of a failed run is traced.
-  const tracing =
-    settings.trace === 'on' ||
-    settings.trace === 'retain-on-failure' ||
-    (settings.trace === 'on-first-retry' && (options.attempt ?? 1) > 1);
-  const steps: JourneyStepResult[] = [];
-  const observations = new PageObservations(secrets);
-  const artifacts = new RunArtifacts(options.artifacts, runId, secrets);
-  const run: JourneyRunRecord = {
-    identity: {
-      runId,
-      checkId: journey.id,
-      kind: 'journey',
-      location: options.location,
-      scheduledAt: options.scheduledAt,
-      startedAt,
-      attempt: options.attempt ?? 1,
-      // Its schedule slot (⌊scheduledAt / interval⌋) judges it alongside the other locations' runs.
-      ...(journey.interval !== undefined ? { intervalMs: journey.interval } : {}),
-    },
-    t0,
-    steps,
-    observations,
-    artifacts,
-    secrets,
-  };
+  const tracing = tracesAttempt(settings.trace, options.attempt);
 
   // Cancelled before it began (the worker stopped while the job was being taken): no browser.
   if (options.signal?.aborted) {

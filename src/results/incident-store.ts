@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import { RedisKeyspace } from '../redis/redis-keyspace.ts';
 import { withRedisLock } from '../redis/redis-lock.ts';
 import type { RedisStep } from './redis-step.ts';
 import type { StateChange } from './state-store.ts';
@@ -40,18 +40,13 @@ export interface IncidentTransition {
  * An incident spans from the first location going DOWN to the last one coming back.
  * Kept per check, newest first, at most 200.
  */
-export class IncidentStore {
-  constructor(
-    private readonly redis: Redis,
-    private readonly prefix: string,
-  ) {}
-
+export class IncidentStore extends RedisKeyspace {
   private openKey(checkId: string): string {
-    return `${this.prefix}:incident-open:${checkId}`;
+    return this.keyOf('incident-open', checkId);
   }
 
   private incidentKey(id: string): string {
-    return `${this.prefix}:incident:${id}`;
+    return this.keyOf('incident', id);
   }
 
   /**
@@ -60,7 +55,7 @@ export class IncidentStore {
    * not drop each other's change.
    */
   private locked<T>(checkId: string, work: () => Promise<T>): Promise<T> {
-    return withRedisLock(this.redis, `${this.prefix}:incident-lock:${checkId}`, work);
+    return withRedisLock(this.redis, this.keyOf('incident-lock', checkId), work);
   }
 
   /** `pending`: the verdict of the change's slot is not known yet (see settleVerdict). */
@@ -99,8 +94,8 @@ export class IncidentStore {
         .multi()
         .set(this.incidentKey(incident.id), JSON.stringify(incident))
         .set(this.openKey(change.checkId), incident.id)
-        .zadd(`${this.prefix}:incidents:${change.checkId}`, incident.start, incident.id)
-        .zremrangebyrank(`${this.prefix}:incidents:${change.checkId}`, 0, -201)
+        .zadd(this.keyOf('incidents', change.checkId), incident.start, incident.id)
+        .zremrangebyrank(this.keyOf('incidents', change.checkId), 0, -201)
         .exec();
       return { kind: open ? 'updated' : 'opened', incident, change };
     }
@@ -167,7 +162,7 @@ export class IncidentStore {
    * before it (a range's end: the page of a past range lists that range's incidents).
    */
   async list(checkId: string, limit = 20, options: { startedBefore?: number } = {}): Promise<Incident[]> {
-    const key = `${this.prefix}:incidents:${checkId}`;
+    const key = this.keyOf('incidents', checkId);
     const ids =
       options.startedBefore === undefined
         ? await this.redis.zrevrange(key, 0, limit - 1)

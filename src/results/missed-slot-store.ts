@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import { RedisKeyspace } from '../redis/redis-keyspace.ts';
 import { type RedisStep, runSteps } from './redis-step.ts';
 
 /** Consecutive schedule slots of one check at one location that produced no run. */
@@ -105,18 +105,13 @@ return missed
  * cursor, the last slot accounted for, either by a stored run or by a gap; a slot is
  * counted once whether a run's arrival or a sweep found it missing.
  */
-export class MissedSlotStore {
-  constructor(
-    private readonly redis: Redis,
-    private readonly prefix: string,
-  ) {}
-
+export class MissedSlotStore extends RedisKeyspace {
   private keys(checkId: string, location: string): [string, string, string, string] {
     return [
-      `${this.prefix}:slots:cursor:${checkId}`,
-      `${this.prefix}:slots:missed:${checkId}`,
-      `${this.prefix}:slots:gaps:${checkId}:${location}`,
-      `${this.prefix}:slots:late:${checkId}`,
+      this.keyOf('slots', 'cursor', checkId),
+      this.keyOf('slots', 'missed', checkId),
+      this.keyOf('slots', 'gaps', checkId, location),
+      this.keyOf('slots', 'late', checkId),
     ];
   }
 
@@ -188,12 +183,12 @@ export class MissedSlotStore {
 
   /** Slots counted missed so far per location; never decreases (a late run is counted in lateTotals). */
   async totals(checkId: string): Promise<Record<string, number>> {
-    return this.countsAt(`${this.prefix}:slots:missed:${checkId}`);
+    return this.countsAt(this.keyOf('slots', 'missed', checkId));
   }
 
   /** Slots counted missed whose run arrived afterwards, per location: missed − late have no run. */
   async lateTotals(checkId: string): Promise<Record<string, number>> {
-    return this.countsAt(`${this.prefix}:slots:late:${checkId}`);
+    return this.countsAt(this.keyOf('slots', 'late', checkId));
   }
 
   private async countsAt(key: string): Promise<Record<string, number>> {

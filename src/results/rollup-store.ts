@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { RedisKeyspace } from '../redis/redis-keyspace.ts';
 import { bucketIndex, histogramQuantile, LATENCY_BUCKETS_MS } from './latency-histogram.ts';
 import { type RedisStep, runSteps } from './redis-step.ts';
 import type { RunResult } from './run-result.ts';
@@ -36,12 +37,14 @@ export interface HourlyRollup {
  * Hourly rollups per check × location (count, failures, latency histogram) and schedule
  * lag per location, each an expiring hash: bounded by rollupDays, whatever the traffic.
  */
-export class RollupStore {
+export class RollupStore extends RedisKeyspace {
   constructor(
-    private readonly redis: Redis,
-    private readonly prefix: string,
+    redis: Redis,
+    prefix: string,
     private readonly keepDays: number,
-  ) {}
+  ) {
+    super(redis, prefix);
+  }
 
   private hourOf(at: number): number {
     return at - (at % HOUR_MS);
@@ -58,8 +61,8 @@ export class RollupStore {
       name: 'count-run',
       lua: COUNT_RUN,
       keys: [
-        `${this.prefix}:rollup:${result.checkId}:${result.location}:${hour}`,
-        `${this.prefix}:lag:${result.location}:${hour}`,
+        this.keyOf('rollup', result.checkId, result.location, hour),
+        this.keyOf('lag', result.location, hour),
       ],
       args: [
         this.keepDays * 86_400,
@@ -76,7 +79,7 @@ export class RollupStore {
     const current = this.hourOf(now);
     const starts = Array.from({ length: hours }, (_, index) => current - (hours - 1 - index) * HOUR_MS);
     const rows = await Promise.all(
-      starts.map((hour) => this.redis.hgetall(`${this.prefix}:rollup:${checkId}:${location}:${hour}`)),
+      starts.map((hour) => this.redis.hgetall(this.keyOf('rollup', checkId, location, hour))),
     );
     return rows.map((fields, index) => {
       const counts = LATENCY_BUCKETS_MS.map((_, bucket) => Number(fields[`b${bucket}`] ?? 0));
@@ -107,7 +110,7 @@ export class RollupStore {
     const pipeline = this.redis.pipeline();
     for (const { checkId, location } of pairs) {
       for (const hour of starts)
-        pipeline.hmget(`${this.prefix}:rollup:${checkId}:${location}:${hour}`, 'count', 'failures');
+        pipeline.hmget(this.keyOf('rollup', checkId, location, hour), 'count', 'failures');
     }
     const replies = (await pipeline.exec()) ?? [];
     return pairs.map((_, pairIndex) =>
@@ -121,7 +124,7 @@ export class RollupStore {
 
   /** Schedule-lag histogram counts of a location for the current hour. */
   async lagBuckets(location: string, now = Date.now()): Promise<number[]> {
-    const fields = await this.redis.hgetall(`${this.prefix}:lag:${location}:${this.hourOf(now)}`);
+    const fields = await this.redis.hgetall(this.keyOf('lag', location, this.hourOf(now)));
     return LATENCY_BUCKETS_MS.map((_, bucket) => Number(fields[`b${bucket}`] ?? 0));
   }
 }

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import { RedisKeyspace } from '../redis/redis-keyspace.ts';
 import { type RedisStep, runSteps } from './redis-step.ts';
 import type { RunResult } from './run-result.ts';
 import { slotIndex } from './slot-outcome-elsewhere.ts';
@@ -106,14 +106,9 @@ redis.call('HSET', stateKey, 'flapping', flapping)
 return {old, new, flapping}
 `;
 
-export class StateStore {
-  constructor(
-    private readonly redis: Redis,
-    private readonly prefix: string,
-  ) {}
-
+export class StateStore extends RedisKeyspace {
   private key(checkId: string, location: string): string {
-    return `${this.prefix}:state:${checkId}:${location}`;
+    return this.keyOf('state', checkId, location);
   }
 
   /** Counts a run; returns the state change it caused, if any. */

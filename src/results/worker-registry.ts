@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { Redis } from 'ioredis';
+import { RedisKeyspace } from '../redis/redis-keyspace.ts';
 
 /** A worker that has not reported for this long is presumed dead. */
 export const WORKER_TTL_MS = 15_000;
@@ -10,14 +10,9 @@ const BEAT_EVERY_MS = 5000;
  * Worker heartbeats per location, as a sorted set of worker id → last beat. A location
  * with no live worker is shown as such, and its checks are not reported as failing.
  */
-export class WorkerRegistry {
-  constructor(
-    private readonly redis: Redis,
-    private readonly prefix: string,
-  ) {}
-
+export class WorkerRegistry extends RedisKeyspace {
   private key(location: string): string {
-    return `${this.prefix}:workers:${location}`;
+    return this.keyOf('workers', location);
   }
 
   /**
@@ -26,7 +21,7 @@ export class WorkerRegistry {
    */
   start(location: string, status?: () => Record<string, unknown>): () => Promise<void> {
     const workerId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
-    const statusKey = `${this.prefix}:worker-status:${location}:${workerId}`;
+    const statusKey = this.keyOf('worker-status', location, workerId);
     const beat = () => {
       const multi = this.redis
         .multi()
@@ -66,7 +61,7 @@ export class WorkerRegistry {
     );
     const workers: Array<{ id: string; lastSeen: number; status?: unknown }> = [];
     for (let index = 0; index < entries.length; index += 2) {
-      const text = await this.redis.get(`${this.prefix}:worker-status:${location}:${entries[index]}`);
+      const text = await this.redis.get(this.keyOf('worker-status', location, entries[index]));
       workers.push({
         id: entries[index],
         lastSeen: Number(entries[index + 1]),

@@ -98,8 +98,7 @@ test('API down: every artifact stays spooled and the outage is logged once; API 
     spool,
     target: { url: `http://127.0.0.1:${port}`, token: worker.token },
     logger,
-    firstRetryDelayMs: 20,
-    maxRetryDelayMs: 100,
+    retry: { firstDelayMs: 20, maxDelayMs: 100 },
   });
   t.after(() => store.close(0));
   await store.start();
@@ -159,8 +158,7 @@ test('a worker restarted during an outage resumes its spool and delivers it', as
   const first = new DeliveringArtifactStore({
     spool: new FilesystemArtifactStore(spoolDir),
     target,
-    firstRetryDelayMs: 20,
-    maxRetryDelayMs: 50,
+    retry: { firstDelayMs: 20, maxDelayMs: 50 },
   });
   await first.start();
   await first.put('runs/run1/trace.zip', Buffer.from('one'), 'application/zip');
@@ -180,7 +178,7 @@ test('a worker restarted during an outage resumes its spool and delivers it', as
     spool: new FilesystemArtifactStore(spoolDir),
     target,
     logger,
-    firstRetryDelayMs: 20,
+    retry: { firstDelayMs: 20 },
   });
   t.after(() => second.close(0));
   assert.deepEqual(await second.start(), { spooled: 2 });
@@ -202,7 +200,7 @@ test('an artifact the API refuses (over its size limit) stays in the spool, logg
     spool: new FilesystemArtifactStore(spoolDir),
     target: { url: `http://127.0.0.1:${port}`, token: worker.token },
     logger,
-    firstRetryDelayMs: 20,
+    retry: { firstDelayMs: 20 },
   });
   t.after(() => store.close(0));
   await store.start();
@@ -229,8 +227,7 @@ test('a wrong token is an outage (logged once, retried), not a loss: the spool w
     spool,
     target: { url: `http://127.0.0.1:${port}`, token: createApiToken().token },
     logger,
-    firstRetryDelayMs: 20,
-    maxRetryDelayMs: 50,
+    retry: { firstDelayMs: 20, maxDelayMs: 50 },
   });
   t.after(() => store.close(0));
   await store.start();

@@ -110,12 +110,12 @@ test('run --json prints the RunResult', async () => {
 test('run: an unknown check id or a broken config is a usage error, exit 2', async () => {
   const unknown = await runCli(['run', 'nope', '--config', configFile]);
   assert.equal(unknown.code, 2);
-  assert.match(unknown.stderr, /no check "nope" in .*; checks: ok, refused, silent, boom/);
+  assert.match(unknown.stderr, /no check or journey "nope" in .*; checks: ok, refused, silent, boom; journeys: \(none\)/);
   const broken = await runCli(['run', 'x', '--config', 'test/fixtures/config/five-mistakes.yaml']);
   assert.equal(broken.code, 2);
   const usage = await runCli(['run']);
   assert.equal(usage.code, 2);
-  assert.match(usage.stderr, /missing required argument 'check-id\|journey-file'/);
+  assert.match(usage.stderr, /missing required argument 'id\|file\|folder'/);
 });
 
 test('start: REDIS_URL unreachable gives one line naming REDIS_URL, exit 2, nothing started', async () => {

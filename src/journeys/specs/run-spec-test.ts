@@ -1,6 +1,5 @@
 import { spawn } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { strFromU8, unzipSync } from 'fflate';
 import { RunCancelledError } from '../../checks/run-cancelled-error.ts';
@@ -10,12 +9,11 @@ import type { RunResult } from '../../results/run-result.ts';
 import { processTempDir } from '../../util/process-temp-dir.ts';
 import { type BrowserSettings, DEFAULT_CHROMIUM_ARGS, resolveExecutablePath } from '../browser-settings.ts';
 import { compactPlaywrightMessage, journeyErrorCode } from '../classify-journey-error.ts';
-import { finishJourneyRun, type JourneyRunRecord } from '../finish-journey-run.ts';
+import { finishJourneyRun } from '../finish-journey-run.ts';
 import { harFromTraceNetwork } from '../har-from-trace.ts';
 import type { JourneyAttemptOptions } from '../journey-attempt-options.ts';
 import type { JourneyStepResult, StepEvent } from '../journey-step-result.ts';
-import { PageObservations } from '../page-observations.ts';
-import { RunArtifacts } from '../run-artifacts.ts';
+import { inRunWorkDir, startJourneyRun, tracesAttempt } from '../start-journey-run.ts';
 import { playwrightTestCli } from './playwright-test-cli.ts';
 import { parseSpecEvents, SPEC_EVENTS_ENV, type SpecEvent } from './spec-events.ts';
 import type { SpecJourney } from './spec-journey.ts';
@@ -60,178 +58,146 @@ type ChildEnd = { code: number | null; stderr: string; timedOut: boolean; cancel
  * Secrets and params reach the test as PATHWATCH_SECRET_<NAME> and PATHWATCH_PARAM_<NAME>.
  */
 export async function runSpecTest(journey: SpecJourney, options: RunSpecTestOptions): Promise<RunResult> {
-  const workDir = await mkdtemp(join(processTempDir(), 'spec-'));
-  try {
-    return await runSpecTestIn(workDir, journey, options);
-  } finally {
-    await rm(workDir, { recursive: true, force: true });
-  }
-}
+  return inRunWorkDir('spec-', async (workDir) => {
+    const run = startJourneyRun(journey, options);
+    const { runId } = run.identity;
+    const { secrets, steps, artifacts, observations } = run;
+    const { settings } = options;
+    const name = `journey "${journey.id}"`;
+    if (options.signal?.aborted)
+      return finishJourneyRun(
+        run,
+        'error',
+        errorOf('CANCELLED', `${name}: ${RunCancelledError.messageOf(options.signal.reason)}`),
+      );
 
-async function runSpecTestIn(
-  workDir: string,
-  journey: SpecJourney,
-  options: RunSpecTestOptions,
-): Promise<RunResult> {
-  const runId = options.runId ?? randomUUID();
-  const t0 = performance.now();
-  const { settings } = options;
-  const secrets = options.secrets.forRun();
-  const steps: JourneyStepResult[] = [];
-  const observations = new PageObservations(secrets);
-  const artifacts = new RunArtifacts(options.artifacts, runId, secrets);
-  const run: JourneyRunRecord = {
-    identity: {
-      runId,
-      checkId: journey.id,
-      kind: 'journey',
-      location: options.location,
-      scheduledAt: options.scheduledAt,
-      startedAt: Date.now(),
-      attempt: options.attempt ?? 1,
-      ...(journey.interval !== undefined ? { intervalMs: journey.interval } : {}),
-    },
-    t0,
-    steps,
-    observations,
-    artifacts,
-    secrets,
-  };
-  const name = `journey "${journey.id}"`;
-  if (options.signal?.aborted)
-    return finishJourneyRun(
-      run,
-      'error',
-      errorOf('CANCELLED', `${name}: ${RunCancelledError.messageOf(options.signal.reason)}`),
-    );
-
-  const env: Record<string, string | undefined> = { ...process.env };
-  try {
-    for (const [secret, ref] of Object.entries(journey.secretRefs))
-      env[specEnvName('PATHWATCH_SECRET_', secret)] = secrets.interpolate(ref);
-  } catch (error) {
-    if (error instanceof SecretError)
-      return finishJourneyRun(run, 'error', errorOf('CONFIG', `${name}: ${error.message}`));
-    throw error;
-  }
-  for (const [param, value] of Object.entries(journey.params))
-    env[specEnvName('PATHWATCH_PARAM_', param)] = typeof value === 'string' ? value : JSON.stringify(value);
-
-  const tracing =
-    settings.trace === 'on' ||
-    settings.trace === 'retain-on-failure' ||
-    (settings.trace === 'on-first-retry' && (options.attempt ?? 1) > 1);
-  const outputDir = join(workDir, 'out');
-  const eventsFile = join(workDir, 'events.jsonl');
-  const harPath = join(workDir, 'network.har');
-  const wrapper = join(workDir, 'pathwatch.config.mjs');
-  await mkdir(join(workDir, 'tmp'));
-  await writeSpecWrapperConfig(wrapper, {
-    userConfig: journey.spec.configFile,
-    outputDir,
-    // Traced every run it is traced at all: a passing run's HAR and peers come from the trace.
-    trace: tracing ? 'on' : 'off',
-    ...(!tracing && settings.har ? { harPath } : {}),
-    testTimeoutMs: Math.max(1000, journey.timeout - TEST_TIMEOUT_MARGIN_MS),
-    executablePath: resolveExecutablePath(settings),
-    args: [...(settings.args ?? DEFAULT_CHROMIUM_ARGS), ...(options.extraBrowserArgs ?? [])],
-    headless: settings.headless,
-  });
-  Object.assign(env, {
-    [SPEC_EVENTS_ENV]: eventsFile,
-    FORCE_COLOR: '0',
-    // Chromium's profile and sockets in the run's dir: gone with it, however the child ends.
-    TMPDIR: join(workDir, 'tmp'),
-    // Playwright's compiled specs stay cached across runs (its default is under TMPDIR).
-    PWTEST_CACHE_DIR: join(processTempDir(), 'playwright-transform-cache'),
-  });
-
-  const ended = await runChild(
-    [
-      playwrightTestCli(),
-      'test',
-      '-c',
-      wrapper,
-      `--project=${journey.spec.project}`,
-      `--grep=${escapeRegex(journey.spec.titlePath.at(-1) ?? '')}`,
-      `${journey.spec.file}:${journey.spec.line}`,
-    ],
-    { cwd: dirname(journey.spec.configFile), env, deadlineMs: journey.timeout, signal: options.signal },
-  );
-
-  const events = parseSpecEvents(await readFile(eventsFile, 'utf8').catch(() => ''));
-  collectSteps(events, steps, options.onStep);
-  const testEnd = events.find(
-    (event): event is Extract<SpecEvent, { type: 'test-end' }> => event.type === 'test-end',
-  );
-  const failedStep = steps.findIndex((step) => step.status === 'fail');
-  const stepPrefix = failedStep >= 0 ? ` step ${failedStep + 1} "${steps[failedStep].name}"` : '';
-
-  if (ended.cancelled) {
-    // A cancelled run keeps no evidence, as a journey's: the stop is not the target's doing.
-    return finishJourneyRun(
-      run,
-      'error',
-      errorOf('CANCELLED', `${name}${stepPrefix}: ${RunCancelledError.messageOf(options.signal?.reason)}`),
-    );
-  }
-
-  const failed = ended.timedOut || !testEnd || testEnd.status !== 'passed';
-  const attachments = testEnd?.attachments ?? [];
-  const keepTrace = settings.trace === 'on' || (settings.trace !== 'off' && failed);
-  const screenshot = attachments.find((item) => item.contentType === 'image/png' && item.path);
-  if (failed && screenshot?.path) {
-    const image = await readFile(screenshot.path).catch(() => undefined);
-    if (image) {
-      const stored = await options.artifacts.put(`runs/${runId}/failure.png`, image, 'image/png');
-      artifacts.refs.push({
-        kind: 'screenshot',
-        key: stored.key,
-        bytes: stored.bytes,
-        contentType: stored.contentType,
-      });
+    const env: Record<string, string | undefined> = { ...process.env };
+    try {
+      for (const [secret, ref] of Object.entries(journey.secretRefs))
+        env[specEnvName('PATHWATCH_SECRET_', secret)] = secrets.interpolate(ref);
+    } catch (error) {
+      if (error instanceof SecretError)
+        return finishJourneyRun(run, 'error', errorOf('CONFIG', `${name}: ${error.message}`));
+      throw error;
     }
-  }
-  let harText: string | undefined;
-  const tracePath = attachments.find((item) => item.name === 'trace' && item.path)?.path;
-  if (tracePath) {
-    const zip = await readFile(tracePath).catch(() => undefined);
-    if (zip) {
-      if (settings.har) harText = harOfTrace(zip);
-      // The kept trace is redacted first: the tokens it finds are masked in the HAR too.
-      if (keepTrace) await artifacts.storeTrace(tracePath);
-    }
-  } else if (settings.har) {
-    harText = await readFile(harPath, 'utf8').catch(() => undefined);
-  }
-  if (harText) {
-    for (const peer of peersOfHar(harText)) observations.peers.push(peer);
-    await artifacts.storeHar(harText);
-  }
+    for (const [param, value] of Object.entries(journey.params))
+      env[specEnvName('PATHWATCH_PARAM_', param)] = typeof value === 'string' ? value : JSON.stringify(value);
 
-  if (ended.timedOut)
-    return finishJourneyRun(
-      run,
-      'fail',
-      errorOf('TIMEOUT', `${name}${stepPrefix}: journey timeout of ${journey.timeout} ms exceeded`),
+    const tracing = tracesAttempt(settings.trace, options.attempt);
+    const outputDir = join(workDir, 'out');
+    const eventsFile = join(workDir, 'events.jsonl');
+    const harPath = join(workDir, 'network.har');
+    const wrapper = join(workDir, 'pathwatch.config.mjs');
+    await mkdir(join(workDir, 'tmp'));
+    await writeSpecWrapperConfig(wrapper, {
+      userConfig: journey.spec.configFile,
+      outputDir,
+      // Traced every run it is traced at all: a passing run's HAR and peers come from the trace.
+      trace: tracing ? 'on' : 'off',
+      ...(!tracing && settings.har ? { harPath } : {}),
+      testTimeoutMs: Math.max(1000, journey.timeout - TEST_TIMEOUT_MARGIN_MS),
+      executablePath: resolveExecutablePath(settings),
+      args: [...(settings.args ?? DEFAULT_CHROMIUM_ARGS), ...(options.extraBrowserArgs ?? [])],
+      headless: settings.headless,
+    });
+    Object.assign(env, {
+      [SPEC_EVENTS_ENV]: eventsFile,
+      FORCE_COLOR: '0',
+      // Chromium's profile and sockets in the run's dir: gone with it, however the child ends.
+      TMPDIR: join(workDir, 'tmp'),
+      // Playwright's compiled specs stay cached across runs (its default is under TMPDIR).
+      PWTEST_CACHE_DIR: join(processTempDir(), 'playwright-transform-cache'),
+    });
+
+    const ended = await runChild(
+      [
+        playwrightTestCli(),
+        'test',
+        '-c',
+        wrapper,
+        `--project=${journey.spec.project}`,
+        `--grep=${escapeRegex(journey.spec.titlePath.at(-1) ?? '')}`,
+        `${journey.spec.file}:${journey.spec.line}`,
+      ],
+      { cwd: dirname(journey.spec.configFile), env, deadlineMs: journey.timeout, signal: options.signal },
     );
-  if (!testEnd) {
-    const runEnd = events.find(
-      (event): event is Extract<SpecEvent, { type: 'run-end' }> => event.type === 'run-end',
+
+    const events = parseSpecEvents(await readFile(eventsFile, 'utf8').catch(() => ''));
+    collectSteps(events, steps, options.onStep);
+    const testEnd = events.find(
+      (event): event is Extract<SpecEvent, { type: 'test-end' }> => event.type === 'test-end',
     );
-    const why =
-      runEnd?.errors[0] ?? (ended.stderr.trim() || `playwright test exited with code ${ended.code}`);
-    return finishJourneyRun(
-      run,
-      'error',
-      errorOf('INTERNAL', `${name}: the test did not run: ${oneLine(why)}`),
-    );
-  }
-  if (testEnd.status === 'passed') return finishJourneyRun(run, 'pass');
-  const message =
-    (failedStep >= 0 ? steps[failedStep].error : undefined) ?? testEnd.errors[0] ?? `test ${testEnd.status}`;
-  const code = testEnd.status === 'timedOut' ? 'TIMEOUT' : journeyErrorCode(new Error(message));
-  return finishJourneyRun(run, 'fail', errorOf(code, `${name}${stepPrefix}: ${oneLine(message)}`));
+    const failedStep = steps.findIndex((step) => step.status === 'fail');
+    const stepPrefix = failedStep >= 0 ? ` step ${failedStep + 1} "${steps[failedStep].name}"` : '';
+
+    if (ended.cancelled) {
+      // A cancelled run keeps no evidence, as a journey's: the stop is not the target's doing.
+      return finishJourneyRun(
+        run,
+        'error',
+        errorOf('CANCELLED', `${name}${stepPrefix}: ${RunCancelledError.messageOf(options.signal?.reason)}`),
+      );
+    }
+
+    const failed = ended.timedOut || !testEnd || testEnd.status !== 'passed';
+    const attachments = testEnd?.attachments ?? [];
+    const keepTrace = settings.trace === 'on' || (settings.trace !== 'off' && failed);
+    const screenshot = attachments.find((item) => item.contentType === 'image/png' && item.path);
+    if (failed && screenshot?.path) {
+      const image = await readFile(screenshot.path).catch(() => undefined);
+      if (image) {
+        const stored = await options.artifacts.put(`runs/${runId}/failure.png`, image, 'image/png');
+        artifacts.refs.push({
+          kind: 'screenshot',
+          key: stored.key,
+          bytes: stored.bytes,
+          contentType: stored.contentType,
+        });
+      }
+    }
+    let harText: string | undefined;
+    const tracePath = attachments.find((item) => item.name === 'trace' && item.path)?.path;
+    if (tracePath) {
+      const zip = await readFile(tracePath).catch(() => undefined);
+      if (zip) {
+        if (settings.har) harText = harOfTrace(zip);
+        // The kept trace is redacted first: the tokens it finds are masked in the HAR too.
+        if (keepTrace) await artifacts.storeTrace(tracePath);
+      }
+    } else if (settings.har) {
+      harText = await readFile(harPath, 'utf8').catch(() => undefined);
+    }
+    if (harText) {
+      for (const peer of peersOfHar(harText)) observations.peers.push(peer);
+      await artifacts.storeHar(harText);
+    }
+
+    if (ended.timedOut)
+      return finishJourneyRun(
+        run,
+        'fail',
+        errorOf('TIMEOUT', `${name}${stepPrefix}: journey timeout of ${journey.timeout} ms exceeded`),
+      );
+    if (!testEnd) {
+      const runEnd = events.find(
+        (event): event is Extract<SpecEvent, { type: 'run-end' }> => event.type === 'run-end',
+      );
+      const why =
+        runEnd?.errors[0] ?? (ended.stderr.trim() || `playwright test exited with code ${ended.code}`);
+      return finishJourneyRun(
+        run,
+        'error',
+        errorOf('INTERNAL', `${name}: the test did not run: ${oneLine(why)}`),
+      );
+    }
+    if (testEnd.status === 'passed') return finishJourneyRun(run, 'pass');
+    const message =
+      (failedStep >= 0 ? steps[failedStep].error : undefined) ??
+      testEnd.errors[0] ??
+      `test ${testEnd.status}`;
+    const code = testEnd.status === 'timedOut' ? 'TIMEOUT' : journeyErrorCode(new Error(message));
+    return finishJourneyRun(run, 'fail', errorOf(code, `${name}${stepPrefix}: ${oneLine(message)}`));
+  });
 }
 
 /** The reporter's top-level steps as pathwatch steps: Playwright's own "After Hooks" only when it failed. */
