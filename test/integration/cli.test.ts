@@ -110,7 +110,10 @@ test('run --json prints the RunResult', async () => {
 test('run: an unknown check id or a broken config is a usage error, exit 2', async () => {
   const unknown = await runCli(['run', 'nope', '--config', configFile]);
   assert.equal(unknown.code, 2);
-  assert.match(unknown.stderr, /no check or journey "nope" in .*; checks: ok, refused, silent, boom; journeys: \(none\)/);
+  assert.match(
+    unknown.stderr,
+    /no check or journey "nope" in .*; checks: ok, refused, silent, boom; journeys: \(none\)/,
+  );
   const broken = await runCli(['run', 'x', '--config', 'test/fixtures/config/five-mistakes.yaml']);
   assert.equal(broken.code, 2);
   const usage = await runCli(['run']);
