@@ -4,9 +4,7 @@ import type { ArtifactStore } from '../src/artifacts/artifact-store.ts';
 import type { LoadedConfig } from '../src/config/load-config.ts';
 import { BrowserPool } from '../src/journeys/browser-pool.ts';
 import type { ResolvedJourney } from '../src/journeys/load-journeys.ts';
-import { runJourney } from '../src/journeys/run-journey.ts';
-import { runSpecTest } from '../src/journeys/specs/run-spec-test.ts';
-import { isSpecJourney } from '../src/journeys/specs/spec-journey.ts';
+import { runJourneyItem } from '../src/journeys/run-journey-item.ts';
 import type { ResultsRecorder } from '../src/results/results-recorder.ts';
 import type { RunResult } from '../src/results/run-result.ts';
 import type { Logger } from '../src/util/logger.ts';
@@ -43,23 +41,14 @@ export function startJourneyWorker(options: JourneyWorkerOptions): ItemWorker<Re
     concurrency: config.settings.workers.browserConcurrency,
     resource: pool,
     runAttempt: (journey, request) =>
-      // A Playwright Test spec (config `playwright`) runs in its own runner child, not the pool's browser.
-      isSpecJourney(journey)
-        ? runSpecTest(journey, {
-            artifacts: options.artifacts,
-            secrets: config.secrets,
-            settings: config.settings.browser,
-            extraBrowserArgs: options.extraBrowserArgs,
-            location,
-            ...request,
-          })
-        : runJourney(journey, {
-            pool,
-            artifacts: options.artifacts,
-            secrets: config.secrets,
-            settings: config.settings.browser,
-            location,
-            ...request,
-          }),
+      runJourneyItem(journey, {
+        pool,
+        artifacts: options.artifacts,
+        secrets: config.secrets,
+        settings: config.settings.browser,
+        extraBrowserArgs: options.extraBrowserArgs,
+        location,
+        ...request,
+      }),
   });
 }

@@ -5,7 +5,7 @@ import { SecretResolver } from '../config/secret-resolver.ts';
 import { BrowserPool } from '../journeys/browser-pool.ts';
 import { type BrowserSettings, DEFAULT_BROWSER_SETTINGS } from '../journeys/browser-settings.ts';
 import { type LoadedJourney, loadJourneyFile } from '../journeys/load-journey.ts';
-import { runJourney } from '../journeys/run-journey.ts';
+import { runJourneyItem } from '../journeys/run-journey-item.ts';
 import type { RunResult } from '../results/run-result.ts';
 
 export interface RunJourneyCommandOptions {
@@ -64,8 +64,9 @@ export async function runJourneysCommand(
         : loaded;
       if (index > 0) print('');
       print(`${journey.id} (journey) at ${options.location}: ${relative(process.cwd(), journey.file)}`);
-      const result = await runJourney(journey, {
+      const result = await runJourneyItem(journey, {
         pool,
+        extraBrowserArgs: options.extraBrowserArgs,
         artifacts: new FilesystemArtifactStore(artifactsDir),
         secrets: options.config?.secrets ?? new SecretResolver(process.env),
         settings,

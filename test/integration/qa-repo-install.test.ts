@@ -331,3 +331,43 @@ test('pathwatch init refuses when one file exists and writes none of the others'
   assert.equal(readFileSync(join(dir, 'tsconfig.json'), 'utf8'), '{"mine":true}');
   assert.ok(!existsSync(join(dir, 'pathwatch.config.ts')) && !existsSync(join(dir, 'journeys')));
 });
+
+test('a Playwright Test suite in the QA repository runs as a monitor through the installed pathwatch', async (t) => {
+  if (skipReason) return t.skip(skipReason);
+  const dir = linkedRepo('qa-suite', { name: 'qa-suite', private: true, type: 'module' });
+  mkdirSync(join(dir, 'tests'), { recursive: true });
+  writeFileSync(
+    join(dir, 'playwright.config.ts'),
+    "import { defineConfig } from '@playwright/test';\nexport default defineConfig({ testDir: 'tests', use: { baseURL: process.env.SHOP_URL } });\n",
+  );
+  writeFileSync(
+    join(dir, 'tests', 'shop.spec.ts'),
+    `import { expect, test } from '@playwright/test';
+
+test('opens the shop', { annotation: { type: 'pathwatch', description: 'id=shop-open' } }, async ({ page }) => {
+  await test.step('open the shop', async () => {
+    await page.goto('/');
+    await expect(page.getByRole('heading', { level: 1 })).toBeVisible();
+  });
+  await test.step('find the teapot', async () => {
+    await expect(page.getByText(process.env.PATHWATCH_PARAM_ITEM ?? 'Log in', { exact: true })).toBeVisible({ timeout: 2000 });
+  });
+});
+`,
+  );
+  writeFileSync(
+    join(dir, 'pathwatch.config.ts'),
+    "import { defineConfig } from 'pathwatch';\nexport default defineConfig({ locations: { local: {} }, playwright: [{ config: 'playwright.config.ts' }] });\n",
+  );
+  const validated = await pathwatch(dir, 'validate');
+  assert.equal(validated.code, 0, validated.stdout + validated.stderr);
+  assert.match(validated.stdout, /^ {2}journeys: 1 /m);
+  // The installed pathwatch's reporter runs inside node_modules, where Playwright compiles no TypeScript.
+  const ran = await pathwatch(dir, 'run', 'shop-open');
+  assert.equal(ran.code, 0, ran.stdout + ran.stderr);
+  assert.match(ran.stdout, /^ {2}ok {3}\d open the shop /m);
+  assert.match(ran.stdout, /^PASS in /m);
+  const failed = await pathwatch(dir, 'run', 'shop-open', '--param', 'ITEM=Porcelain teapot');
+  assert.equal(failed.code, 1, failed.stdout + failed.stderr);
+  assert.match(failed.stdout, /^FAIL in .*step \d "find the teapot"/m);
+});

@@ -15,7 +15,7 @@ import type { JourneyAttemptOptions } from '../journey-attempt-options.ts';
 import type { JourneyStepResult, StepEvent } from '../journey-step-result.ts';
 import { inRunWorkDir, startJourneyRun, tracesAttempt } from '../start-journey-run.ts';
 import { playwrightTestCli } from './playwright-test-cli.ts';
-import { parseSpecEvents, SPEC_EVENTS_ENV, type SpecEvent } from './spec-events.ts';
+import { parseSpecEvents, type SpecEvent } from './spec-events.ts';
 import type { SpecJourney } from './spec-journey.ts';
 import { writeSpecWrapperConfig } from './write-spec-wrapper-config.ts';
 
@@ -92,6 +92,7 @@ export async function runSpecTest(journey: SpecJourney, options: RunSpecTestOpti
     await writeSpecWrapperConfig(wrapper, {
       userConfig: journey.spec.configFile,
       outputDir,
+      eventsFile,
       // Traced every run it is traced at all: a passing run's HAR and peers come from the trace.
       trace: tracing ? 'on' : 'off',
       ...(!tracing && settings.har ? { harPath } : {}),
@@ -101,7 +102,6 @@ export async function runSpecTest(journey: SpecJourney, options: RunSpecTestOpti
       headless: settings.headless,
     });
     Object.assign(env, {
-      [SPEC_EVENTS_ENV]: eventsFile,
       FORCE_COLOR: '0',
       // Chromium's profile and sockets in the run's dir: gone with it, however the child ends.
       TMPDIR: join(workDir, 'tmp'),

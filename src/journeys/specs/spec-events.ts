@@ -1,7 +1,7 @@
 /**
- * What the pathwatch reporter (pathwatch-spec-reporter.ts), inside the Playwright Test
+ * What the pathwatch reporter (pathwatch-spec-reporter.mjs), inside the Playwright Test
  * child, tells the runner (run-spec-test.ts): one JSON object a line, appended to the file
- * named by PATHWATCH_SPEC_EVENTS as it happens, so a child killed at its deadline still
+ * named in the reporter's options as it happens, so a child killed at its deadline still
  * leaves the steps it began.
  */
 export type SpecEvent =
@@ -22,9 +22,6 @@ export type SpecEvent =
       attachments: Array<{ name: string; contentType: string; path?: string }>;
     }
   | { type: 'run-end'; status: string; errors: string[] };
-
-/** The environment variable that names the events file. */
-export const SPEC_EVENTS_ENV = 'PATHWATCH_SPEC_EVENTS';
 
 /** Parses an events file; a line cut short by a kill is skipped. */
 export function parseSpecEvents(text: string): SpecEvent[] {

@@ -8,6 +8,8 @@ export interface SpecWrapperSettings {
   userConfig: string;
   /** Where Playwright writes this run's trace, screenshot and test output. */
   outputDir: string;
+  /** Where pathwatch's reporter appends the run's events (spec-events.ts). */
+  eventsFile: string;
   /** `on` or `off`: pathwatch decides afterwards whether the trace is kept. */
   trace: 'on' | 'off';
   /** Record a HAR here when the run is not traced (a traced run's HAR comes from its trace). */
@@ -20,8 +22,14 @@ export interface SpecWrapperSettings {
   headless: boolean;
 }
 
-/** The reporter module, next to this file. */
-export const SPEC_REPORTER_PATH = join(dirname(fileURLToPath(import.meta.url)), 'pathwatch-spec-reporter.ts');
+/**
+ * The reporter module, next to this file. Plain JavaScript: Playwright compiles no TypeScript
+ * under node_modules, where a QA repository's pathwatch is installed (ERR_UNKNOWN_FILE_EXTENSION).
+ */
+export const SPEC_REPORTER_PATH = join(
+  dirname(fileURLToPath(import.meta.url)),
+  'pathwatch-spec-reporter.mjs',
+);
 
 /**
  * Writes a config that imports the suite's own config and changes only what monitoring
@@ -91,7 +99,7 @@ export default {
   fullyParallel: false,
   timeout: Math.min(user.timeout || settings.testTimeoutMs, settings.testTimeoutMs),
   outputDir: settings.outputDir,
-  reporter: [[settings.reporter]],
+  reporter: [[settings.reporter, { eventsFile: settings.eventsFile }]],
   use: monitoredUse(user.use || {}),
   ...(user.projects ? { projects: user.projects.map(monitoredProject) } : {}),
 };
