@@ -31,27 +31,50 @@ interface Measurement {
   passed: number;
 }
 
+/**
+ * The targets. http and tcp get a new server on a new port for every measurement: a run of
+ * 10,000 connections leaves as many TIME_WAIT entries on its port, and the next prober to
+ * connect to that port would pay for them (connect() searching for a free ephemeral port, a
+ * kernel cost billed to whoever connects), so the order of the measurements would decide
+ * the ratios. DNS is one UDP server: UDP leaves nothing behind.
+ */
 async function startTargets() {
-  const httpServer = http.createServer((_request, response) => response.end('ok'));
-  httpServer.keepAliveTimeout = 1;
-  httpServer.listen(0, '127.0.0.1');
-  await once(httpServer, 'listening');
-  const tcpServer = net.createServer((socket) => socket.end());
-  tcpServer.listen(0, '127.0.0.1');
-  await once(tcpServer, 'listening');
+  const servers: Array<http.Server | net.Server> = [];
+  const listen = async (server: http.Server | net.Server) => {
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    servers.push(server);
+    return (server.address() as net.AddressInfo).port;
+  };
   const dns = await startTestDnsServer({ zone: [{ name: 'bench.test', type: 'A', data: '10.0.0.1' }] });
   return {
-    httpPort: (httpServer.address() as net.AddressInfo).port,
-    tcpPort: (tcpServer.address() as net.AddressInfo).port,
+    newHttpPort: () => {
+      const server = http.createServer((_request, response) => response.end('ok'));
+      server.keepAliveTimeout = 1;
+      return listen(server);
+    },
+    newTcpPort: () => listen(net.createServer((socket) => socket.end())),
     dns,
     close: async () => {
-      httpServer.closeAllConnections();
-      httpServer.close();
-      tcpServer.close();
+      for (const server of servers) {
+        if (server instanceof http.Server) server.closeAllConnections();
+        server.close();
+      }
       await dns.close();
     },
   };
 }
+
+type Targets = Awaited<ReturnType<typeof startTargets>>;
+
+/** The check of `kind` against a fresh target (see startTargets). */
+async function checkOf(kind: string, targets: Targets): Promise<Record<string, unknown>> {
+  if (kind === 'http') return { kind, http: { url: `http://127.0.0.1:${await targets.newHttpPort()}/` } };
+  if (kind === 'tcp') return { kind, tcp: { host: '127.0.0.1', port: await targets.newTcpPort() } };
+  return { kind, dns: { server: `127.0.0.1:${targets.dns.port}`, query: 'bench.test', recordType: 'A' } };
+}
+
+const KINDS = ['http', 'tcp', 'dns'];
 
 function runPathwatch(check: Record<string, unknown>): Promise<Measurement> {
   return new Promise((resolve, reject) => {
@@ -145,7 +168,7 @@ async function probeExporter(base: string, module: string, target: string, count
   return passed;
 }
 
-async function runExporter(targets: Awaited<ReturnType<typeof startTargets>>) {
+async function runExporter(targets: Targets) {
   const dir = mkdtempSync(join(tmpdir(), 'pathwatch-bench-'));
   const configFile = join(dir, 'blackbox.yml');
   writeFileSync(
@@ -175,12 +198,13 @@ async function runExporter(targets: Awaited<ReturnType<typeof startTargets>>) {
     }
   }
   const results: Record<string, Measurement> = {};
-  const cases: Array<[string, string, string]> = [
-    ['http', 'http_2xx', `http://127.0.0.1:${targets.httpPort}/`],
-    ['tcp', 'tcp_connect', `127.0.0.1:${targets.tcpPort}`],
-    ['dns', 'dns_a', `127.0.0.1:${targets.dns.port}`],
+  const cases: Array<[string, string, () => Promise<string>]> = [
+    ['http', 'http_2xx', async () => `http://127.0.0.1:${await targets.newHttpPort()}/`],
+    ['tcp', 'tcp_connect', async () => `127.0.0.1:${await targets.newTcpPort()}`],
+    ['dns', 'dns_a', async () => `127.0.0.1:${targets.dns.port}`],
   ];
-  for (const [kind, module, target] of cases) {
+  for (const [kind, module, targetOf] of cases) {
+    const target = await targetOf();
     await probeExporter(base, module, target, 50); // warm-up
     const cpuBefore = processCpuSeconds(exporter.pid!);
     const wallBefore = performance.now();
@@ -206,27 +230,19 @@ if (!existsSync(EXPORTER)) {
 const targets = await startTargets();
 const redis = await startPrivateRedisServer(mkdtempSync(join(tmpdir(), 'pathwatch-bench-redis-')));
 try {
-  const checks: Record<string, Record<string, unknown>> = {
-    http: { kind: 'http', http: { url: `http://127.0.0.1:${targets.httpPort}/` } },
-    tcp: { kind: 'tcp', tcp: { host: '127.0.0.1', port: targets.tcpPort } },
-    dns: {
-      kind: 'dns',
-      dns: { server: `127.0.0.1:${targets.dns.port}`, query: 'bench.test', recordType: 'A' },
-    },
-  };
   const engine: Record<string, Measurement> = {};
   const worker: Record<string, Measurement & { redisCpuSeconds: number }> = {};
-  for (const [kind, check] of Object.entries(checks)) {
-    engine[kind] = await runPathwatch(check);
+  for (const kind of KINDS) {
+    engine[kind] = await runPathwatch(await checkOf(kind, targets));
     const redisBefore = processCpuSeconds(redis.pid);
-    const measured = await runPathwatchWorker(check, redis.url);
+    const measured = await runPathwatchWorker(await checkOf(kind, targets), redis.url);
     worker[kind] = { ...measured, redisCpuSeconds: processCpuSeconds(redis.pid) - redisBefore };
   }
   const blackbox = await runExporter(targets);
   const rate = (passed: number, cpu: number) => passed / cpu;
   console.log(`\nprobes per CPU-second, ${COUNT} probes each, ${CONCURRENCY} in flight (higher is better)\n`);
   console.log('kind  blackbox  pathwatch probe   ratio   pathwatch worker   ratio   worker+redis   ratio');
-  for (const kind of Object.keys(checks)) {
+  for (const kind of KINDS) {
     const theirs = rate(blackbox[kind].passed, blackbox[kind].cpuSeconds);
     const ours = rate(engine[kind].passed, engine[kind].cpuSeconds);
     const viaWorker = rate(worker[kind].passed, worker[kind].cpuSeconds);
