@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import {
   existsSync,
   mkdirSync,
@@ -14,43 +13,16 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { type DemoShop, startDemoShop } from '../../src/demo-shop/demo-shop.ts';
 import { LOOPBACK_ONLY_CHROMIUM_ARGS } from '../helpers/loopback-browser.ts';
-import { REPO_ROOT } from '../helpers/run-cli.ts';
+import { REPO_ROOT, runCommand } from '../helpers/run-cli.ts';
 
 // A QA team's own repository, as issue 16 found it: pathwatch installed from `npm pack`
 // output, journeys type-checked under the repository's tsconfig (no allowImportingTsExtensions,
 // strict, no skipLibCheck) and run by the installed `pathwatch` bin, in a CommonJS and an ESM
 // package. One install serves every variant (node_modules is linked into the others).
 
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv, timeoutMs = 60_000) {
-  return new Promise<Result>((resolve, reject) => {
-    const child = spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
-    });
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(
-        new Error(`${command} ${args.join(' ')} did not finish within ${timeoutMs} ms\n${stdout}\n${stderr}`),
-      );
-    }, timeoutMs);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+/** Runs a command in a QA repository (npm, tsc, the installed pathwatch bin). */
+const run = (command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv, timeoutMs = 60_000) =>
+  runCommand(command, args, { cwd, env, timeoutMs });
 
 const versionOf = (name: string) =>
   (
