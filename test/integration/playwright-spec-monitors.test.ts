@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -16,6 +16,7 @@ import { startStack } from '../../workers/start-stack.ts';
 import { chromiumProcesses } from '../helpers/child-processes.ts';
 import { LOOPBACK_ONLY_CHROMIUM_ARGS } from '../helpers/loopback-browser.ts';
 import { deleteKeysWithPrefix, SHARED_REDIS_URL, uniquePrefix } from '../helpers/redis-test-prefix.ts';
+import { runCli } from '../helpers/run-cli.ts';
 import { findLeaks } from '../helpers/secret-encodings.ts';
 
 const repo = new URL('../..', import.meta.url).pathname;
@@ -199,4 +200,24 @@ test('suite problems are named with their path: missing config, failed listing, 
     ['clash'],
     'the good test is kept',
   );
+});
+
+test('pathwatch validate names the suite a spec problem comes from', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pathwatch-spec-validate-'));
+  try {
+    writeFileSync(
+      join(dir, 'pathwatch.config.yaml'),
+      'locations: { local: {} }\nplaywright:\n  - config: qa/playwright.config.ts\n',
+    );
+    const validated = await runCli(['validate', '--config', join(dir, 'pathwatch.config.yaml')]);
+    assert.equal(validated.code, 1, validated.stdout + validated.stderr);
+    // The header named the journey globs only: "journeys ():" when the config has none.
+    assert.match(validated.stderr, /: journeys \(qa\/playwright\.config\.ts\): 1 problem\n/);
+    assert.match(
+      validated.stderr,
+      /^ {2}playwright\[0\]\.config: "qa\/playwright\.config\.ts" does not exist/m,
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

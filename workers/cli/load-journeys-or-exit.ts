@@ -9,9 +9,14 @@ export async function loadJourneysOrExit(
 ): Promise<ResolvedJourney[]> {
   const { journeys, issues } = await loadJourneys(config);
   if (issues.length > 0) {
+    // Where the journeys come from: the journey globs and the Playwright Test suites.
+    const sources = [
+      ...[config.settings.journeys ?? []].flat(),
+      ...(config.settings.playwright ?? []).map((suite) => suite.config),
+    ];
     throw new CliExit(
       exitCode,
-      `${config.file}: journeys (${[config.settings.journeys].flat().join(', ')}): ${issues.length} problem${issues.length === 1 ? '' : 's'}\n${issues.map((issue) => `  ${issue.path}: ${issue.message}`).join('\n')}`,
+      `${config.file}: journeys (${sources.join(', ')}): ${issues.length} problem${issues.length === 1 ? '' : 's'}\n${issues.map((issue) => `  ${issue.path}: ${issue.message}`).join('\n')}`,
     );
   }
   return journeys;
