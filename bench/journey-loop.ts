@@ -5,8 +5,8 @@
  * failure, HAR on; `pathwatch-first-retry`). All launch one Chromium and use a fresh
  * context per run.
  * `spec`: the same steps as a Playwright Test suite (bench/checkout-suite), run as a monitored
- * spec through pathwatch's spec runner, with the same default evidence: the runner starts its
- * own worker process and Chromium for every run.
+ * spec through pathwatch's spec runner, with the same default evidence, in a warm Playwright
+ * Test worker (spec-worker.ts) that starts once per round and launches one Chromium.
  * Usage: tsx bench/journey-loop.ts bare|bare-evidence|pathwatch|pathwatch-first-retry|spec <count> <shopUrl>
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -27,6 +27,7 @@ import { loadJourney } from '../src/journeys/load-journey.ts';
 import { runJourney } from '../src/journeys/run-journey.ts';
 import { loadSpecJourneys } from '../src/journeys/specs/load-spec-journeys.ts';
 import { runSpecTest } from '../src/journeys/specs/run-spec-test.ts';
+import { SpecWorkerPool } from '../src/journeys/specs/spec-worker-pool.ts';
 import { LOOPBACK_ONLY_CHROMIUM_ARGS } from '../test/helpers/loopback-browser.ts';
 
 const [variant, countText, shopUrl] = process.argv.slice(2);
@@ -117,28 +118,32 @@ if (variant === 'bare' || variant === 'bare-evidence') {
   const artifactsDir = mkdtempSync(join(tmpdir(), 'pathwatch-bench-artifacts-'));
   const artifacts = new FilesystemArtifactStore(artifactsDir);
   const secrets = config.secrets;
-  // Playwright compiles the spec once and caches it; the first run pays that, as a worker would once.
-  await runSpecTest(journeys[0], {
-    artifacts,
-    secrets,
-    settings,
-    location: 'bench',
-    extraBrowserArgs: LOOPBACK_ONLY_CHROMIUM_ARGS,
-  });
-  startLoop();
-  for (let index = 0; index < count; index++) {
-    const result = await runSpecTest(journeys[0], {
+  const run = (specWorkers: SpecWorkerPool) =>
+    runSpecTest(journeys[0], {
       artifacts,
       secrets,
       settings,
       location: 'bench',
       extraBrowserArgs: LOOPBACK_ONLY_CHROMIUM_ARGS,
+      specWorkers,
     });
+  // Playwright compiles the spec once and caches it on disk; a first run in a worker that is
+  // then stopped pays that, as a worker would once, and is not counted. The loop's own worker
+  // starts in the loop: its start and its browser's launch count, as the other variants'
+  // launches do.
+  const warmUp = new SpecWorkerPool();
+  await run(warmUp);
+  await warmUp.close();
+  const specWorkers = new SpecWorkerPool();
+  startLoop();
+  for (let index = 0; index < count; index++) {
+    const result = await run(specWorkers);
     if (result.status !== 'pass') {
       failures++;
       console.error(result.error?.message);
     }
   }
+  await specWorkers.close();
   rmSync(artifactsDir, { recursive: true, force: true });
 } else {
   process.env.DEMO_SHOP_URL = shopUrl;

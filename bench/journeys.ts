@@ -9,8 +9,8 @@
  * own start-up (module loading, paid once per worker, not per run), so the demo shop in
  * this process is billed to neither. Rounds alternate the variants to cancel drift.
  * `spec` runs the same steps as a Playwright Test suite (bench/checkout-suite) through
- * pathwatch's spec runner: Playwright Test's runner and worker processes and a Chromium
- * start for every run (their CPU is reaped into the child's), the spec compiled once.
+ * pathwatch's spec runner, in a warm Playwright Test worker started once per round (its
+ * start and its Chromium's CPU are reaped into the child's and counted), the spec compiled once.
  *
  *   npx tsx bench/journeys.ts [--runs 20] [--rounds 2]
  */
@@ -112,5 +112,5 @@ console.log(
 const perRun = (variant: string, peer: string) =>
   `wall ${((totals[variant].wall - totals[peer].wall) / runs).toFixed(2)} s, cpu ${((totals[variant].cpu - totals[peer].cpu) / runs).toFixed(2)} s`;
 console.log(
-  `what the test runner costs per run (spec minus pathwatch journey): ${perRun('spec', 'pathwatch')}`,
+  `what Playwright Test costs per run (spec minus pathwatch journey): ${perRun('spec', 'pathwatch')}`,
 );

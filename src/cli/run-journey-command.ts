@@ -6,6 +6,7 @@ import { BrowserPool } from '../journeys/browser-pool.ts';
 import { type BrowserSettings, DEFAULT_BROWSER_SETTINGS } from '../journeys/browser-settings.ts';
 import { type LoadedJourney, loadJourneyFile } from '../journeys/load-journey.ts';
 import { runJourneyItem } from '../journeys/run-journey-item.ts';
+import { SpecWorkerPool } from '../journeys/specs/spec-worker-pool.ts';
 import type { RunResult } from '../results/run-result.ts';
 
 export interface RunJourneyCommandOptions {
@@ -53,6 +54,8 @@ export async function runJourneysCommand(
   const dataDir = options.config?.dataDir ?? resolve('.pathwatch');
   const artifactsDir = join(dataDir, 'artifacts');
   const pool = new BrowserPool({ settings, extraArgs: options.extraBrowserArgs });
+  // Specs run as the journey worker runs them, so that what passes here passes there.
+  const specWorkers = new SpecWorkerPool();
   const print = (line: string) => {
     if (!options.json) console.log(line);
   };
@@ -66,6 +69,7 @@ export async function runJourneysCommand(
       print(`${journey.id} (journey) at ${options.location}: ${relative(process.cwd(), journey.file)}`);
       const result = await runJourneyItem(journey, {
         pool,
+        specWorkers,
         extraBrowserArgs: options.extraBrowserArgs,
         artifacts: new FilesystemArtifactStore(artifactsDir),
         secrets: options.config?.secrets ?? new SecretResolver(process.env),
@@ -84,7 +88,7 @@ export async function runJourneysCommand(
       printOutcome(result, settings, artifactsDir, print);
     }
   } finally {
-    await pool.close();
+    await Promise.all([pool.close(), specWorkers.close()]);
   }
   if (options.json) {
     console.log(JSON.stringify(results.length === 1 ? results[0] : results, null, 2));

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { processTempDir } from '../../util/process-temp-dir.ts';
 import { playwrightTestCli } from './playwright-test-cli.ts';
 
@@ -9,8 +10,12 @@ export const LIST_DEADLINE_MS = 60_000;
 
 /** One test of the suite as `playwright test --list` names it. */
 export interface ListedSpecTest {
+  /** Playwright Test's id of the test (file, titles and project): a warm worker runs it by this. */
+  id: string;
+  /** Playwright's id of the test's project, which a warm worker is started with. */
+  projectId: string;
   file: string;
-  /** The file relative to the suite's test dir, as Playwright names it (`checkout.spec.ts`). */
+  /** The file relative to the suite's root dir, as Playwright names it (`checkout.spec.ts`). */
   relativeFile: string;
   line: number;
   /** From the file's describe blocks down to the test's own title. */
@@ -18,6 +23,12 @@ export interface ListedSpecTest {
   project: string;
   tags: string[];
   annotations: Array<{ type: string; description?: string }>;
+  /**
+   * What of the suite needs Playwright Test's runner around each run of this test (global
+   * setup or teardown, web servers, the project's dependencies): empty when a warm worker
+   * can run it alone.
+   */
+  needsRunner: string[];
 }
 
 export interface ListSpecTestsOptions {
@@ -26,24 +37,16 @@ export interface ListSpecTestsOptions {
   deadlineMs?: number;
 }
 
-interface JsonSuite {
-  title: string;
-  file?: string;
-  specs?: Array<{
-    title: string;
-    file: string;
-    line: number;
-    tags?: string[];
-    tests: Array<{ projectName: string; annotations?: Array<{ type: string; description?: string }> }>;
-  }>;
-  suites?: JsonSuite[];
+/** What pathwatch-list-reporter.mjs writes. */
+interface SpecListing {
+  rootDir?: string;
+  runnerFeatures?: string[];
+  tests?: Array<Omit<ListedSpecTest, 'relativeFile' | 'needsRunner'> & { projectDependencies: string[] }>;
+  errors?: string[];
 }
 
-interface JsonReport {
-  config?: { rootDir?: string };
-  suites?: JsonSuite[];
-  errors?: Array<{ message?: string }>;
-}
+/** pathwatch's list reporter, next to this file (plain JavaScript, as the run reporter). */
+const LIST_REPORTER_PATH = join(dirname(fileURLToPath(import.meta.url)), 'pathwatch-list-reporter.mjs');
 
 function firstLine(text: string): string {
   const ANSI = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g');
@@ -57,7 +60,8 @@ function firstLine(text: string): string {
 }
 
 /**
- * Lists the suite's tests without running them: `playwright test --list --reporter=json`
+ * Lists the suite's tests without running them: `playwright test --list` with pathwatch's
+ * list reporter
  * in a child (Playwright Test compiles the config and specs itself), bounded by a deadline.
  * Throws one line naming the config and Playwright's first error line.
  */
@@ -69,7 +73,14 @@ export async function listSpecTests(
   const dir = await mkdtemp(join(processTempDir(), 'spec-list-'));
   const output = join(dir, 'list.json');
   try {
-    const args = [playwrightTestCli(), 'test', '--list', '--reporter=json', '-c', configFile];
+    const args = [
+      playwrightTestCli(),
+      'test',
+      '--list',
+      `--reporter=${LIST_REPORTER_PATH}`,
+      '-c',
+      configFile,
+    ];
     for (const project of options.projects ?? []) args.push(`--project=${project}`);
     if (options.grep !== undefined) args.push(`--grep=${options.grep}`);
     const { code, stderr, timedOut } = await new Promise<{
@@ -79,7 +90,7 @@ export async function listSpecTests(
     }>((resolve, reject) => {
       const child = spawn(process.execPath, args, {
         cwd: dirname(configFile),
-        env: { ...process.env, PLAYWRIGHT_JSON_OUTPUT_NAME: output, FORCE_COLOR: '0' },
+        env: { ...process.env, PATHWATCH_LIST_FILE: output, FORCE_COLOR: '0' },
         stdio: ['ignore', 'ignore', 'pipe'],
         detached: true,
       });
@@ -110,38 +121,28 @@ export async function listSpecTests(
         `${configFile}: listing the tests took longer than ${deadlineMs / 1000} s (playwright test --list)`,
       );
     const text = await readFile(output, 'utf8').catch(() => undefined);
-    let report: JsonReport | undefined;
+    let listing: SpecListing | undefined;
     try {
-      report = text === undefined ? undefined : (JSON.parse(text) as JsonReport);
+      listing = text === undefined ? undefined : (JSON.parse(text) as SpecListing);
     } catch {
-      report = undefined;
+      listing = undefined;
     }
-    const reportError = report?.errors?.find((error) => error.message)?.message;
-    if (code !== 0 || !report || reportError) {
-      const why = firstLine(reportError ?? '') || firstLine(stderr) || `exit code ${code}`;
+    const listingError = listing?.errors?.find(Boolean);
+    if (code !== 0 || !listing || listingError) {
+      const why = firstLine(listingError ?? '') || firstLine(stderr) || `exit code ${code}`;
       throw new Error(`${configFile}: playwright test --list failed: ${why}`);
     }
-    const rootDir = report.config?.rootDir ?? dirname(configFile);
-    const tests: ListedSpecTest[] = [];
-    const walk = (suite: JsonSuite, titles: string[]) => {
-      for (const spec of suite.specs ?? []) {
-        for (const test of spec.tests) {
-          tests.push({
-            file: join(rootDir, spec.file),
-            relativeFile: spec.file,
-            line: spec.line,
-            titlePath: [...titles, spec.title],
-            project: test.projectName,
-            tags: spec.tags ?? [],
-            annotations: test.annotations ?? [],
-          });
-        }
-      }
-      for (const child of suite.suites ?? []) walk(child, [...titles, child.title]);
-    };
-    // A file's top suite is titled by the file: its describe blocks start below it.
-    for (const fileSuite of report.suites ?? []) walk(fileSuite, []);
-    return tests;
+    const rootDir = listing.rootDir ?? dirname(configFile);
+    return (listing.tests ?? []).map(({ projectDependencies, ...test }) => ({
+      ...test,
+      relativeFile: relative(rootDir, test.file),
+      needsRunner: [
+        ...(listing.runnerFeatures ?? []),
+        ...(projectDependencies.length > 0
+          ? [`project dependencies (${projectDependencies.join(', ')})`]
+          : []),
+      ],
+    }));
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -127,6 +127,9 @@ export async function loadSpecJourneys(
           line: test.line,
           titlePath: test.titlePath,
           project: test.project,
+          testId: test.id,
+          projectId: test.projectId,
+          needsRunner: test.needsRunner,
           secretNames,
         },
       });

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
-import { mkdir, readFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, open, readdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { strFromU8, unzipSync } from 'fflate';
 import { RunCancelledError } from '../../checks/run-cancelled-error.ts';
@@ -15,14 +16,23 @@ import type { JourneyAttemptOptions } from '../journey-attempt-options.ts';
 import type { JourneyStepResult, StepEvent } from '../journey-step-result.ts';
 import { inRunWorkDir, startJourneyRun, tracesAttempt } from '../start-journey-run.ts';
 import { playwrightTestCli } from './playwright-test-cli.ts';
+import { playwrightWorkerEntry } from './playwright-worker-entry.ts';
 import { parseSpecEvents, type SpecEvent } from './spec-events.ts';
 import type { SpecJourney } from './spec-journey.ts';
+import type { SpecWorkerSettings } from './spec-worker.ts';
+import type { SpecWorkerPool } from './spec-worker-pool.ts';
 import { writeSpecWrapperConfig } from './write-spec-wrapper-config.ts';
 
 export interface RunSpecTestOptions extends JourneyAttemptOptions {
   settings: BrowserSettings;
   /** Extra Chromium flags (tests keep Chromium on loopback). */
   extraBrowserArgs?: string[];
+  /**
+   * Warm Playwright Test workers to run the test in (the journey worker's, `pathwatch run`'s).
+   * Without it, or for a suite that needs Playwright Test's runner around a run (global
+   * setup, web servers, project dependencies), every run starts `playwright test`.
+   */
+  specWorkers?: SpecWorkerPool;
 }
 
 /** Playwright's test timeout is this far below the hard deadline, so a timed-out test still writes its trace. */
@@ -46,16 +56,41 @@ function escapeRegex(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 }
 
-type ChildEnd = { code: number | null; stderr: string; timedOut: boolean; cancelled: boolean };
+type TestEnd = Extract<SpecEvent, { type: 'test-end' }>;
+
+/** How a run of the test went, whichever ran it (a warm worker, or `playwright test`). */
+interface SpecExecution {
+  timedOut: boolean;
+  cancelled: boolean;
+  /** Why the test did not run, when it ended without a test end. */
+  notRun?: string;
+  /** Where an untraced run's HAR is (`har` on). */
+  harPath: string;
+  /** A warm worker's trace logs, where a traced run that kept no trace has its HAR. */
+  tracesDir?: string;
+}
+
+/** What a run is started with, whichever runs it. */
+interface SpecRunPlan {
+  journey: SpecJourney;
+  options: RunSpecTestOptions;
+  /** The journey's secrets and params as PATHWATCH_SECRET_<NAME> and PATHWATCH_PARAM_<NAME>. */
+  env: Record<string, string>;
+  tracing: boolean;
+  onEvent: (event: SpecEvent) => void;
+}
 
 /**
- * Runs one test of a Playwright Test suite once, in a child `playwright test` limited to it
- * (its file:line, its title, its project), with a wrapper config (write-spec-wrapper-config.ts)
- * and pathwatch's reporter, and always returns a RunResult like a journey's: the test's
- * `test.step()`s are the steps ("Before Hooks", its fixtures and beforeEach, is the first),
- * the failing step and Playwright's message, the trace (kept as `settings.trace` says),
- * failure screenshot and a HAR built from the trace, peers from the HAR, all masked.
- * Secrets and params reach the test as PATHWATCH_SECRET_<NAME> and PATHWATCH_PARAM_<NAME>.
+ * Runs one test of a Playwright Test suite once and always returns a RunResult like a
+ * journey's: the test's `test.step()`s are the steps ("Before Hooks", its fixtures and
+ * beforeEach, is the first), reported as they happen; the failing step and Playwright's
+ * message; the trace (kept as `settings.trace` says), failure screenshot and a HAR built
+ * from the trace, peers from the HAR, all masked. Secrets and params reach the test as
+ * PATHWATCH_SECRET_<NAME> and PATHWATCH_PARAM_<NAME>.
+ *
+ * The test runs in a warm Playwright Test worker of `options.specWorkers` (spec-worker.ts)
+ * when it can, else in a child `playwright test` limited to it (its file:line, its title,
+ * its project), both with the suite's config wrapped (write-spec-wrapper-config.ts).
  */
 export async function runSpecTest(journey: SpecJourney, options: RunSpecTestOptions): Promise<RunResult> {
   return inRunWorkDir('spec-', async (workDir) => {
@@ -71,7 +106,7 @@ export async function runSpecTest(journey: SpecJourney, options: RunSpecTestOpti
         errorOf('CANCELLED', `${name}: ${RunCancelledError.messageOf(options.signal.reason)}`),
       );
 
-    const env: Record<string, string | undefined> = { ...process.env };
+    const env: Record<string, string> = {};
     try {
       for (const [secret, ref] of Object.entries(journey.secretRefs))
         env[specEnvName('PATHWATCH_SECRET_', secret)] = secrets.interpolate(ref);
@@ -83,158 +118,274 @@ export async function runSpecTest(journey: SpecJourney, options: RunSpecTestOpti
     for (const [param, value] of Object.entries(journey.params))
       env[specEnvName('PATHWATCH_PARAM_', param)] = typeof value === 'string' ? value : JSON.stringify(value);
 
-    const tracing = tracesAttempt(settings.trace, options.attempt);
-    const outputDir = join(workDir, 'out');
-    const eventsFile = join(workDir, 'events.jsonl');
-    const harPath = join(workDir, 'network.har');
-    const wrapper = join(workDir, 'pathwatch.config.mjs');
-    await mkdir(join(workDir, 'tmp'));
-    await writeSpecWrapperConfig(wrapper, {
-      userConfig: journey.spec.configFile,
-      outputDir,
-      eventsFile,
-      // Traced every run it is traced at all: a passing run's HAR and peers come from the trace.
-      trace: tracing ? 'on' : 'off',
-      ...(!tracing && settings.har ? { harPath } : {}),
-      testTimeoutMs: Math.max(1000, journey.timeout - TEST_TIMEOUT_MARGIN_MS),
-      executablePath: resolveExecutablePath(settings),
-      args: [...(settings.args ?? DEFAULT_CHROMIUM_ARGS), ...(options.extraBrowserArgs ?? [])],
-      headless: settings.headless,
-    });
-    Object.assign(env, {
-      FORCE_COLOR: '0',
-      // Chromium's profile and sockets in the run's dir: gone with it, however the child ends.
-      TMPDIR: join(workDir, 'tmp'),
-      // Playwright's compiled specs stay cached across runs (its default is under TMPDIR).
-      PWTEST_CACHE_DIR: join(processTempDir(), 'playwright-transform-cache'),
-    });
-
-    const ended = await runChild(
-      [
-        playwrightTestCli(),
-        'test',
-        '-c',
-        wrapper,
-        `--project=${journey.spec.project}`,
-        `--grep=${escapeRegex(journey.spec.titlePath.at(-1) ?? '')}`,
-        `${journey.spec.file}:${journey.spec.line}`,
-      ],
-      { cwd: dirname(journey.spec.configFile), env, deadlineMs: journey.timeout, signal: options.signal },
-    );
-
-    const events = parseSpecEvents(await readFile(eventsFile, 'utf8').catch(() => ''));
-    collectSteps(events, steps, options.onStep);
-    const testEnd = events.find(
-      (event): event is Extract<SpecEvent, { type: 'test-end' }> => event.type === 'test-end',
-    );
-    const failedStep = steps.findIndex((step) => step.status === 'fail');
-    const stepPrefix = failedStep >= 0 ? ` step ${failedStep + 1} "${steps[failedStep].name}"` : '';
-
-    if (ended.cancelled) {
-      // A cancelled run keeps no evidence, as a journey's: the stop is not the target's doing.
-      return finishJourneyRun(
-        run,
-        'error',
-        errorOf('CANCELLED', `${name}${stepPrefix}: ${RunCancelledError.messageOf(options.signal?.reason)}`),
-      );
-    }
-
-    const failed = ended.timedOut || !testEnd || testEnd.status !== 'passed';
-    const attachments = testEnd?.attachments ?? [];
-    const keepTrace = settings.trace === 'on' || (settings.trace !== 'off' && failed);
-    const screenshot = attachments.find((item) => item.contentType === 'image/png' && item.path);
-    if (failed && screenshot?.path) {
-      const image = await readFile(screenshot.path).catch(() => undefined);
-      if (image) {
-        const stored = await options.artifacts.put(`runs/${runId}/failure.png`, image, 'image/png');
-        artifacts.refs.push({
-          kind: 'screenshot',
-          key: stored.key,
-          bytes: stored.bytes,
-          contentType: stored.contentType,
-        });
+    const collector = new SpecStepCollector(steps, options.onStep);
+    const plan: SpecRunPlan = {
+      journey,
+      options,
+      env,
+      tracing: tracesAttempt(settings.trace, options.attempt),
+      onEvent: (event) => collector.add(event),
+    };
+    const warm =
+      options.specWorkers && journey.spec.needsRunner.length === 0 ? playwrightWorkerEntry() : undefined;
+    const pool = options.specWorkers;
+    let release: ((reusable: boolean) => Promise<void>) | undefined;
+    try {
+      let ended: SpecExecution;
+      if (pool && warm && 'script' in warm) {
+        const key = workerKey(plan, warm.script);
+        const worker = await pool.acquire(key, () => workerSettings(plan, warm.script));
+        let reusable = false;
+        release = (keep) => pool.release(key, worker, keep && reusable);
+        const end = await worker.run(
+          { file: journey.spec.file, testId: journey.spec.testId },
+          { deadlineMs: journey.timeout, signal: options.signal, onEvent: plan.onEvent },
+        );
+        reusable = end.reusable;
+        ended = { ...end, harPath: worker.harPath, tracesDir: worker.tracesDir };
+      } else {
+        ended = await runUnderRunner(plan, workDir);
       }
-    }
-    let harText: string | undefined;
-    const tracePath = attachments.find((item) => item.name === 'trace' && item.path)?.path;
-    if (tracePath) {
-      const zip = await readFile(tracePath).catch(() => undefined);
-      if (zip) {
-        if (settings.har) harText = harOfTrace(zip);
-        // The kept trace is redacted first: the tokens it finds are masked in the HAR too.
-        if (keepTrace) await artifacts.storeTrace(tracePath);
-      }
-    } else if (settings.har) {
-      harText = await readFile(harPath, 'utf8').catch(() => undefined);
-    }
-    if (harText) {
-      for (const peer of peersOfHar(harText)) observations.peers.push(peer);
-      await artifacts.storeHar(harText);
-    }
+      collector.finish();
+      const testEnd = collector.testEnd;
+      const failedStep = steps.findIndex((step) => step.status === 'fail');
+      const stepPrefix = failedStep >= 0 ? ` step ${failedStep + 1} "${steps[failedStep].name}"` : '';
 
-    if (ended.timedOut)
-      return finishJourneyRun(
-        run,
-        'fail',
-        errorOf('TIMEOUT', `${name}${stepPrefix}: journey timeout of ${journey.timeout} ms exceeded`),
-      );
-    if (!testEnd) {
-      const runEnd = events.find(
-        (event): event is Extract<SpecEvent, { type: 'run-end' }> => event.type === 'run-end',
-      );
-      const why =
-        runEnd?.errors[0] ?? (ended.stderr.trim() || `playwright test exited with code ${ended.code}`);
-      return finishJourneyRun(
-        run,
-        'error',
-        errorOf('INTERNAL', `${name}: the test did not run: ${oneLine(why)}`),
-      );
+      if (ended.cancelled) {
+        // A cancelled run keeps no evidence, as a journey's: the stop is not the target's doing.
+        return finishJourneyRun(
+          run,
+          'error',
+          errorOf(
+            'CANCELLED',
+            `${name}${stepPrefix}: ${RunCancelledError.messageOf(options.signal?.reason)}`,
+          ),
+        );
+      }
+
+      const failed = ended.timedOut || !testEnd || testEnd.status !== 'passed';
+      const attachments = testEnd?.attachments ?? [];
+      const keepTrace = settings.trace === 'on' || (settings.trace !== 'off' && failed);
+      const screenshot = attachments.find((item) => item.contentType === 'image/png' && item.path);
+      if (failed && screenshot?.path) {
+        const image = await readFile(screenshot.path).catch(() => undefined);
+        if (image) {
+          const stored = await options.artifacts.put(`runs/${runId}/failure.png`, image, 'image/png');
+          artifacts.refs.push({
+            kind: 'screenshot',
+            key: stored.key,
+            bytes: stored.bytes,
+            contentType: stored.contentType,
+          });
+        }
+      }
+      let harText: string | undefined;
+      const tracePath = attachments.find((item) => item.name === 'trace' && item.path)?.path;
+      if (tracePath) {
+        const zip = await readFile(tracePath).catch(() => undefined);
+        if (zip) {
+          if (settings.har) harText = harOfTrace(zip);
+          // The kept trace is redacted first: the tokens it finds are masked in the HAR too.
+          if (keepTrace) await artifacts.storeTrace(tracePath);
+        }
+      } else if (settings.har) {
+        harText =
+          plan.tracing && ended.tracesDir
+            ? await harOfTracesDir(ended.tracesDir)
+            : await readFile(ended.harPath, 'utf8').catch(() => undefined);
+      }
+      if (harText) {
+        for (const peer of peersOfHar(harText)) observations.peers.push(peer);
+        await artifacts.storeHar(harText);
+      }
+      // The worker's output is read: the next run may clear it.
+      await release?.(true);
+      release = undefined;
+
+      if (ended.timedOut)
+        return finishJourneyRun(
+          run,
+          'fail',
+          errorOf('TIMEOUT', `${name}${stepPrefix}: journey timeout of ${journey.timeout} ms exceeded`),
+        );
+      if (!testEnd)
+        return finishJourneyRun(
+          run,
+          'error',
+          errorOf(
+            'INTERNAL',
+            `${name}: the test did not run: ${oneLine(ended.notRun ?? 'no result from Playwright Test')}`,
+          ),
+        );
+      if (testEnd.status === 'passed') return finishJourneyRun(run, 'pass');
+      const message =
+        (failedStep >= 0 ? steps[failedStep].error : undefined) ??
+        testEnd.errors[0] ??
+        `test ${testEnd.status}`;
+      const code = testEnd.status === 'timedOut' ? 'TIMEOUT' : journeyErrorCode(new Error(message));
+      return finishJourneyRun(run, 'fail', errorOf(code, `${name}${stepPrefix}: ${oneLine(message)}`));
+    } catch (error) {
+      await release?.(false);
+      if (error instanceof Error && /^the Playwright Test worker /.test(error.message))
+        return finishJourneyRun(
+          run,
+          'error',
+          errorOf('INTERNAL', `${name}: the test did not run: ${oneLine(error.message)}`),
+        );
+      throw error;
     }
-    if (testEnd.status === 'passed') return finishJourneyRun(run, 'pass');
-    const message =
-      (failedStep >= 0 ? steps[failedStep].error : undefined) ??
-      testEnd.errors[0] ??
-      `test ${testEnd.status}`;
-    const code = testEnd.status === 'timedOut' ? 'TIMEOUT' : journeyErrorCode(new Error(message));
-    return finishJourneyRun(run, 'fail', errorOf(code, `${name}${stepPrefix}: ${oneLine(message)}`));
   });
 }
 
-/** The reporter's top-level steps as pathwatch steps: Playwright's own "After Hooks" only when it failed. */
-function collectSteps(
-  events: SpecEvent[],
-  steps: JourneyStepResult[],
-  onStep?: (event: StepEvent) => void,
-): void {
-  const ends = events.filter(
-    (event): event is Extract<SpecEvent, { type: 'step-end' }> => event.type === 'step-end',
+/**
+ * The wrapper settings of the plan's run. A traced run under the runner is traced `on`: its
+ * HAR and peers come from the zipped trace, as the runner removes the browser's trace logs.
+ * A warm worker's are `retain-on-failure` unless the trace is always kept: a passing run is
+ * not zipped, and its HAR comes from the logs the worker keeps (harOfTracesDir).
+ */
+function wrapperOf(plan: SpecRunPlan, warm: boolean) {
+  const { settings, extraBrowserArgs } = plan.options;
+  const traced = warm && settings.trace !== 'on' ? ('retain-on-failure' as const) : ('on' as const);
+  return {
+    userConfig: plan.journey.spec.configFile,
+    trace: { mode: plan.tracing ? traced : ('off' as const), screenshots: settings.traceScreenshots },
+    testTimeoutMs: Math.max(1000, plan.journey.timeout - TEST_TIMEOUT_MARGIN_MS),
+    executablePath: resolveExecutablePath(settings),
+    args: [...(settings.args ?? DEFAULT_CHROMIUM_ARGS), ...(extraBrowserArgs ?? [])],
+    headless: settings.headless,
+  };
+}
+
+/** The process environment of a run's Playwright Test: pathwatch's, the journey's values, the compile cache. */
+function processEnvOf(plan: SpecRunPlan): Record<string, string | undefined> {
+  return {
+    ...process.env,
+    ...plan.env,
+    FORCE_COLOR: '0',
+    // Playwright's compiled specs stay cached across runs (its default is under TMPDIR).
+    PWTEST_CACHE_DIR: join(processTempDir(), 'playwright-transform-cache'),
+  };
+}
+
+function workerSettings(plan: SpecRunPlan, script: string): SpecWorkerSettings {
+  return {
+    script,
+    cwd: dirname(plan.journey.spec.configFile),
+    projectId: plan.journey.spec.projectId,
+    wrapper: { ...wrapperOf(plan, true), har: !plan.tracing && plan.options.settings.har },
+    env: processEnvOf(plan),
+  };
+}
+
+/**
+ * Which warm workers can run the plan: those of its suite and project, started with the same
+ * wrapper and the same secret and param values (the config and the specs may read them when
+ * they load). The values are hashed, not kept in the key.
+ */
+function workerKey(plan: SpecRunPlan, script: string): string {
+  const values = createHash('sha256')
+    .update(JSON.stringify(Object.entries(plan.env).sort()))
+    .digest('hex');
+  return JSON.stringify([
+    script,
+    plan.journey.spec.configFile,
+    plan.journey.spec.projectId,
+    wrapperOf(plan, true),
+    !plan.tracing && plan.options.settings.har,
+    values,
+  ]);
+}
+
+/** One run in a child `playwright test` limited to the test, with pathwatch's reporter. */
+async function runUnderRunner(plan: SpecRunPlan, workDir: string): Promise<SpecExecution> {
+  const { journey, options } = plan;
+  const outputDir = join(workDir, 'out');
+  const eventsFile = join(workDir, 'events.jsonl');
+  const harPath = join(workDir, 'network.har');
+  const wrapper = join(workDir, 'pathwatch.config.mjs');
+  await mkdir(join(workDir, 'tmp'));
+  await writeSpecWrapperConfig(wrapper, {
+    ...wrapperOf(plan, false),
+    outputDir,
+    eventsFile,
+    ...(!plan.tracing && options.settings.har ? { harPath } : {}),
+  });
+  const ended = await runChild(
+    [
+      playwrightTestCli(),
+      'test',
+      '-c',
+      wrapper,
+      `--project=${journey.spec.project}`,
+      `--grep=${escapeRegex(journey.spec.titlePath.at(-1) ?? '')}`,
+      `${journey.spec.file}:${journey.spec.line}`,
+    ],
+    {
+      cwd: dirname(journey.spec.configFile),
+      // Chromium's profile and sockets in the run's dir: gone with it, however the child ends.
+      env: { ...processEnvOf(plan), TMPDIR: join(workDir, 'tmp') },
+      deadlineMs: journey.timeout,
+      signal: options.signal,
+    },
   );
-  for (const end of ends) {
-    if (HOOK_STEPS.has(end.title) && end.error === undefined) continue;
+  const events = parseSpecEvents(await readFile(eventsFile, 'utf8').catch(() => ''));
+  for (const event of events) plan.onEvent(event);
+  const runEnd = events.find(
+    (event): event is Extract<SpecEvent, { type: 'run-end' }> => event.type === 'run-end',
+  );
+  const notRun =
+    runEnd?.errors[0] ?? (ended.stderr.trim() || `playwright test exited with code ${ended.code}`);
+  return { timedOut: ended.timedOut, cancelled: ended.cancelled, notRun, harPath };
+}
+
+/**
+ * The reporter's top-level steps as pathwatch steps, told to `onStep` as they come:
+ * Playwright's own "After Hooks" and "Worker Cleanup" only when they failed.
+ */
+class SpecStepCollector {
+  testEnd: TestEnd | undefined;
+  private open: Extract<SpecEvent, { type: 'step-begin' }> | undefined;
+
+  constructor(
+    private readonly steps: JourneyStepResult[],
+    private readonly onStep?: (event: StepEvent) => void,
+  ) {}
+
+  add(event: SpecEvent): void {
+    if (event.type === 'test-end') this.testEnd = event;
+    if (event.type === 'step-begin') {
+      this.open = event;
+      if (!HOOK_STEPS.has(event.title))
+        this.onStep?.({ type: 'start', index: this.steps.length + 1, name: event.title });
+    }
+    if (event.type !== 'step-end') return;
+    this.open = undefined;
+    if (HOOK_STEPS.has(event.title) && event.error === undefined) return;
     const step: JourneyStepResult = {
-      name: end.title,
-      startedAt: end.startedAt,
-      durationMs: Math.round(end.durationMs),
-      status: end.error === undefined ? 'pass' : 'fail',
-      ...(end.error !== undefined ? { error: oneLine(end.error) } : {}),
+      name: event.title,
+      startedAt: event.startedAt,
+      durationMs: Math.round(event.durationMs),
+      status: event.error === undefined ? 'pass' : 'fail',
+      ...(event.error !== undefined ? { error: oneLine(event.error) } : {}),
     };
-    steps.push(step);
-    onStep?.({ type: 'end', index: steps.length, step });
+    this.steps.push(step);
+    this.onStep?.({ type: 'end', index: this.steps.length, step });
   }
-  // A step begun and never ended: the child was stopped inside it.
-  const begun = events.filter((event) => event.type === 'step-begin');
-  if (begun.length > ends.length) {
-    const last = begun.at(-1) as Extract<SpecEvent, { type: 'step-begin' }>;
-    steps.push({
-      name: last.title,
-      startedAt: last.startedAt,
-      durationMs: Date.now() - last.startedAt,
+
+  /** A step begun and never ended: the run was stopped inside it. */
+  finish(): void {
+    if (!this.open) return;
+    this.steps.push({
+      name: this.open.title,
+      startedAt: this.open.startedAt,
+      durationMs: Date.now() - this.open.startedAt,
       status: 'fail',
     });
+    this.open = undefined;
   }
 }
 
-/** The HAR of a Playwright trace's network log (every context of the test). */
+/** The HAR of a Playwright trace's zip: the network logs of every context of the test. */
 function harOfTrace(zip: Uint8Array): string | undefined {
   let entries: Record<string, Uint8Array>;
   try {
@@ -242,14 +393,47 @@ function harOfTrace(zip: Uint8Array): string | undefined {
   } catch {
     return undefined;
   }
-  const network = Object.keys(entries)
-    .filter((entry) => entry.endsWith('.network'))
-    .map((entry) => strFromU8(entries[entry]))
+  return harOfTraceLogs(Object.entries(entries).map(([name, bytes]) => [name, () => strFromU8(bytes)]));
+}
+
+/** The HAR of the traces a warm worker's browser recorded in the run and did not zip (it passed). */
+async function harOfTracesDir(dir: string): Promise<string | undefined> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  const logs = await Promise.all(
+    names
+      .filter((name) => name.endsWith('.network') || name.endsWith('.trace'))
+      // Of a `.trace` log (DOM snapshots, megabytes) only its head is read: the browser's version.
+      .map(
+        async (name) =>
+          [name, await (name.endsWith('.trace') ? readHead : readText)(join(dir, name))] as const,
+      ),
+  );
+  return harOfTraceLogs(logs.map(([name, text]) => [name, () => text]));
+}
+
+function readText(path: string): Promise<string> {
+  return readFile(path, 'utf8').catch(() => '');
+}
+
+async function readHead(path: string): Promise<string> {
+  const file = await open(path, 'r').catch(() => undefined);
+  if (!file) return '';
+  try {
+    const { buffer, bytesRead } = await file.read(Buffer.alloc(4096), 0, 4096, 0);
+    return buffer.subarray(0, bytesRead).toString('utf8');
+  } finally {
+    await file.close();
+  }
+}
+
+/** One HAR of the `.network` logs, for the browser the first `.trace` log names. */
+function harOfTraceLogs(logs: Array<[string, () => string]>): string | undefined {
+  const network = logs
+    .filter(([name]) => name.endsWith('.network'))
+    .map(([, text]) => text())
     .join('\n');
-  const trace = Object.keys(entries).find((entry) => entry.endsWith('.trace'));
-  const version = trace
-    ? /"browserVersion":"([^"]+)"/.exec(strFromU8(entries[trace]).slice(0, 4096))?.[1]
-    : undefined;
+  const trace = logs.find(([name]) => name.endsWith('.trace'));
+  const version = trace ? /"browserVersion":"([^"]+)"/.exec(trace[1]().slice(0, 4096))?.[1] : undefined;
   return network.trim() ? harFromTraceNetwork(network, version ?? 'unknown') : undefined;
 }
 
@@ -275,6 +459,8 @@ function peersOfHar(harText: string): Array<{ ip: string; port: number }> {
   }
   return peers;
 }
+
+type ChildEnd = { code: number | null; stderr: string; timedOut: boolean; cancelled: boolean };
 
 /**
  * Runs the child in its own process group, stopped at the deadline or on abort: SIGTERM

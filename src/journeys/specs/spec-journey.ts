@@ -11,6 +11,14 @@ export interface SpecTestRef {
   /** Titles from the file's describe blocks down to the test's own. */
   titlePath: string[];
   project: string;
+  /** Playwright Test's ids of the test and its project, by which a warm worker runs it. */
+  testId: string;
+  projectId: string;
+  /**
+   * What needs Playwright Test's runner around each run (global setup, web servers, project
+   * dependencies): when not empty, every run starts the runner instead of a warm worker.
+   */
+  needsRunner: string[];
   /** Secret names the tests read as PATHWATCH_SECRET_<NAME> (refs in `secretRefs`). */
   secretNames: string[];
 }

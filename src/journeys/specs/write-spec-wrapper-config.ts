@@ -8,10 +8,17 @@ export interface SpecWrapperSettings {
   userConfig: string;
   /** Where Playwright writes this run's trace, screenshot and test output. */
   outputDir: string;
-  /** Where pathwatch's reporter appends the run's events (spec-events.ts). */
-  eventsFile: string;
-  /** `on` or `off`: pathwatch decides afterwards whether the trace is kept. */
-  trace: 'on' | 'off';
+  /**
+   * Where pathwatch's reporter appends the run's events (spec-events.ts), under Playwright
+   * Test's runner. A warm worker (spec-worker.ts) has no reporter: its events come over IPC.
+   */
+  eventsFile?: string;
+  /**
+   * Playwright Test's trace mode for the run (pathwatch decides afterwards whether a written
+   * trace is kept), and whether the trace holds screenshots (`traceScreenshots`); DOM
+   * snapshots and sources it always holds.
+   */
+  trace: { mode: 'on' | 'off' | 'retain-on-failure'; screenshots: boolean };
   /** Record a HAR here when the run is not traced (a traced run's HAR comes from its trace). */
   harPath?: string;
   /** Playwright's test timeout: below the hard deadline, so the trace is still written. */
@@ -56,7 +63,7 @@ function monitoredUse(use) {
   const launchOptions = (use && use.launchOptions) || {};
   return {
     ...use,
-    trace: settings.trace,
+    trace: { ...settings.trace, snapshots: true, sources: true },
     screenshot: 'only-on-failure',
     video: 'off',
     headless: settings.headless,
@@ -99,7 +106,7 @@ export default {
   fullyParallel: false,
   timeout: Math.min(user.timeout || settings.testTimeoutMs, settings.testTimeoutMs),
   outputDir: settings.outputDir,
-  reporter: [[settings.reporter, { eventsFile: settings.eventsFile }]],
+  reporter: settings.eventsFile ? [[settings.reporter, { eventsFile: settings.eventsFile }]] : [],
   use: monitoredUse(user.use || {}),
   ...(user.projects ? { projects: user.projects.map(monitoredProject) } : {}),
 };
