@@ -7,8 +7,10 @@
  * `spec`: the same steps as a Playwright Test suite (bench/checkout-suite), run as a monitored
  * spec through pathwatch's spec runner, with the same default evidence, in a warm Playwright
  * Test worker (spec-worker.ts) that starts once per round and launches one Chromium.
- * Usage: tsx bench/journey-loop.ts bare|bare-evidence|pathwatch|pathwatch-first-retry|spec <count> <shopUrl>
+ * `playwright-test`: that suite under `playwright test` alone (copies of the test, one worker), with the same overrides.
+ * Usage: tsx bench/journey-loop.ts bare|bare-evidence|pathwatch|pathwatch-first-retry|playwright-test|spec <count> <shopUrl>
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,8 +28,10 @@ import {
 import { loadJourney } from '../src/journeys/load-journey.ts';
 import { runJourney } from '../src/journeys/run-journey.ts';
 import { loadSpecJourneys } from '../src/journeys/specs/load-spec-journeys.ts';
+import { playwrightTestCli } from '../src/journeys/specs/playwright-test-cli.ts';
 import { runSpecTest } from '../src/journeys/specs/run-spec-test.ts';
 import { SpecWorkerPool } from '../src/journeys/specs/spec-worker-pool.ts';
+import { writeSpecWrapperConfig } from '../src/journeys/specs/write-spec-wrapper-config.ts';
 import { LOOPBACK_ONLY_CHROMIUM_ARGS } from '../test/helpers/loopback-browser.ts';
 
 const [variant, countText, shopUrl] = process.argv.slice(2);
@@ -96,6 +100,47 @@ if (variant === 'bare' || variant === 'bare-evidence') {
   }
   await browser.close();
   rmSync(evidenceDir, { recursive: true, force: true });
+} else if (variant === 'playwright-test') {
+  // The same suite under Playwright Test alone: `playwright test` on `count` copies of the test, with the
+  // config pathwatch's spec runner wraps it in (one worker, no retries, trace
+  // retain-on-failure without screenshots, a screenshot on failure, Debian's Chromium). What
+  // Playwright Test itself costs, to tell it from what pathwatch adds; its runner and worker
+  // start once in the loop, as the spec variant's worker does.
+  const workDir = mkdtempSync(join(tmpdir(), 'pathwatch-bench-pwt-'));
+  const wrapper = join(workDir, 'pathwatch.config.mjs');
+  await writeSpecWrapperConfig(wrapper, {
+    userConfig: new URL('./checkout-suite/playwright.config.ts', import.meta.url).pathname,
+    outputDir: join(workDir, 'out'),
+    trace: { mode: 'retain-on-failure', screenshots: false },
+    testTimeoutMs: 25_000,
+    executablePath: resolveExecutablePath(DEFAULT_BROWSER_SETTINGS),
+    args,
+    headless: true,
+  });
+  const report = join(workDir, 'report.json');
+  const env = {
+    ...process.env,
+    DEMO_SHOP_URL: shopUrl,
+    PATHWATCH_SECRET_PASSWORD: 'wonderland',
+    FORCE_COLOR: '0',
+    PLAYWRIGHT_JSON_OUTPUT_NAME: report,
+  };
+  // Copies of the test in one file, which Playwright Test runs in one worker (as a team's
+  // suite runs): `--repeat-each` would start a worker and a browser for every repetition.
+  const copies = (n: number) => ({ ...env, BENCH_REPEAT: String(n) });
+  const playwrightTest = (n: number) =>
+    spawnSync(process.execPath, [playwrightTestCli(), 'test', '-c', wrapper, '--reporter=json'], {
+      env: copies(n),
+      cwd: new URL('./checkout-suite/', import.meta.url).pathname,
+      stdio: 'ignore',
+    });
+  // Playwright compiles the spec once and caches it (under TMPDIR): a first run pays that.
+  playwrightTest(1);
+  startLoop();
+  playwrightTest(count);
+  const stats = JSON.parse(readFileSync(report, 'utf8')).stats as { expected: number };
+  failures = count - stats.expected;
+  rmSync(workDir, { recursive: true, force: true });
 } else if (variant === 'spec') {
   process.env.DEMO_SHOP_URL = shopUrl;
   process.env.BENCH_SHOP_PASSWORD = 'wonderland';

@@ -11,6 +11,8 @@
  * `spec` runs the same steps as a Playwright Test suite (bench/checkout-suite) through
  * pathwatch's spec runner, in a warm Playwright Test worker started once per round (its
  * start and its Chromium's CPU are reaped into the child's and counted), the spec compiled once.
+ * `playwright-test` runs that suite under `playwright test` alone (copies of the test in one file, one worker), with the
+ * same config overrides: what Playwright Test itself costs over a bare script.
  *
  *   npx tsx bench/journeys.ts [--runs 20] [--rounds 2]
  */
@@ -66,6 +68,7 @@ const totals: Record<string, { wall: number; cpu: number; failures: number }> = 
   'bare-evidence': { wall: 0, cpu: 0, failures: 0 },
   pathwatch: { wall: 0, cpu: 0, failures: 0 },
   'pathwatch-first-retry': { wall: 0, cpu: 0, failures: 0 },
+  'playwright-test': { wall: 0, cpu: 0, failures: 0 },
   spec: { wall: 0, cpu: 0, failures: 0 },
 };
 try {
@@ -108,6 +111,12 @@ console.log(
 );
 console.log(
   `ratio spec / bare-evidence (the same steps as a Playwright Test spec, same evidence): ${ratio('spec', 'bare-evidence')} (goal: within 1.10x)`,
+);
+console.log(
+  `ratio spec / playwright-test (what pathwatch adds to Playwright Test running the same suite): ${ratio('spec', 'playwright-test')}`,
+);
+console.log(
+  `ratio playwright-test / bare-evidence (what Playwright Test itself costs over a bare script): ${ratio('playwright-test', 'bare-evidence')}`,
 );
 const perRun = (variant: string, peer: string) =>
   `wall ${((totals[variant].wall - totals[peer].wall) / runs).toFixed(2)} s, cpu ${((totals[variant].cpu - totals[peer].cpu) / runs).toFixed(2)} s`;

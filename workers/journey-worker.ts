@@ -5,13 +5,12 @@ import type { LoadedConfig } from '../src/config/load-config.ts';
 import { BrowserPool } from '../src/journeys/browser-pool.ts';
 import type { ResolvedJourney } from '../src/journeys/load-journeys.ts';
 import { runJourneyItem } from '../src/journeys/run-journey-item.ts';
-import { playwrightWorkerEntry } from '../src/journeys/specs/playwright-worker-entry.ts';
-import { isSpecJourney } from '../src/journeys/specs/spec-journey.ts';
 import { SpecWorkerPool } from '../src/journeys/specs/spec-worker-pool.ts';
 import type { ResultsRecorder } from '../src/results/results-recorder.ts';
 import type { RunResult } from '../src/results/run-result.ts';
 import type { Logger } from '../src/util/logger.ts';
 import { ItemWorker } from './item-worker.ts';
+import { logSpecRunners } from './log-spec-runners.ts';
 
 export interface JourneyWorkerOptions {
   config: LoadedConfig;
@@ -29,28 +28,6 @@ export interface JourneyWorkerOptions {
 }
 
 /**
- * Says, once at start, which spec journeys cannot run in a warm worker and why: each of their
- * runs starts Playwright Test's runner (seconds of CPU), which an operator should know.
- */
-function logSpecRunners({ journeys, logger, location }: JourneyWorkerOptions): void {
-  const specs = journeys.filter(isSpecJourney);
-  if (specs.length === 0) return;
-  const entry = playwrightWorkerEntry();
-  if ('unsupported' in entry) {
-    logger.warn(
-      { location, journeys: specs.length },
-      `spec journeys run under Playwright Test's runner every time: ${entry.unsupported}`,
-    );
-    return;
-  }
-  for (const journey of specs.filter((spec) => spec.spec.needsRunner.length > 0))
-    logger.info(
-      { location, journey: journey.id },
-      `journey "${journey.id}" runs under Playwright Test's runner every time: its suite uses ${journey.spec.needsRunner.join(', ')}`,
-    );
-}
-
-/**
  * Consumes one location's journeys queue, through the same worker as checks, with one
  * Chromium it holds for its life (journeys get their own queue and `browserConcurrency`),
  * and warm Playwright Test workers for the spec journeys. `close()` cancels the journeys in
@@ -61,7 +38,7 @@ export function startJourneyWorker(options: JourneyWorkerOptions): ItemWorker<Re
   const { config, location } = options;
   const pool = new BrowserPool({ settings: config.settings.browser, extraArgs: options.extraBrowserArgs });
   const specWorkers = new SpecWorkerPool({ recycleAfterRuns: config.settings.browser.recycleAfterRuns });
-  logSpecRunners(options);
+  logSpecRunners(options.journeys, options.logger, location);
   return new ItemWorker({
     ...options,
     queue: 'journeys',

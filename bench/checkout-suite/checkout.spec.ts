@@ -1,7 +1,7 @@
-import { expect, test } from '@playwright/test';
+import { expect, type Page, test } from '@playwright/test';
 
 // The same steps as journeys/checkout.journey.ts and bench/journey-loop.ts's bare script.
-test('checkout', async ({ page }) => {
+async function checkout({ page }: { page: Page }): Promise<void> {
   await test.step('open the shop', async () => {
     await page.goto('/');
     await expect(page.getByRole('heading', { level: 1 })).toBeVisible();
@@ -28,4 +28,10 @@ test('checkout', async ({ page }) => {
     await page.getByRole('button', { name: 'Pay' }).click();
     await expect(page.getByRole('heading', { name: 'Thank you for your order' })).toBeVisible();
   });
-});
+}
+
+// One test, as pathwatch monitors it. The `playwright-test` variant asks for BENCH_REPEAT
+// copies instead: Playwright Test runs the tests of one file in one worker, where
+// `--repeat-each` would start a worker and a browser for every repetition.
+const copies = Number(process.env.BENCH_REPEAT ?? 1);
+for (let copy = 0; copy < copies; copy++) test(copy === 0 ? 'checkout' : `checkout ${copy + 1}`, checkout);

@@ -12,6 +12,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { pino } from 'pino';
 import { FilesystemArtifactStore } from '../../src/artifacts/filesystem-artifact-store.ts';
 import { parseConfig } from '../../src/config/load-config.ts';
 import { type DemoShop, startDemoShop } from '../../src/demo-shop/demo-shop.ts';
@@ -22,6 +23,7 @@ import { runSpecTest } from '../../src/journeys/specs/run-spec-test.ts';
 import type { ResolvedSpecJourney } from '../../src/journeys/specs/spec-journey.ts';
 import { SpecWorkerPool } from '../../src/journeys/specs/spec-worker-pool.ts';
 import { processTempDir } from '../../src/util/process-temp-dir.ts';
+import { logSpecRunners } from '../../workers/log-spec-runners.ts';
 import { LOOPBACK_ONLY_CHROMIUM_ARGS } from '../helpers/loopback-browser.ts';
 
 const repo = new URL('../..', import.meta.url).pathname;
@@ -126,6 +128,9 @@ test('runs of a spec share one warm worker, started once; its steps are told as 
   ]);
   const journey = byTitle('notes its worker');
   assert.deepEqual(journey.spec.needsRunner, []);
+  const logged: string[] = [];
+  logSpecRunners([journey], pino({}, { write: (line: string) => logged.push(line) }), 'inside');
+  assert.deepEqual(logged, [], 'a journey that runs warm is not reported at start');
   const pool = new SpecWorkerPool();
   const heard: string[] = [];
   try {
@@ -280,6 +285,15 @@ test("a suite with a global setup runs every time under Playwright Test's runner
   ]);
   const journey = byTitle('notes its worker');
   assert.deepEqual(journey.spec.needsRunner, ['globalSetup']);
+  // The journey worker says so at start: each run costs a runner, which an operator should know.
+  const logged: string[] = [];
+  logSpecRunners([journey], pino({}, { write: (line: string) => logged.push(line) }), 'inside');
+  assert.deepEqual(
+    logged.map((line) => JSON.parse(line).msg),
+    [
+      `journey "warm-notes-its-worker" runs under Playwright Test's runner every time: its suite uses globalSetup`,
+    ],
+  );
   const pool = new SpecWorkerPool();
   try {
     for (let index = 0; index < 2; index++) {
