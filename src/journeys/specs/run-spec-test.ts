@@ -42,9 +42,24 @@ const STOP_GRACE_MS = 2000;
 /** Steps Playwright adds around the test: kept when they fail (a hook, a fixture), else left out. */
 const HOOK_STEPS = new Set(['After Hooks', 'Worker Cleanup']);
 
-/** Playwright Test's error text, as one line, without the `Error: ` it prefixes to a thrown error's message. */
+/** Playwright Test prefixes a thrown error's message with its name: `TimeoutError: page.goto: …`. */
+const ERROR_NAME = /^(\w*Error): /;
+
+/** Playwright Test's error text, as one line, without the error name it prefixes (as a journey's reads). */
 function oneLine(message: string): string {
-  return compactPlaywrightMessage(message).replace(/^Error: /, '');
+  return compactPlaywrightMessage(message).replace(ERROR_NAME, '');
+}
+
+/**
+ * The error Playwright Test's text stands for, its name restored, so that it is classed as a
+ * journey's error is: a `TimeoutError` (page.goto, a locator action) is a timeout, with the
+ * packet capture that goes with one; an `expect` failure (`Error: expect(…)`) an assertion.
+ */
+function errorOfText(message: string): Error {
+  const named = ERROR_NAME.exec(message);
+  const error = new Error(named ? message.slice(named[0].length) : message);
+  if (named) error.name = named[1];
+  return error;
 }
 
 function specEnvName(prefix: string, name: string): string {
@@ -218,11 +233,8 @@ export async function runSpecTest(journey: SpecJourney, options: RunSpecTestOpti
           ),
         );
       if (testEnd.status === 'passed') return finishJourneyRun(run, 'pass');
-      const message =
-        (failedStep >= 0 ? steps[failedStep].error : undefined) ??
-        testEnd.errors[0] ??
-        `test ${testEnd.status}`;
-      const code = testEnd.status === 'timedOut' ? 'TIMEOUT' : journeyErrorCode(new Error(message));
+      const message = collector.firstStepError ?? testEnd.errors[0] ?? `test ${testEnd.status}`;
+      const code = testEnd.status === 'timedOut' ? 'TIMEOUT' : journeyErrorCode(errorOfText(message));
       return finishJourneyRun(run, 'fail', errorOf(code, `${name}${stepPrefix}: ${oneLine(message)}`));
     } catch (error) {
       await release?.(false);
@@ -344,6 +356,8 @@ async function runUnderRunner(plan: SpecRunPlan, workDir: string): Promise<SpecE
  */
 class SpecStepCollector {
   testEnd: TestEnd | undefined;
+  /** The first failed step's error as Playwright Test gave it (its name still in front). */
+  firstStepError: string | undefined;
   private open: Extract<SpecEvent, { type: 'step-begin' }> | undefined;
 
   constructor(
@@ -361,6 +375,7 @@ class SpecStepCollector {
     if (event.type !== 'step-end') return;
     this.open = undefined;
     if (HOOK_STEPS.has(event.title) && event.error === undefined) return;
+    if (event.error !== undefined) this.firstStepError ??= event.error;
     const step: JourneyStepResult = {
       name: event.title,
       startedAt: event.startedAt,
