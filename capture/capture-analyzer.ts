@@ -14,8 +14,14 @@ import type { RunScope } from './run-scope.ts';
 
 /** Identical frames within this span are one packet seen twice (`-i any`), not a retransmission. */
 const DUPLICATE_WINDOW_US = 2_000;
-/** Clock slack around a run's span when telling its flows by time (ms). */
+/** Clock slack after a run's span when telling its flows by time (ms): its last packets may trail it. */
 const SPAN_SLACK_MS = 20;
+/**
+ * Slack before a run's start (ms): only the rounding of its start to the millisecond. A flow
+ * that began earlier is another run's, such as another check's at the same location a few
+ * ms before: with 20 ms here that flow was read as this run's (capture-diagnosis failed 2 of 3).
+ */
+const START_SLACK_MS = 1;
 
 interface SideState extends TcpSideStats {
   endpoint: Endpoint;
@@ -369,16 +375,35 @@ export class CaptureAnalyzer {
 
 /**
  * Marks the run's own flows: by the local ports the probe recorded when any of them is in
- * the capture, else by the run's time span (a flow or query that began while the run ran).
- * Runs of one check at one location never overlap, so the span tells them apart.
+ * the capture, else by the run's time span (a flow or query that began while the run ran)
+ * and its servers (its peers, when it has any). Runs of one check at one location never
+ * overlap, so the span tells them apart; other checks' runs at the same moment have other
+ * servers.
  */
 function markOwnRun(flows: TcpFlowAnalysis[], queries: DnsQueryAnalysis[], scope: RunScope): void {
   const inSpan = (ms: number) =>
-    ms >= scope.startedAt - SPAN_SLACK_MS && ms <= scope.finishedAt + SPAN_SLACK_MS;
+    ms >= scope.startedAt - START_SLACK_MS && ms <= scope.finishedAt + SPAN_SLACK_MS;
   const ports = new Set(scope.localPorts);
   const byPort = flows.some((flow) => ports.has(flow.client.port));
-  for (const flow of flows) flow.ownRun = byPort ? ports.has(flow.client.port) : inSpan(flow.firstMs);
+  // Another check's flow of the same moment (runs at one location run side by side) is not
+  // this run's because it began while this one ran: its server must be one this run tried.
+  const servers = scope.servers ?? [];
+  const toRunServer = (flow: TcpFlowAnalysis) =>
+    servers.length === 0 ||
+    servers.some((server) => server.port === flow.server.port && sameAddress(server.ip, flow.server.ip));
+  for (const flow of flows)
+    flow.ownRun = byPort ? ports.has(flow.client.port) : inSpan(flow.firstMs) && toRunServer(flow);
   for (const query of queries) query.ownRun = inSpan(query.atMs);
+}
+
+/** One address however it is written (an IPv4-mapped IPv6 address, brackets). */
+function sameAddress(a: string, b: string): boolean {
+  const plain = (ip: string) =>
+    ip
+      .replace(/^\[|\]$/g, '')
+      .replace(/^::ffff:/i, '')
+      .toLowerCase();
+  return plain(a) === plain(b);
 }
 
 function newSide(endpoint: Endpoint): SideState {

@@ -14,6 +14,11 @@ export interface RunScope {
   finishedAt: number;
   /** Local (client) ports of the run's connections, when the probe recorded them. */
   localPorts: number[];
+  /**
+   * The servers the run talked to or tried (its peers): when none of its ports is in the
+   * capture, a flow to another server is not the run's, whenever it began.
+   */
+  servers?: Array<{ ip: string; port: number }>;
   /** The run's timeout: a SYN-ACK later than this came after the client gave up. */
   timeoutMs?: number;
   /** What the probe saw: a connect error with nothing on the wire means nothing was sent. */
@@ -28,6 +33,7 @@ export function runScopeOf(result: RunResult, elsewhere?: ElsewhereOutcome): Run
     startedAt: result.startedAt,
     finishedAt: result.finishedAt,
     localPorts: result.localPorts ?? [],
+    servers: result.peers ?? [],
     timeoutMs: result.timeoutMs,
     error: result.error,
     elsewhere,
